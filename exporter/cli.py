@@ -1,0 +1,137 @@
+"""Command line: flags, exit codes and wiring.
+
+Exit status 2 means the exporter was not started because of how it was asked to start
+(a bad flag, a bad config); 1 means it started and could not serve.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+
+from exporter import __version__
+from exporter.collector import Exposition
+from exporter.config import Config, ConfigError, load_file, load_text
+from exporter.engine import Engine
+from exporter.redact import RedactingFormatter
+from exporter.server import App, Server
+
+log = logging.getLogger("exporter")
+
+HOW_TO_START = (
+    "llm-fleet-exporter: nothing to export. Start it with a config:\n"
+    "  llm-fleet-exporter --config.file config.yaml\n"
+    "or try the bundled demo fleet, which needs no keys and no network:\n"
+    "  llm-fleet-exporter --demo"
+)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="llm-fleet-exporter",
+        description="Prometheus exporter for fleets of LLM providers, gateways and proxies.",
+    )
+    p.add_argument("--config.file", dest="config_file", metavar="PATH", help="YAML config file")
+    p.add_argument("--web.listen-address", dest="listen_address", metavar="ADDR",
+                   help="host:port to serve on (default: the config's listen_address, or 0.0.0.0:8001)")
+    p.add_argument("--log.level", dest="log_level", default="info", choices=["debug", "info", "warning", "error"])
+    p.add_argument("--check-config", action="store_true", help="validate the config and exit")
+    p.add_argument("--once", action="store_true", help="poll every source once, print the exposition, exit")
+    p.add_argument("--demo", action="store_true", help="export the bundled demo fleet (no keys, no network)")
+    p.add_argument("--version", action="version", version=f"llm-fleet-exporter {__version__}")
+    return p.parse_args(argv)
+
+
+def setup_logging(level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # urllib3 logs full URLs at debug level; our own client logs requests, redacted.
+    logging.getLogger("urllib3").setLevel(max(logging.INFO, root.level))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    setup_logging(args.log_level)
+
+    if args.demo and args.config_file:
+        print("llm-fleet-exporter: --demo runs alone; drop --config.file or --demo", file=sys.stderr)
+        return 2
+    if not args.demo and not args.config_file:
+        print(HOW_TO_START, file=sys.stderr)
+        return 2
+
+    fleet = None
+    try:
+        if args.demo:
+            from exporter.demo import fleet as demo_fleet
+
+            fleet = demo_fleet.start()
+            config = load_text(demo_fleet.config_text(), origin="<demo config>", env=fleet.env())
+        else:
+            config = load_file(args.config_file)
+    except ConfigError as err:
+        for problem in err.problems:
+            print(problem, file=sys.stderr)
+        if fleet is not None:
+            fleet.stop()
+        return 2
+
+    try:
+        if args.check_config:
+            print(f"OK: {len(config.sources)} sources")
+            return 0
+        if args.once:
+            engine = Engine(config)
+            engine.run_once()
+            sys.stdout.buffer.write(Exposition(engine.view).render())
+            sys.stdout.flush()
+            engine.stop()
+            return 0
+        return serve(args, config)
+    finally:
+        if fleet is not None:
+            fleet.stop()
+
+
+def serve(args: argparse.Namespace, config: Config) -> int:
+    address = args.listen_address or config.listen_address
+    engine = Engine(config)
+    try:
+        server = Server(App(engine), address)
+    except (OSError, ValueError) as exc:
+        log.error("cannot listen on %s: %s", address, exc)
+        return 1
+    stopping = threading.Event()
+
+    def reload(signum: int, frame: object) -> None:
+        if not args.config_file:
+            log.info("SIGHUP: the demo has no config file to reload")
+            return
+        try:
+            new = load_file(args.config_file)
+        except ConfigError as err:
+            log.error("reload failed, keeping the running config:\n  %s", "\n  ".join(err.problems))
+            return
+        engine.reload(new)
+        log.info("reloaded %s: %d sources", args.config_file, len(new.sources))
+
+    signal.signal(signal.SIGHUP, reload)
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+
+    server.start()
+    engine.start()
+    log.info("llm-fleet-exporter %s serving on %s with %d sources", __version__, address, len(config.sources))
+    while not stopping.wait(1.0):
+        pass
+    log.info("shutting down")
+    engine.stop()
+    server.stop()
+    return 0

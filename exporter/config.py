@@ -1,0 +1,270 @@
+"""Configuration: load YAML, expand ${VAR}, validate against schema.json, report readably.
+
+Every problem is collected and reported as one line that names its path
+(`sources[2].interval: "5x" is not a duration`), so a user fixes a file in one pass.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from exporter import redact
+
+DEFAULTS = {
+    "listen_address": "0.0.0.0:8001",
+    "poll_interval": 60.0,
+    "timeout": 10.0,
+    "stale_after": 3,
+    "max_pages": 50,
+}
+COMMON_SOURCE_KEYS = frozenset({"name", "type", "url", "api_key", "api_key_file", "interval", "timeout", "limits"})
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+_VAR = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class ConfigError(Exception):
+    """One or more problems with a config; each is a line fit to print as is."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass(frozen=True, slots=True)
+class SourceConfig:
+    name: str
+    type: str
+    url: str
+    interval: float
+    timeout: float
+    max_pages: int
+    api_key: str | None = field(default=None, repr=False)
+    # Type-specific keys, validated by the schema (currency, stats_window_days, ...).
+    options: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    listen_address: str
+    poll_interval: float
+    timeout: float
+    stale_after: int
+    sources: tuple[SourceConfig, ...]
+    path: str = "<config>"
+
+
+def parse_duration(value: object) -> float | None:
+    """Seconds from `30s`, `5m`, `1h`, `1m30s`, `250ms` or a plain number; None if invalid."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            seconds = float(text)
+        except ValueError:
+            parts = _DURATION.findall(text)
+            if not parts or "".join(n + u for n, u in parts) != text:
+                return None
+            seconds = sum(float(n) * _UNITS[u] for n, u in parts)
+    else:
+        return None
+    return seconds if math.isfinite(seconds) and seconds > 0 else None
+
+
+def format_path(parts: Any) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _schema() -> dict[str, Any]:
+    return json.loads(resources.files("exporter").joinpath("schema.json").read_text())
+
+
+def _format_checker() -> jsonschema.FormatChecker:
+    checker = jsonschema.FormatChecker(formats=())
+    checker.checks("duration")(lambda value: parse_duration(value) is not None)
+    return checker
+
+
+def expand_env(node: Any, env: Mapping[str, str], path: list[Any], problems: list[str]) -> Any:
+    """Expands ${VAR} and ${VAR:-default} in every string; `$${` writes a literal `${`."""
+    if isinstance(node, dict):
+        return {k: expand_env(v, env, [*path, k], problems) for k, v in node.items()}
+    if isinstance(node, list):
+        return [expand_env(v, env, [*path, i], problems) for i, v in enumerate(node)]
+    if not isinstance(node, str):
+        return node
+
+    def substitute(match: re.Match[str]) -> str:
+        if match.group(0) == "$${":
+            return "${"
+        name, default = match.group(1), match.group(2)
+        value = env.get(name)
+        if value:
+            return value
+        if default is not None:
+            return default
+        if value is None:
+            problems.append(f"{format_path(path)}: environment variable {name} is not set")
+        return ""
+
+    return _VAR.sub(substitute, node)
+
+
+def _describe_error(err: jsonschema.ValidationError) -> list[str]:
+    path = format_path(err.absolute_path)
+    value = err.instance
+    kind = err.validator
+    if kind in ("additionalProperties", "unevaluatedProperties"):
+        keys = re.findall(r"'([^']*)'", err.message.split("(", 1)[-1])
+        prefix = "" if path == "(top level)" else path + "."
+        return [f"{prefix}{key}: unknown key" for key in keys] or [f"{path}: {err.message}"]
+    if kind == "required":
+        missing = re.findall(r"'([^']*)'", err.message)[:1]
+        prefix = "" if path == "(top level)" else path + "."
+        return [f"{prefix}{missing[0] if missing else '?'}: is required"]
+    if kind == "format" and err.validator_value == "duration":
+        return [f"{path}: {json.dumps(value)} is not a duration (use 30s, 5m, 1h or seconds)"]
+    if kind == "type":
+        expected = err.validator_value if isinstance(err.validator_value, str) else " or ".join(err.validator_value)
+        return [f"{path}: expected {expected}, got {_json_type(value)} {json.dumps(value, default=str)}"]
+    if kind == "enum":
+        allowed = ", ".join(map(str, err.validator_value))
+        what = "source type" if path.endswith(".type") else "value"
+        return [f"{path}: {json.dumps(value, default=str)} is not a known {what} (one of: {allowed})"]
+    if kind == "pattern":
+        return [f"{path}: {json.dumps(value)} does not match {err.validator_value}"]
+    if kind == "minItems":
+        return [f"{path}: needs at least {err.validator_value} entr{'y' if err.validator_value == 1 else 'ies'}"]
+    if kind in ("minimum", "maximum", "minLength"):
+        return [f"{path}: {json.dumps(value, default=str)} is out of range ({kind} {err.validator_value})"]
+    return [f"{path}: {err.message}"]
+
+
+def _json_type(value: Any) -> str:
+    return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
+        type(value), "number"
+    )
+
+
+def _listen_ok(value: str) -> bool:
+    host, sep, port = value.rpartition(":")
+    return bool(sep) and port.isdigit() and 0 < int(port) < 65536 and " " not in host
+
+
+def load_text(text: str, *, origin: str = "<config>", env: Mapping[str, str] | None = None) -> Config:
+    env = os.environ if env is None else env
+    try:
+        document = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{origin}:{mark.line + 1}:{mark.column + 1}" if mark else origin
+        raise ConfigError([f"{where}: {exc.problem or exc.context or 'invalid YAML'}"]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"{origin}: invalid YAML: {exc}"]) from None
+    if document is None:
+        raise ConfigError([f"{origin}: the file is empty; it needs at least a `sources:` list"])
+    if not isinstance(document, dict):
+        raise ConfigError([f"{origin}: expected a mapping at the top level, got {_json_type(document)}"])
+
+    problems: list[str] = []
+    document = expand_env(document, env, [], problems)
+
+    validator = jsonschema.Draft202012Validator(_schema(), format_checker=_format_checker())
+    for err in sorted(validator.iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path]):
+        for line in _describe_error(err):
+            if line not in problems:
+                problems.append(line)
+    if problems:
+        raise ConfigError(problems)
+    return _build(document, origin)
+
+
+def _build(doc: dict[str, Any], origin: str) -> Config:
+    from exporter.sources import SOURCE_TYPES  # late: sources import this module's types
+
+    problems: list[str] = []
+    listen = doc.get("listen_address", DEFAULTS["listen_address"])
+    if not _listen_ok(listen):
+        problems.append(f"listen_address: {json.dumps(listen)} is not host:port")
+    interval = parse_duration(doc.get("poll_interval", DEFAULTS["poll_interval"]))
+    timeout = parse_duration(doc.get("timeout", DEFAULTS["timeout"]))
+    max_pages = doc.get("limits", {}).get("max_pages", DEFAULTS["max_pages"])
+
+    sources: list[SourceConfig] = []
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(doc["sources"]):
+        path = f"sources[{index}]"
+        name = raw["name"]
+        if name in seen:
+            problems.append(f"{path}.name: duplicate source name {json.dumps(name)} (also sources[{seen[name]}])")
+        seen.setdefault(name, index)
+        kind = SOURCE_TYPES[raw["type"]]
+        key = raw.get("api_key")
+        key_file = raw.get("api_key_file")
+        if key is not None and key_file is not None:
+            problems.append(f"{path}: set api_key or api_key_file, not both")
+        elif key_file is not None:
+            try:
+                key = Path(key_file).read_text(encoding="utf-8").rstrip()
+            except OSError as exc:
+                problems.append(f"{path}.api_key_file: cannot read {json.dumps(key_file)}: {exc.strerror}")
+            except UnicodeDecodeError:
+                problems.append(f"{path}.api_key_file: {json.dumps(key_file)} is not UTF-8 text")
+            else:
+                if not key:
+                    problems.append(f"{path}.api_key_file: {json.dumps(key_file)} is empty")
+        elif key is None and kind.needs_key:
+            problems.append(f"{path}: type {raw['type']} needs api_key or api_key_file")
+        redact.register(key)
+        options = {k: v for k, v in raw.items() if k not in COMMON_SOURCE_KEYS}
+        problems.extend(kind.check_options(path, options))
+        sources.append(
+            SourceConfig(
+                name=name,
+                type=raw["type"],
+                url=(raw.get("url") or kind.default_url or "").rstrip("/"),
+                interval=parse_duration(raw.get("interval", interval)) or interval,
+                timeout=parse_duration(raw.get("timeout", timeout)) or timeout,
+                max_pages=raw.get("limits", {}).get("max_pages", max_pages),
+                api_key=key,
+                options=options,
+            )
+        )
+    if problems:
+        raise ConfigError(problems)
+    return Config(
+        listen_address=listen,
+        poll_interval=interval,
+        timeout=timeout,
+        stale_after=doc.get("stale_after", DEFAULTS["stale_after"]),
+        sources=tuple(sources),
+        path=origin,
+    )
+
+
+def load_file(path: str, *, env: Mapping[str, str] | None = None) -> Config:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read config: {exc.strerror}"]) from None
+    except UnicodeDecodeError:
+        raise ConfigError([f"{path}: the config is not UTF-8 text"]) from None
+    return load_text(text, origin=path, env=env)

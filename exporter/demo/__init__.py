@@ -1,0 +1,1 @@
+"""The demo fleet: simulated vendor APIs on loopback, exported through the real adapters."""

@@ -1,0 +1,100 @@
+"""Serves the simulator over real HTTP on a free loopback port, with each vendor under its
+own path prefix, and checks the per-run demo key the way the real vendors check theirs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from exporter.demo.simulator import Simulator
+
+log = logging.getLogger(__name__)
+
+Reply = tuple[int, Any]
+
+
+def config_text() -> str:
+    return resources.files("exporter.demo").joinpath("config.yaml").read_text()
+
+
+def _routes(sim: Simulator) -> dict[str, tuple[str | None, Callable[[dict[str, list[str]]], Reply]]]:
+    """path -> (auth scheme, handler). Auth "bearer" wants Authorization: Bearer <key>."""
+    return {
+        "/gatewayz/providers": ("bearer", lambda q: (200, sim.gatewayz_providers())),
+        "/gatewayz/providers/stats": ("bearer", lambda q: (200, sim.gatewayz_stats())),
+        "/openrouter/api/v1/models": (None, lambda q: (200, sim.openrouter_models())),
+        "/openrouter/api/v1/key": ("bearer", lambda q: (200, sim.openrouter_key())),
+        "/openrouter/api/v1/credits": ("bearer", lambda q: (
+            403, {"error": {"code": 403, "message": "Only management keys can perform this operation"}})),
+        "/status/openai/api/v2/summary.json": (None, lambda q: (200, sim.status_summary("openai"))),
+        "/status/anthropic/api/v2/summary.json": (None, lambda q: (200, sim.status_summary("anthropic"))),
+    }
+
+
+class Fleet:
+    def __init__(self, sim: Simulator | None = None, host: str = "127.0.0.1", port: int = 0):
+        self.sim = sim or Simulator()
+        self.key = "demo-" + secrets.token_hex(12)
+        routes = _routes(self.sim)
+        key = self.key
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - stdlib name
+                parts = urlsplit(self.path)
+                route = routes.get(parts.path)
+                if route is None:
+                    return self._reply(404, {"error": {"code": 404, "message": "not found"}})
+                auth, handler = route
+                if auth == "bearer" and self.headers.get("Authorization") != f"Bearer {key}":
+                    return self._reply(401, {"error": {"code": 401, "message": "invalid api key"}})
+                # A little real latency, so measured response times look like a network.
+                time.sleep(sim_delay())
+                status, body = handler(parse_qs(parts.query))
+                self._reply(status, body)
+
+            def _reply(self, status: int, body: Any) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                log.debug("demo fleet: %s", format % args)
+
+        def sim_delay() -> float:
+            return self.sim.jitter(30) / 1000.0
+
+        self._httpd = ThreadingHTTPServer((host, port), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="demo-fleet", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def env(self) -> dict[str, str]:
+        return {"DEMO_URL": self.url, "DEMO_API_KEY": self.key}
+
+    def start(self) -> Fleet:
+        self._thread.start()
+        log.info("demo fleet serving on %s", self.url)
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+def start() -> Fleet:
+    return Fleet().start()

@@ -1,0 +1,309 @@
+"""Polling engine: runs every source on its own interval, concurrently, and keeps the latest
+immutable view of each one. Scrapes read views; nothing here runs on the scrape path.
+
+Stale policy: a failing source reports llm_source_up 0 at once, keeps its last good values
+through `stale_after` failed intervals, and then its provider, model and balance series are
+dropped, so a dead source does not pretend to be current forever.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, replace
+
+import schedule
+
+from exporter import sources as source_types
+from exporter.config import Config, SourceConfig
+from exporter.http import Client, FetchError, PollRecorder
+from exporter.redact import redact
+from exporter.snapshot import Snapshot
+from exporter.sources.base import Source
+
+log = logging.getLogger(__name__)
+
+MAX_WORKERS = 64
+
+
+@dataclass(frozen=True, slots=True)
+class SourceView:
+    """Everything known about one source, as of its last poll."""
+
+    name: str
+    type: str
+    endpoints: tuple[str, ...]
+    interval: float
+    up: bool = False
+    polled: bool = False
+    last_success: float | None = None
+    last_poll: float | None = None
+    last_error: str | None = None
+    poll_duration: float | None = None
+    # The last good snapshot while it is within the stale window, else None.
+    snapshot: Snapshot | None = None
+    requests: tuple[tuple[str, int], ...] = ()
+    failures: tuple[tuple[tuple[str, str], int], ...] = ()
+    skipped: tuple[tuple[str, int], ...] = ()
+    failed_polls: int = 0
+    blocked_until: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FleetView:
+    generation: int
+    ready: bool
+    sources: tuple[SourceView, ...]
+
+
+@dataclass
+class _Slot:
+    source: Source
+    view: SourceView
+    good: Snapshot | None = None
+    running: bool = False
+    requests: Counter[str] = field(default_factory=Counter)
+    failures: Counter[tuple[str, str]] = field(default_factory=Counter)
+    skipped: Counter[str] = field(default_factory=Counter)
+
+
+def poll_budget(interval: float, timeout: float, retries: int) -> float:
+    """How long one poll may take: its requests and retries, but never past 80% of the
+    interval, so a poll is always over before the next one is due."""
+    return min(interval * 0.8, timeout * (retries + 1) + 2.0)
+
+
+class Engine:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        clock: Callable[[], float] = time.time,
+        retries: int = 2,
+        backoff: float = 0.5,
+    ) -> None:
+        self._clock = clock
+        self._retries = retries
+        self._backoff = backoff
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._view: FleetView | None = None
+        self._ready = threading.Event()
+        self._stop = threading.Event()
+        self._pool = ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="poll")
+        self._scheduler = schedule.Scheduler()
+        self._thread: threading.Thread | None = None
+        self._config = config
+        self._slots: dict[str, _Slot] = {}
+        self._apply(config)
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def start(self) -> None:
+        """Polls every source now, then each on its own interval, in a background thread."""
+        first = [self._submit(slot) for slot in list(self._slots.values())]
+        threading.Thread(target=self._mark_ready, args=(first,), name="first-round", daemon=True).start()
+        self._thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)
+        self._thread.start()
+
+    def run_once(self) -> FleetView:
+        """One round of polls, synchronously: what --once prints."""
+        futures = [self._submit(slot) for slot in list(self._slots.values())]
+        wait([f for f in futures if f is not None])
+        self._ready.set()
+        self._bump()
+        return self.view()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        return self._ready.wait(timeout)
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    def reload(self, config: Config) -> None:
+        """Swaps in a new config. Unchanged sources keep their state and schedule; new ones
+        are polled at once; removed ones disappear from the next scrape."""
+        with self._lock:
+            added = self._apply(config)
+        for slot in added:
+            self._submit(slot)
+        self._bump()
+
+    # -- views ------------------------------------------------------------------------------
+    def view(self) -> FleetView:
+        with self._lock:
+            if self._view is None or self._view.generation != self._generation:
+                self._view = FleetView(
+                    generation=self._generation,
+                    ready=self._ready.is_set(),
+                    sources=tuple(slot.view for slot in self._slots.values()),
+                )
+            return self._view
+
+    # -- internals --------------------------------------------------------------------------
+    def _apply(self, config: Config) -> list[_Slot]:
+        old = self._slots
+        slots: dict[str, _Slot] = {}
+        added: list[_Slot] = []
+        for sc in config.sources:
+            slot = old.get(sc.name)
+            if slot is not None and slot.source.config == sc:
+                slots[sc.name] = slot
+                continue
+            source = source_types.build(sc)
+            if slot is not None and slot.source.config.type == sc.type:
+                # Same source, new settings: keep counters so rates do not see a reset.
+                slot.source = source
+                slot.view = replace(slot.view, interval=sc.interval, endpoints=source.endpoint_names())
+            else:
+                slot = _Slot(source=source, view=self._empty_view(source))
+                for endpoint in source.endpoint_names():
+                    slot.requests[endpoint] += 0
+                slot.view = replace(slot.view, requests=tuple(sorted(slot.requests.items())))
+            slots[sc.name] = slot
+            added.append(slot)
+        self._slots = slots
+        self._config = config
+        self._scheduler.clear()
+        for slot in slots.values():
+            self._scheduler.every(slot.source.config.interval).seconds.do(self._submit, slot)
+        self._generation += 1
+        return added
+
+    @staticmethod
+    def _empty_view(source: Source) -> SourceView:
+        return SourceView(
+            name=source.name,
+            type=source.config.type,
+            endpoints=source.endpoint_names(),
+            interval=source.config.interval,
+        )
+
+    def _bump(self) -> None:
+        with self._lock:
+            self._generation += 1
+
+    def _mark_ready(self, futures: list[Future[None] | None]) -> None:
+        wait([f for f in futures if f is not None])
+        self._ready.set()
+        self._bump()
+        log.info("first round of polls finished; ready")
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._scheduler.run_pending()
+            except Exception:  # the loop must outlive any bug in a job
+                log.exception("scheduler error")
+            idle = self._scheduler.idle_seconds
+            self._stop.wait(0.5 if idle is None else max(0.05, min(idle, 0.5)))
+
+    def _submit(self, slot: _Slot) -> Future[None] | None:
+        with self._lock:
+            if slot.running:
+                slot.skipped["overlap"] += 1
+                self._publish(slot)
+                return None
+            slot.running = True
+        try:
+            return self._pool.submit(self._poll, slot)
+        except RuntimeError:  # pool shut down while stopping
+            slot.running = False
+            return None
+
+    def _poll(self, slot: _Slot) -> None:
+        try:
+            self._poll_unguarded(slot)
+        except Exception:  # never let a poll kill a worker silently
+            log.exception("%s: unexpected error while polling", slot.source.name)
+        finally:
+            with self._lock:
+                slot.running = False
+
+    def _poll_unguarded(self, slot: _Slot) -> None:
+        source = slot.source
+        sc: SourceConfig = source.config
+        now = self._clock()
+        blocked = slot.view.blocked_until
+        if blocked is not None and now < blocked:
+            log.info("%s: rate limited, skipping poll for another %.0fs", source.name, blocked - now)
+            with self._lock:
+                slot.skipped["rate_limited"] += 1
+                self._publish(slot)
+            return
+
+        recorder = PollRecorder()
+        started = time.monotonic()
+        deadline = started + poll_budget(sc.interval, sc.timeout, self._retries)
+        snapshot: Snapshot | None = None
+        error: str | None = None
+        retry_after: float | None = None
+        with Client(
+            timeout=sc.timeout, deadline=deadline, recorder=recorder, retries=self._retries, backoff=self._backoff
+        ) as client:
+            try:
+                snapshot = source.poll(client)
+            except FetchError as exc:
+                error = f"{exc.endpoint}: {exc.reason}: {exc.message}"
+                retry_after = exc.retry_after
+            except Exception as exc:  # a vendor's odd answer must never take the process down
+                endpoint = recorder.last_endpoint or (source.endpoint_names() or ("unknown",))[0]
+                recorder.failure(endpoint, "invalid_response")
+                error = redact(f"{endpoint}: invalid_response: {type(exc).__name__}: {exc}")[:500]
+        duration = time.monotonic() - started
+        finished = self._clock()
+
+        with self._lock:
+            slot.requests.update(recorder.requests)
+            slot.failures.update(recorder.failures)
+            view = slot.view
+            if snapshot is not None:
+                slot.good = snapshot
+                if not view.up and view.polled:
+                    log.info("%s: recovered", source.name)
+                view = replace(view, up=True, last_success=finished, last_error=None, blocked_until=None)
+            else:
+                log.warning("%s: poll failed: %s", source.name, error)
+                view = replace(
+                    view,
+                    up=False,
+                    last_error=error,
+                    failed_polls=view.failed_polls + 1,
+                    blocked_until=finished + retry_after if retry_after else None,
+                )
+            slot.view = replace(view, polled=True, last_poll=finished, poll_duration=duration)
+            self._publish(slot)
+
+    def _publish(self, slot: _Slot) -> None:
+        """Recomputes the slot's view (counters, stale window) and bumps the generation.
+        Called with the lock held, after every poll or skipped poll."""
+        view = slot.view
+        snapshot = None
+        if slot.good is not None and view.last_success is not None:
+            # Half an interval of slack so scheduling jitter does not drop values one poll early.
+            window = (self._config.stale_after + 0.5) * slot.source.config.interval
+            if self._clock() - view.last_success <= window:
+                snapshot = slot.good
+            else:
+                if view.snapshot is not None:
+                    log.warning("%s: stale for %d intervals, dropping its series", view.name,
+                                self._config.stale_after)
+                slot.good = None
+        slot.view = replace(
+            view,
+            snapshot=snapshot,
+            requests=tuple(sorted(slot.requests.items())),
+            failures=tuple(sorted(slot.failures.items())),
+            skipped=tuple(sorted(slot.skipped.items())),
+        )
+        self._generation += 1

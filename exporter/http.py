@@ -1,0 +1,317 @@
+"""The one HTTP client every source uses.
+
+It owns what every vendor call needs and no adapter should re-invent: a total deadline per
+request (connect plus the whole body), retries with exponential backoff and jitter for
+connection errors and 5xx, Retry-After on 429, a cap on body size, the failure reason
+taxonomy behind llm_source_request_failures_total, and redaction of everything it says.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import random
+import socket
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from exporter import __version__
+from exporter.redact import redact
+
+log = logging.getLogger(__name__)
+
+REASONS = ("timeout", "connection", "auth", "rate_limited", "http_error", "invalid_response")
+USER_AGENT = f"llm-fleet-exporter/{__version__}"
+MAX_BODY_BYTES = 32 * 1024 * 1024
+_CHUNK = 64 * 1024
+
+
+class FetchError(Exception):
+    """One failed call, already counted; `message` is redacted and safe to show."""
+
+    def __init__(self, endpoint: str, reason: str, message: str, retry_after: float | None = None):
+        self.endpoint = endpoint
+        self.reason = reason
+        self.message = redact(message)
+        self.retry_after = retry_after
+        super().__init__(f"{endpoint}: {self.reason}: {self.message}")
+
+
+class PollRecorder:
+    """Request and failure counts of one poll. Confined to the polling thread; the
+    engine folds it into the source's cumulative counters when the poll ends."""
+
+    def __init__(self) -> None:
+        self.requests: Counter[str] = Counter()
+        self.failures: Counter[tuple[str, str]] = Counter()
+        self.last_endpoint: str | None = None
+
+    def request(self, endpoint: str) -> None:
+        self.requests[endpoint] += 1
+        self.last_endpoint = endpoint
+
+    def failure(self, endpoint: str, reason: str) -> None:
+        self.failures[(endpoint, reason)] += 1
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    endpoint: str
+    url: str
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    elapsed: float
+
+
+# --- the deadline watchdog -------------------------------------------------------------
+# A socket read timeout bounds each recv(), not the request: a server that drips a byte a
+# second never trips it. So every attempt arms a timer that shuts down the sockets of the
+# connections the attempt used, which makes the blocked read return at once.
+_watch = threading.local()
+
+
+def _track(conn: Any) -> None:
+    conns = getattr(_watch, "conns", None)
+    if conns is not None:
+        conns.append(conn)
+
+
+class _TrackedHTTPPool(HTTPConnectionPool):
+    def _make_request(self, conn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        _track(conn)
+        return super()._make_request(conn, *args, **kwargs)
+
+
+class _TrackedHTTPSPool(HTTPSConnectionPool):
+    def _make_request(self, conn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        _track(conn)
+        return super()._make_request(conn, *args, **kwargs)
+
+
+class _Adapter(HTTPAdapter):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _TrackedHTTPPool, "https": _TrackedHTTPSPool}
+
+
+def _shutdown(conns: list[Any], fired: threading.Event) -> None:
+    fired.set()
+    for conn in conns:
+        sock = getattr(conn, "sock", None)
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait, from either form RFC 9110 allows (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+class Client:
+    """HTTP for one poll of one source.
+
+    `deadline` is the monotonic time by which the whole poll must end; no attempt or retry
+    is started that could run past it, which keeps a poll well inside its interval.
+    """
+
+    def __init__(
+        self,
+        *,
+        timeout: float,
+        deadline: float,
+        recorder: PollRecorder,
+        retries: int = 2,
+        backoff: float = 0.5,
+        max_body: int = MAX_BODY_BYTES,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.timeout = timeout
+        self.deadline = deadline
+        self.recorder = recorder
+        self.retries = retries
+        self.backoff = backoff
+        self.max_body = max_body
+        self._rng = rng or random.Random()
+        self._session = requests.Session()
+        self._session.headers["User-Agent"] = USER_AGENT
+        adapter = _Adapter(max_retries=0)
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- public ---------------------------------------------------------------------------
+    def get(
+        self,
+        endpoint: str,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        params: dict[str, Any] | None = None,
+        accept: tuple[int, ...] = (200,),
+        quiet: tuple[int, ...] = (),
+    ) -> Response | None:
+        """GET with retries. Returns the response for a status in `accept`, None for a
+        status in `quiet` (an expected refusal that is not a failure), else raises."""
+        attempt = 0
+        while True:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0.05:
+                self.recorder.failure(endpoint, "timeout")
+                raise FetchError(endpoint, "timeout", f"GET {url}: no time left in this poll")
+            try:
+                response = self._attempt(endpoint, url, headers, params, min(self.timeout, remaining))
+            except FetchError as err:
+                self.recorder.failure(endpoint, err.reason)
+                if err.reason == "connection" and self._may_retry(attempt):
+                    attempt += 1
+                    continue
+                raise
+            status = response.status
+            if status in accept:
+                return response
+            if status in quiet:
+                log.debug("%s: %s answered %d, treated as absent", endpoint, redact(url), status)
+                return None
+            err = self._status_error(response)
+            self.recorder.failure(endpoint, err.reason)
+            if status >= 500 and self._may_retry(attempt):
+                attempt += 1
+                continue
+            raise err
+
+    def get_json(self, endpoint: str, url: str, **kwargs: Any) -> Any:
+        response = self.get(endpoint, url, **kwargs)
+        if response is None:
+            return None
+        return self.decode_json(response)
+
+    def decode_json(self, response: Response) -> Any:
+        content_type = response.headers.get("content-type", "").lower()
+        head = response.body.lstrip()[:1]
+        if "html" in content_type or head == b"<":
+            raise self.invalid(response.endpoint, f"{response.url} answered HTML, not JSON")
+        try:
+            return json.loads(response.body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise self.invalid(response.endpoint, f"{response.url} answered invalid JSON: {exc}") from None
+
+    def invalid(self, endpoint: str, message: str) -> FetchError:
+        """Counts an unusable answer and returns the error for the caller to raise."""
+        self.recorder.failure(endpoint, "invalid_response")
+        return FetchError(endpoint, "invalid_response", message)
+
+    # -- internals ------------------------------------------------------------------------
+    def _may_retry(self, attempt: int) -> bool:
+        if attempt >= self.retries:
+            return False
+        # Full jitter on an exponential base: spreads retries of many exporters apart.
+        delay = self._rng.uniform(0.5, 1.0) * self.backoff * (2**attempt)
+        # Only retry if the sleep still leaves a useful slice of the poll for the attempt.
+        if time.monotonic() + delay + min(self.timeout, 1.0) > self.deadline:
+            return False
+        time.sleep(delay)
+        return True
+
+    def _status_error(self, response: Response) -> FetchError:
+        status, endpoint = response.status, response.endpoint
+        where = f"GET {response.url} answered HTTP {status}"
+        if status == 429:
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            return FetchError(endpoint, "rate_limited", where, retry_after=retry_after)
+        if status in (401, 403):
+            return FetchError(endpoint, "auth", where)
+        return FetchError(endpoint, "http_error", where)
+
+    def _attempt(
+        self,
+        endpoint: str,
+        url: str,
+        headers: dict[str, str] | None,
+        params: dict[str, Any] | None,
+        budget: float,
+    ) -> Response:
+        self.recorder.request(endpoint)
+        conns: list[Any] = []
+        fired = threading.Event()
+        timer = threading.Timer(budget, _shutdown, args=(conns, fired))
+        timer.daemon = True
+        _watch.conns = conns
+        started = time.monotonic()
+        timer.start()
+        try:
+            with self._session.get(
+                url, headers=headers, params=params, timeout=(budget, budget), stream=True
+            ) as raw:
+                body = self._read_body(endpoint, raw, started, budget)
+                status, resp_headers = raw.status_code, {k.lower(): v for k, v in raw.headers.items()}
+                final_url = raw.url
+        except FetchError:
+            raise
+        except (requests.Timeout, urllib3.exceptions.TimeoutError) as exc:
+            raise FetchError(endpoint, "timeout", f"GET {url}: timed out after {budget:.1f}s") from exc
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            if fired.is_set():
+                raise FetchError(endpoint, "timeout", f"GET {url}: no full answer in {budget:.1f}s") from None
+            raise FetchError(endpoint, "connection", f"GET {url}: {_describe(exc)}") from None
+        finally:
+            timer.cancel()
+            _watch.conns = None
+        if fired.is_set():
+            raise FetchError(endpoint, "timeout", f"GET {url}: no full answer in {budget:.1f}s")
+        elapsed = time.monotonic() - started
+        log.debug("GET %s -> %d in %.3fs", redact(final_url), status, elapsed)
+        return Response(endpoint, redact(final_url), status, resp_headers, body, elapsed)
+
+    def _read_body(self, endpoint: str, raw: requests.Response, started: float, budget: float) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in raw.iter_content(_CHUNK):
+            size += len(chunk)
+            if size > self.max_body:
+                raise FetchError(endpoint, "invalid_response", f"body larger than {self.max_body} bytes")
+            chunks.append(chunk)
+            if time.monotonic() - started > budget:
+                raise FetchError(endpoint, "timeout", f"GET {raw.url}: no full answer in {budget:.1f}s")
+        return b"".join(chunks)
+
+
+def _describe(exc: BaseException) -> str:
+    """A short, key-free description of a requests exception (its str() can embed URLs)."""
+    text = str(exc)
+    for marker in ("Connection refused", "Name or service not known", "Temporary failure in name resolution",
+                   "Connection reset", "Remote end closed connection", "certificate verify failed"):
+        if marker in text:
+            return marker.lower()
+    return redact(f"{type(exc).__name__}: {text}")[:300]

@@ -1,0 +1,69 @@
+"""Money: every price and balance is parsed here, with Decimal, and scaled to whole units.
+
+Vendors disagree on units (USD per token, per million tokens, cents, 1/10000 USD, nano-USD)
+and on types (numbers, decimal strings). Adapters name the scale; this module does the rest,
+so a unit mistake can only be made in one place.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+PER_TOKEN = Decimal(1)
+PER_MILLION_TOKENS = Decimal("1e-6")
+CENTS = Decimal("0.01")
+TEN_THOUSANDTHS = Decimal("1e-4")
+NANO = Decimal("1e-9")
+
+ZERO = Decimal(0)
+
+
+def to_decimal(value: object) -> Decimal | None:
+    """A finite Decimal from a number or a numeric string, else None.
+
+    Floats go through str() so 0.1 stays 0.1 rather than its binary neighbour.
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        if isinstance(value, str):
+            result = Decimal(value.strip())
+        elif isinstance(value, int):
+            result = Decimal(value)
+        elif isinstance(value, float):
+            result = Decimal(str(value))
+        elif isinstance(value, Decimal):
+            result = value
+        else:
+            return None
+    except (InvalidOperation, ValueError):
+        return None
+    return result if result.is_finite() else None
+
+
+def amount(value: object, scale: Decimal = PER_TOKEN) -> Decimal | None:
+    """A balance or spend in whole currency units. May be negative (debt)."""
+    result = to_decimal(value)
+    return None if result is None else result * scale
+
+
+def price(value: object, scale: Decimal = PER_TOKEN) -> Decimal | None:
+    """A price in USD per token. Negative values are sentinels (OpenRouter's "-1"
+    means the price is dynamic), never real prices, so they come back as None."""
+    result = amount(value, scale)
+    if result is None or result < 0:
+        return None
+    return result
+
+
+def currency_code(value: object, default: str = "USD") -> str:
+    """ISO 4217 labels are upper case whatever the vendor sends."""
+    if isinstance(value, str) and value.strip():
+        return value.strip().upper()
+    return default
+
+
+def currency_for_host(host: str) -> str:
+    """Vendors that send no currency (Moonshot, SiliconFlow) bill in CNY on their
+    mainland-China hosts and in USD on the international ones."""
+    return "CNY" if host.lower().rstrip(".").endswith(".cn") else "USD"

@@ -1,0 +1,150 @@
+"""The HTTP surface: one small WSGI app on a threaded server.
+
+Every route reads the engine's cached view; none of them reaches a provider.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import socketserver
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from exporter import __version__, summary
+from exporter.collector import Exposition
+from exporter.engine import Engine
+from exporter.redact import redact
+
+log = logging.getLogger(__name__)
+
+TEXT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+OPENMETRICS_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8"
+
+Start = Callable[..., Any]
+
+
+class App:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.exposition = Exposition(engine.view)
+        self.routes: dict[str, Callable[[dict[str, Any]], tuple[str, str, bytes, list[tuple[str, str]]]]] = {
+            "/": self.index,
+            "/metrics": self.metrics,
+            "/healthz": self.healthz,
+            "/readyz": self.readyz,
+            "/api/summary": self.api_summary,
+        }
+
+    def __call__(self, environ: dict[str, Any], start_response: Start) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        handler = self.routes.get(environ.get("PATH_INFO") or "/")
+        if handler is None:
+            status, ctype, body, extra = "404 Not Found", "text/plain; charset=utf-8", b"404 not found\n", []
+        elif method not in ("GET", "HEAD"):
+            status, ctype, body, extra = (
+                "405 Method Not Allowed", "text/plain; charset=utf-8", b"405 method not allowed\n",
+                [("Allow", "GET, HEAD")],
+            )
+        else:
+            try:
+                status, ctype, body, extra = handler(environ)
+            except Exception:  # a bug in one page must not take the server down
+                log.exception("error serving %s", environ.get("PATH_INFO"))
+                status, ctype, body, extra = "500 Internal Server Error", "text/plain", b"internal error\n", []
+        headers = [("Content-Type", ctype), ("Content-Length", str(len(body))), *extra]
+        start_response(status, headers)
+        return [b""] if method == "HEAD" else [body]
+
+    # -- routes ---------------------------------------------------------------------------
+    def metrics(self, environ: dict[str, Any]) -> tuple[str, str, bytes, list[tuple[str, str]]]:
+        accept = environ.get("HTTP_ACCEPT", "")
+        fmt, ctype = Exposition.TEXT, TEXT_TYPE
+        if "application/openmetrics-text" in accept:
+            fmt, ctype = Exposition.OPENMETRICS, OPENMETRICS_TYPE
+        gz = "gzip" in environ.get("HTTP_ACCEPT_ENCODING", "")
+        body = self.exposition.render(fmt, compressed=gz)
+        extra = [("Vary", "Accept, Accept-Encoding")]
+        if gz:
+            extra.append(("Content-Encoding", "gzip"))
+        return "200 OK", ctype, body, extra
+
+    def healthz(self, environ: dict[str, Any]) -> tuple[str, str, bytes, list[tuple[str, str]]]:
+        return "200 OK", "text/plain; charset=utf-8", b"ok\n", []
+
+    def readyz(self, environ: dict[str, Any]) -> tuple[str, str, bytes, list[tuple[str, str]]]:
+        if self.engine.ready:
+            return "200 OK", "text/plain; charset=utf-8", b"ready\n", []
+        return "503 Service Unavailable", "text/plain; charset=utf-8", b"first round of polls not finished\n", []
+
+    def api_summary(self, environ: dict[str, Any]) -> tuple[str, str, bytes, list[tuple[str, str]]]:
+        body = json.dumps(summary.build(self.engine.view()), indent=2, sort_keys=False) + "\n"
+        return "200 OK", "application/json", redact(body).encode(), [("Cache-Control", "no-store")]
+
+    def index(self, environ: dict[str, Any]) -> tuple[str, str, bytes, list[tuple[str, str]]]:
+        view = self.engine.view()
+        rows = []
+        for s in view.sources:
+            success = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(s.last_success)) if s.last_success else "never"
+            up = "up" if s.up else ("not polled yet" if not s.polled else "down")
+            rows.append(
+                f"<tr><td>{html.escape(s.name)}</td><td>{html.escape(s.type)}</td>"
+                f'<td class="{"up" if s.up else "down"}">{up}</td><td>{success}</td>'
+                f"<td>{html.escape(s.last_error or '')}</td></tr>"
+            )
+        page = f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>llm-fleet-exporter</title>
+<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left}}.up{{color:#080}}.down{{color:#b00}}</style>
+</head><body>
+<h1>llm-fleet-exporter {html.escape(__version__)}</h1>
+<p><a href="/metrics">Metrics</a> · <a href="/api/summary">Summary (JSON)</a> ·
+<a href="/healthz">healthz</a> · <a href="/readyz">readyz</a></p>
+<p>{"Ready" if view.ready else "Waiting for the first round of polls"}.
+Scrapes are served from the last poll of each source; they never call a provider.</p>
+<table><thead><tr><th>Source</th><th>Type</th><th>Up</th><th>Last success</th><th>Last error</th></tr></thead>
+<tbody>
+{chr(10).join(rows)}
+</tbody></table>
+</body></html>
+"""
+        return "200 OK", "text/html; charset=utf-8", redact(page).encode(), []
+
+
+class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        log.debug("%s %s", self.address_string(), redact(format % args))
+
+
+def parse_address(address: str) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    host = host.strip("[]") or "0.0.0.0"
+    return host, int(port)
+
+
+class Server:
+    def __init__(self, app: App, address: str):
+        host, port = parse_address(address)
+        self._httpd = make_server(host, port, app, server_class=_ThreadingServer, handler_class=_QuietHandler)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self._httpd.server_address[1]
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="http", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()

@@ -1,0 +1,103 @@
+"""What every source type shares: its identity, auth, list envelopes and pagination.
+
+A source fetches through http.Client and parses into a snapshot.Snapshot. It never imports
+prometheus_client: turning snapshots into metrics is the collector's job.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+from exporter.config import SourceConfig
+from exporter.http import Client
+from exporter.snapshot import Snapshot
+
+log = logging.getLogger(__name__)
+
+
+class Source:
+    type_name: ClassVar[str]
+    default_url: ClassVar[str | None] = None
+    needs_key: ClassVar[bool] = True
+    # Fixed short names for the `endpoint` label; each exists at 0 before its first call.
+    endpoints: ClassVar[tuple[str, ...]] = ()
+    # Human-facing table rows for the README: what is called and how it authenticates.
+    auth: ClassVar[str] = "Authorization: Bearer <key>"
+
+    def __init__(self, config: SourceConfig):
+        self.config = config
+
+    @classmethod
+    def check_options(cls, path: str, options: dict[str, Any]) -> list[str]:
+        """Type-specific checks the schema cannot express; returns problem lines."""
+        return []
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.config.url).hostname or ""
+
+    def endpoint_names(self) -> tuple[str, ...]:
+        return self.endpoints
+
+    def url(self, path: str) -> str:
+        return self.config.url + path
+
+    def headers(self) -> dict[str, str]:
+        key = self.config.api_key
+        return {"Authorization": f"Bearer {key}"} if key else {}
+
+    def poll(self, client: Client) -> Snapshot:
+        raise NotImplementedError
+
+
+def listing(body: Any, *keys: str) -> list[Any]:
+    """The item list of a response, whichever envelope the vendor uses:
+    a bare list, {"data": [...]}, {"models": [...]} or another named key."""
+    if isinstance(body, list):
+        return body
+    if isinstance(body, dict):
+        for key in (*keys, "data", "models"):
+            value = body.get(key)
+            if isinstance(value, list):
+                return value
+    raise ValueError(f"expected a list of items, got {type(body).__name__}")
+
+
+def records(items: list[Any]) -> Iterator[dict[str, Any]]:
+    """Only the dict entries; a vendor's stray null or string in a list is skipped."""
+    return (item for item in items if isinstance(item, dict))
+
+
+def paginate(
+    fetch: Callable[[str | None], Any],
+    next_cursor: Callable[[Any], str | None],
+    *,
+    max_pages: int,
+    source: str,
+) -> Iterator[Any]:
+    """Yields page bodies, following cursors to the last page but never past max_pages,
+    so a vendor that keeps answering with a cursor cannot hold a poll forever."""
+    cursor: str | None = None
+    for page in range(max_pages):
+        body = fetch(cursor)
+        yield body
+        cursor = next_cursor(body)
+        if not cursor:
+            return
+        if page + 1 == max_pages:
+            log.warning("%s: stopped after limits.max_pages=%d pages; the catalog may be incomplete",
+                        source, max_pages)
+
+
+def flag(value: Any) -> bool:
+    """Vendor booleans, including the occasional "true"/"false" string or 0/1."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes")
+    return bool(value)

@@ -1,0 +1,103 @@
+"""OpenRouter: its model catalog with prices and capabilities, the key's balance and spend."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from exporter import money, units
+from exporter.http import Client
+from exporter.snapshot import Model, Money, Provider, Snapshot
+from exporter.sources.base import Source, listing, records
+
+PRICE_KEYS = {"input": "prompt", "output": "completion", "cache_read": "input_cache_read"}
+SPEND_KEYS = {"day": "usage_daily", "week": "usage_weekly", "month": "usage_monthly", "total": "usage"}
+
+
+class OpenRouterSource(Source):
+    type_name = "openrouter"
+    default_url = "https://openrouter.ai/api/v1"
+    endpoints = ("models", "key", "credits")
+
+    def poll(self, client: Client) -> Snapshot:
+        headers = self.headers()
+        # Without output_modalities=all the catalog holds only text-output models.
+        response = client.get("models", self.url("/models"), headers=headers, params={"output_modalities": "all"})
+        assert response is not None
+        models = tuple(parse_model(self.name, item) for item in records(listing(client.decode_json(response))))
+
+        key = client.get_json("key", self.url("/key"), headers=headers)
+        data = key.get("data", key) if isinstance(key, dict) else None
+        if not isinstance(data, dict):
+            raise client.invalid("key", "expected a JSON object")
+        balances, limits = [], []
+        if (remaining := money.amount(data.get("limit_remaining"))) is not None:
+            balances = [Money("USD", remaining)]
+        if (limit := money.amount(data.get("limit"))) is not None:
+            limits = [Money("USD", limit)]
+        spend = tuple(
+            (window, value) for window, field in SPEND_KEYS.items() if (value := money.amount(data.get(field))) is not None
+        )
+
+        # Only management keys may read /credits; the 403 others get is expected, not a failure.
+        credits = client.get_json("credits", self.url("/credits"), headers=headers, quiet=(403,))
+        if isinstance(credits, dict) and isinstance(credits.get("data"), dict):
+            total = money.amount(credits["data"].get("total_credits"))
+            used = money.amount(credits["data"].get("total_usage"))
+            if total is not None and used is not None:
+                balances = [Money("USD", total - used)]
+
+        provider = Provider(
+            id=self.name,
+            name="OpenRouter",
+            health="healthy",
+            active=True,
+            response_time_seconds=response.elapsed,
+            capabilities=(
+                ("streaming", True),
+                ("function_calling", any(dict(m.capabilities).get("tools") for m in models)),
+                ("vision", any(dict(m.capabilities).get("vision") for m in models)),
+                ("image_generation", any(dict(m.capabilities).get("image_generation") for m in models)),
+            ),
+            follows_source=True,
+        )
+        return Snapshot(
+            providers=(provider,),
+            models=models,
+            balances=tuple(balances),
+            credit_limits=tuple(limits),
+            spend=spend,
+            catalog=True,
+        )
+
+
+def parse_model(provider: str, item: dict[str, Any]) -> Model:
+    model_id = item["id"]
+    if not isinstance(model_id, str) or not model_id:
+        raise ValueError("model without an id")
+    pricing = item.get("pricing") if isinstance(item.get("pricing"), dict) else {}
+    prices = tuple(
+        (token_type, value)
+        for token_type, key in PRICE_KEYS.items()
+        if (value := money.price(pricing.get(key))) is not None
+    )
+    by_type = dict(prices)
+    zero_priced = by_type.get("input") == 0 and by_type.get("output") == 0
+    params = set(item.get("supported_parameters") or ())
+    arch = item.get("architecture") if isinstance(item.get("architecture"), dict) else {}
+    inputs = set(arch.get("input_modalities") or ())
+    outputs = set(arch.get("output_modalities") or ())
+    return Model(
+        provider=provider,
+        id=model_id,
+        name=str(item.get("name") or model_id),
+        prices=prices,
+        context_length=units.integer(item.get("context_length")),
+        free=model_id.endswith(":free") or zero_priced,
+        capabilities=(
+            ("tools", "tools" in params),
+            ("vision", "image" in inputs),
+            ("image_generation", "image" in outputs),
+            ("reasoning", bool(params & {"reasoning", "include_reasoning"})),
+            ("structured_output", bool(params & {"structured_outputs", "response_format"})),
+        ),
+    )

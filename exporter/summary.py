@@ -1,0 +1,88 @@
+"""The /api/summary document: the cached state as JSON for scripts and quick looks."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from exporter import __version__
+from exporter.engine import FleetView
+from exporter.snapshot import Model
+
+CHEAPEST = 10
+
+
+def _num(value: Decimal | float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _model(source: str, m: Model) -> dict[str, Any]:
+    return {
+        "source": source,
+        "provider": m.provider,
+        "model": m.id,
+        "name": m.name,
+        "price_usd_per_token": {k: float(v) for k, v in m.prices},
+        "context_length_tokens": m.context_length,
+        "capabilities": sorted(c for c, ok in m.capabilities if ok),
+    }
+
+
+def _paid_cost(m: Model) -> Decimal | None:
+    """The ordering used for "cheapest": input plus output price per token. Models
+    without both prices (dynamic routers, dedicated-only) cannot be ranked."""
+    inp, out = m.price("input"), m.price("output")
+    return None if inp is None or out is None else inp + out
+
+
+def build(view: FleetView) -> dict[str, Any]:
+    sources, providers, balances, counts = [], [], [], []
+    paid: list[tuple[Decimal, str, Model]] = []
+    free: list[dict[str, Any]] = []
+    for s in view.sources:
+        snap = s.snapshot
+        sources.append({
+            "name": s.name,
+            "type": s.type,
+            "up": s.up,
+            "polled": s.polled,
+            "last_success": s.last_success,
+            "last_error": s.last_error,
+            "stale": s.snapshot is None and s.last_success is not None,
+        })
+        if snap is None:
+            continue
+        for p in snap.providers:
+            providers.append({
+                "source": s.name,
+                "provider": p.id,
+                "name": p.name,
+                "health": ("healthy" if s.up else "down") if p.follows_source else p.health,
+                "active": p.active,
+                "response_time_seconds": p.response_time_seconds,
+                "capabilities": sorted(c for c, ok in p.capabilities if ok),
+            })
+        for b in snap.balances:
+            limit = next((c.amount for c in snap.credit_limits if c.currency == b.currency), None)
+            balances.append({"source": s.name, "currency": b.currency, "balance": _num(b.amount),
+                             "credit_limit": _num(limit)})
+        per_provider: dict[str, dict[str, int]] = {}
+        for m in snap.models:
+            entry = per_provider.setdefault(m.provider, {"models": 0, "free": 0})
+            entry["models"] += 1
+            entry["free"] += m.free
+            if m.free:
+                free.append(_model(s.name, m))
+            elif (cost := _paid_cost(m)) is not None:
+                paid.append((cost, f"{s.name}/{m.id}", _model(s.name, m)))
+        counts.extend({"source": s.name, "provider": p, **c} for p, c in sorted(per_provider.items()))
+    paid.sort(key=lambda item: (item[0], item[1]))
+    return {
+        "exporter": {"name": "llm-fleet-exporter", "version": __version__, "ready": view.ready},
+        "sources": sources,
+        "providers": providers,
+        "balances": balances,
+        "model_counts": counts,
+        "cheapest_paid_models": [entry for _, _, entry in paid[:CHEAPEST]],
+        "free_models": sorted(free, key=lambda e: (e["source"], e["model"])),
+    }
