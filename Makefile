@@ -1,0 +1,45 @@
+# Two commands matter: `make run` (the demo on :8001) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+LISTEN ?= 0.0.0.0:8001
+# Debian's packages give promtool, amtool, prometheus and alertmanager at the versions the
+# configs are written for (Prometheus 2.42, Alertmanager 0.25).
+TOOLS  := promtool amtool prometheus prometheus-alertmanager
+
+.PHONY: run test lint tools check clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+run: $(STAMP)
+	$(BIN)/llm-fleet-exporter --demo --web.listen-address $(LISTEN)
+
+test: $(STAMP) tools lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check exporter tests
+
+tools:
+	@missing=""; for t in $(TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "installing Debian packages prometheus prometheus-alertmanager (missing:$$missing)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends prometheus prometheus-alertmanager >/dev/null || exit 1; \
+	else \
+	  echo "missing:$$missing"; \
+	  echo "install them with: sudo apt-get install prometheus prometheus-alertmanager"; \
+	  echo "(Debian 12 / Ubuntu 24.04 packages; the tests need promtool, amtool, prometheus, prometheus-alertmanager)"; \
+	  exit 1; \
+	fi
+
+check: $(STAMP)
+	$(BIN)/llm-fleet-exporter --check-config --config.file $(CONFIG)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,31 @@
+"""Helpers to poll one source against a fake server, as the engine would."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+from typing import Any
+
+from exporter import sources
+from exporter.config import SourceConfig
+from exporter.http import Client, PollRecorder
+from exporter.snapshot import Snapshot
+
+KEY = "test-key-not-real-000"
+
+
+def make_source(type_: str, url: str, *, key: str | None = KEY, max_pages: int = 50, **options: Any):
+    config = SourceConfig(name=type_, type=type_, url=url, interval=60, timeout=5, max_pages=max_pages,
+                          api_key=key, options=options)
+    return sources.build(config)
+
+
+def poll(type_: str, url: str, **kwargs: Any) -> tuple[Snapshot, PollRecorder]:
+    source = make_source(type_, url, **kwargs)
+    recorder = PollRecorder()
+    with Client(timeout=5, deadline=time.monotonic() + 20, recorder=recorder, backoff=0.01) as client:
+        return source.poll(client), recorder
+
+
+def D(text: str) -> Decimal:  # noqa: N802 - reads like a literal
+    return Decimal(text)

@@ -1,0 +1,114 @@
+"""A scriptable HTTP server on a free loopback port, for replaying recorded vendor responses
+and misbehaving on purpose (slow, dripping, failing, redirecting)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+FIXTURES = Path(__file__).parent / "fixtures" / "providers"
+
+
+def fixture(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b"{}"
+    headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "application/json"})
+    delay: float = 0.0
+    drip: float | None = None  # seconds between single bytes of the body
+
+
+def json_reply(body: Any, status: int = 200, **kwargs: Any) -> Reply:
+    return Reply(status=status, body=json.dumps(body).encode(), **kwargs)
+
+
+def fixture_reply(name: str, status: int = 200, **kwargs: Any) -> Reply:
+    return Reply(status=status, body=fixture(name), **kwargs)
+
+
+@dataclass
+class Seen:
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+
+
+class FakeServer:
+    """routes: path -> Reply, or a list of Replies served in turn (the last one repeats)."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Reply | list[Reply]] = {}
+        self.seen: list[Seen] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802
+                parts = urlsplit(self.path)
+                with server._lock:
+                    server.seen.append(Seen(parts.path, parse_qs(parts.query), dict(self.headers.items())))
+                    server.in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                    route = server.routes.get(parts.path)
+                    if isinstance(route, list):
+                        reply = route.pop(0) if len(route) > 1 else route[0]
+                    else:
+                        reply = route
+                try:
+                    if reply is None:
+                        reply = json_reply({"error": "not found"}, status=404)
+                    if reply.delay:
+                        time.sleep(reply.delay)
+                    self.send_response(reply.status)
+                    for key, value in reply.headers.items():
+                        self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(reply.body)))
+                    self.end_headers()
+                    if reply.drip is None:
+                        self.wfile.write(reply.body)
+                    else:
+                        for i in range(len(reply.body)):
+                            self.wfile.write(reply.body[i:i + 1])
+                            self.wfile.flush()
+                            time.sleep(reply.drip)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                finally:
+                    with server._lock:
+                        server.in_flight -= 1
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+
+    def start(self) -> FakeServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def requests_to(self, path: str) -> list[Seen]:
+        return [s for s in self.seen if s.path == path]

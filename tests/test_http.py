@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from exporter import redact
+from exporter.http import Client, FetchError, PollRecorder, parse_retry_after
+from tests.conftest import free_port
+from tests.fakeserver import FakeServer, Reply, json_reply
+
+
+def client(timeout: float = 2.0, budget: float = 30.0, **kwargs: object) -> Client:
+    return Client(timeout=timeout, deadline=time.monotonic() + budget, recorder=PollRecorder(),
+                  backoff=0.01, **kwargs)  # type: ignore[arg-type]
+
+
+def test_json_ok_counts_one_request(fake: FakeServer) -> None:
+    fake.routes["/x"] = json_reply({"a": 1})
+    c = client()
+    assert c.get_json("x", fake.url + "/x") == {"a": 1}
+    assert c.recorder.requests == {"x": 1}
+    assert not c.recorder.failures
+
+
+def test_dripping_server_hits_the_total_deadline(fake: FakeServer) -> None:
+    # 200 bytes at one byte per 0.05 s would take 10 s; every single read is fast, so only a
+    # deadline over the whole request can stop it.
+    fake.routes["/drip"] = Reply(body=b"[" + b"1," * 99 + b"1]", drip=0.05)
+    c = client(timeout=1.0)
+    started = time.monotonic()
+    with pytest.raises(FetchError) as err:
+        c.get("drip", fake.url + "/drip")
+    assert err.value.reason == "timeout"
+    assert time.monotonic() - started < 4.0
+    assert c.recorder.failures == {("drip", "timeout"): 1}
+
+
+def test_slow_headers_time_out(fake: FakeServer) -> None:
+    fake.routes["/slow"] = json_reply({}, delay=3)
+    c = client(timeout=0.5)
+    with pytest.raises(FetchError) as err:
+        c.get("slow", fake.url + "/slow")
+    assert err.value.reason == "timeout"
+    assert c.recorder.requests == {"slow": 1}  # timeouts are not retried
+
+
+def test_5xx_is_retried_with_every_attempt_counted(fake: FakeServer) -> None:
+    fake.routes["/flaky"] = [json_reply({}, status=503), json_reply({}, status=502), json_reply({"ok": True})]
+    c = client()
+    assert c.get_json("flaky", fake.url + "/flaky") == {"ok": True}
+    assert c.recorder.requests == {"flaky": 3}
+    assert c.recorder.failures == {("flaky", "http_error"): 2}
+
+
+def test_retries_are_bounded(fake: FakeServer) -> None:
+    fake.routes["/down"] = json_reply({}, status=500)
+    c = client()
+    with pytest.raises(FetchError) as err:
+        c.get("down", fake.url + "/down")
+    assert err.value.reason == "http_error"
+    assert c.recorder.requests == {"down": 3}
+
+
+def test_no_retry_that_would_outlast_the_poll(fake: FakeServer) -> None:
+    fake.routes["/down"] = json_reply({}, status=500)
+    c = Client(timeout=2.0, deadline=time.monotonic() + 0.5, recorder=PollRecorder(), backoff=1.0)
+    with pytest.raises(FetchError):
+        c.get("down", fake.url + "/down")
+    assert c.recorder.requests == {"down": 1}
+
+
+def test_connection_refused_is_retried_then_reported() -> None:
+    c = client()
+    with pytest.raises(FetchError) as err:
+        c.get("x", f"http://127.0.0.1:{free_port()}/x")
+    assert err.value.reason == "connection"
+    assert c.recorder.failures == {("x", "connection"): 3}
+
+
+def test_429_honours_retry_after_without_retrying(fake: FakeServer) -> None:
+    fake.routes["/limited"] = Reply(status=429, body=b'{"error":{"code":429}}',
+                                    headers={"Retry-After": "120", "Content-Type": "application/json"})
+    c = client()
+    with pytest.raises(FetchError) as err:
+        c.get("limited", fake.url + "/limited")
+    assert (err.value.reason, err.value.retry_after) == ("rate_limited", 120.0)
+    assert c.recorder.requests == {"limited": 1}
+
+
+def test_retry_after_http_date() -> None:
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412420.0) == 60.0
+    assert parse_retry_after("garbage") is None
+    assert parse_retry_after(None) is None
+
+
+@pytest.mark.parametrize(("status", "reason"), [(401, "auth"), (403, "auth"), (404, "http_error")])
+def test_status_reasons(fake: FakeServer, status: int, reason: str) -> None:
+    fake.routes["/x"] = json_reply({}, status=status)
+    c = client()
+    with pytest.raises(FetchError) as err:
+        c.get("x", fake.url + "/x")
+    assert err.value.reason == reason
+    assert c.recorder.requests == {"x": 1}
+
+
+def test_quiet_status_is_not_a_failure(fake: FakeServer) -> None:
+    fake.routes["/credits"] = json_reply({"error": {"code": 403}}, status=403)
+    c = client()
+    assert c.get_json("credits", fake.url + "/credits", quiet=(403,)) is None
+    assert c.recorder.requests == {"credits": 1} and not c.recorder.failures
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [Reply(body=b"<html>moved</html>", headers={"Content-Type": "text/html"}), Reply(body=b'{"trunc'),
+     Reply(body=b"\xff\xfe")],
+    ids=["html", "truncated-json", "not-utf8"],
+)
+def test_garbage_is_invalid_response(fake: FakeServer, reply: Reply) -> None:
+    fake.routes["/x"] = reply
+    c = client()
+    with pytest.raises(FetchError) as err:
+        c.get_json("x", fake.url + "/x")
+    assert err.value.reason == "invalid_response"
+    assert c.recorder.failures == {("x", "invalid_response"): 1}
+
+
+def test_body_cap(fake: FakeServer) -> None:
+    fake.routes["/big"] = Reply(body=b"[" + b"0," * 5000 + b"0]")
+    c = client(max_body=1000)
+    with pytest.raises(FetchError) as err:
+        c.get("big", fake.url + "/big")
+    assert err.value.reason == "invalid_response"
+    assert c.recorder.failures == {("big", "invalid_response"): 1}
+
+
+def test_errors_never_carry_keys() -> None:
+    redact.register("registered-test-value-0123")
+    c = client()
+    url = f"http://127.0.0.1:{free_port()}/v1/models?key=AIzaQueryParamSecret&x=1"
+    with pytest.raises(FetchError) as err:
+        c.get("models", url, headers={"Authorization": "Bearer registered-test-value-0123"})
+    text = str(err.value) + err.value.message
+    assert "AIzaQueryParamSecret" not in text
+    assert "key=<redacted>" in text
+
+
+def test_redact_masks_headers_query_and_registered_values() -> None:
+    redact.register("registered-secret-value")
+    text = redact.redact(
+        "Authorization: Bearer abcdefghijkl x-api-key: zzzyyyxxx https://h/p?api_key=qqq&token=ttt "
+        "and registered-secret-value"
+    )
+    for secret in ("abcdefghijkl", "zzzyyyxxx", "qqq", "ttt", "registered-secret-value"):
+        assert secret not in text
