@@ -8,6 +8,7 @@ taxonomy behind llm_source_request_failures_total, and redaction of everything i
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import json
 import logging
@@ -109,10 +110,8 @@ def _shutdown(conns: list[Any], fired: threading.Event) -> None:
     for conn in conns:
         sock = getattr(conn, "sock", None)
         if sock is not None:
-            try:
+            with contextlib.suppress(OSError):  # already closed: nothing left to stop
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:

@@ -118,10 +118,13 @@ Scrapes are served from the last poll of each source; they never call a provider
 class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog of 5 drops connections when several Prometheus
+    # servers and browsers arrive together.
+    request_queue_size = 128
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), redact(format % args))
 
 

@@ -27,5 +27,5 @@ def poll(type_: str, url: str, **kwargs: Any) -> tuple[Snapshot, PollRecorder]:
         return source.poll(client), recorder
 
 
-def D(text: str) -> Decimal:  # noqa: N802 - reads like a literal
+def D(text: str) -> Decimal:
     return Decimal(text)

@@ -43,6 +43,10 @@ class Seen:
     headers: dict[str, str]
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # the default of 5 drops bursts of connections
+
+
 class FakeServer:
     """routes: path -> Reply, or a list of Replies served in turn (the last one repeats)."""
 
@@ -57,17 +61,16 @@ class FakeServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 with server._lock:
                     server.seen.append(Seen(parts.path, parse_qs(parts.query), dict(self.headers.items())))
                     server.in_flight += 1
                     server.max_in_flight = max(server.max_in_flight, server.in_flight)
                     route = server.routes.get(parts.path)
-                    if isinstance(route, list):
-                        reply = route.pop(0) if len(route) > 1 else route[0]
-                    else:
-                        reply = route
+                    if isinstance(route, list):  # a script of replies; the last one repeats
+                        route = route.pop(0) if len(route) > 1 else route[0]
+                    reply = route
                 try:
                     if reply is None:
                         reply = json_reply({"error": "not found"}, status=404)
@@ -91,10 +94,10 @@ class FakeServer:
                     with server._lock:
                         server.in_flight -= 1
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = _Server(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 

@@ -39,6 +39,11 @@ def _routes(sim: Simulator) -> dict[str, tuple[str | None, Callable[[dict[str, l
     }
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # every demo source polls at once at startup
+    daemon_threads = True
+
+
 class Fleet:
     def __init__(self, sim: Simulator | None = None, host: str = "127.0.0.1", port: int = 0):
         self.sim = sim or Simulator()
@@ -47,7 +52,7 @@ class Fleet:
         key = self.key
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - stdlib name
+            def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 route = routes.get(parts.path)
                 if route is None:
@@ -68,14 +73,13 @@ class Fleet:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 log.debug("demo fleet: %s", format % args)
 
         def sim_delay() -> float:
             return self.sim.jitter(30) / 1000.0
 
-        self._httpd = ThreadingHTTPServer((host, port), Handler)
-        self._httpd.daemon_threads = True
+        self._httpd = _Server((host, port), Handler)
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="demo-fleet", daemon=True)
 
     @property

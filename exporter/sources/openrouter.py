@@ -35,7 +35,9 @@ class OpenRouterSource(Source):
         if (limit := money.amount(data.get("limit"))) is not None:
             limits = [Money("USD", limit)]
         spend = tuple(
-            (window, value) for window, field in SPEND_KEYS.items() if (value := money.amount(data.get(field))) is not None
+            (window, value)
+            for window, field in SPEND_KEYS.items()
+            if (value := money.amount(data.get(field))) is not None
         )
 
         # Only management keys may read /credits; the 403 others get is expected, not a failure.

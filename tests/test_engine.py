@@ -1,0 +1,161 @@
+from __future__ import annotations
+
+import pytest
+
+from exporter.collector import Exposition
+from exporter.config import load_text
+from exporter.engine import Engine, poll_budget
+from tests.fakeserver import FakeServer, fixture_reply, json_reply
+
+SUMMARY = "/api/v2/summary.json"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def engine_for(text: str, clock: Clock | None = None) -> Engine:
+    return Engine(load_text(text, env={}), clock=clock or Clock(), backoff=0.01)
+
+
+def statuspages(url: str, n: int, interval: str = "60s") -> str:
+    lines = [f"  - {{name: page{i}, type: statuspage, url: '{url}/p{i}', interval: {interval}}}" for i in range(n)]
+    return "stale_after: 3\ntimeout: 5s\nsources:\n" + "\n".join(lines) + "\n"
+
+
+def source(engine: Engine, name: str):  # type: ignore[no-untyped-def]
+    return next(s for s in engine.view().sources if s.name == name)
+
+
+def test_polls_run_concurrently(fake: FakeServer) -> None:
+    for i in range(20):
+        fake.routes[f"/p{i}{SUMMARY}"] = fixture_reply("statuspage__summary.json", delay=1.0)
+    engine = engine_for(statuspages(fake.url, 20))
+    view = engine.run_once()
+    engine.stop()
+    assert all(s.up for s in view.sources)
+    # All twenty slow answers were in flight at once: no source waited for another.
+    assert fake.max_in_flight == 20
+
+
+def test_stale_policy_keeps_then_drops(fake: FakeServer) -> None:
+    clock = Clock()
+    fake.routes[f"/p0{SUMMARY}"] = fixture_reply("statuspage__summary.json")
+    engine = engine_for(statuspages(fake.url, 1), clock)
+    engine.run_once()
+    first = source(engine, "page0")
+    assert first.up and first.snapshot is not None and first.last_success == clock.now
+
+    fake.routes[f"/p0{SUMMARY}"] = json_reply({}, status=500)
+    for interval in (1, 2, 3):  # stale_after: 3 failed intervals keep the last good values
+        clock.now += 60
+        engine.run_once()
+        s = source(engine, "page0")
+        assert not s.up and s.snapshot is first.snapshot, interval
+        assert s.failed_polls == interval
+    clock.now += 60
+    engine.run_once()
+    s = source(engine, "page0")
+    assert not s.up and s.snapshot is None
+    assert s.last_success == first.last_success
+    text = Exposition(engine.view).render().decode()
+    assert 'llm_source_up{source="page0"} 0.0' in text
+    assert "llm_status_page_indicator{" not in text
+
+    fake.routes[f"/p0{SUMMARY}"] = fixture_reply("statuspage__summary.json")
+    clock.now += 60
+    engine.run_once()
+    assert source(engine, "page0").snapshot is not None
+    engine.stop()
+
+
+def test_retry_after_skips_polls_and_counts_them(fake: FakeServer) -> None:
+    clock = Clock()
+    fake.routes[f"/p0{SUMMARY}"] = [
+        json_reply({"error": "slow down"}, status=429, headers={"Retry-After": "150"}),
+        fixture_reply("statuspage__summary.json"),
+    ]
+    engine = engine_for(statuspages(fake.url, 1), clock)
+    engine.run_once()
+    s = source(engine, "page0")
+    assert not s.up and dict(s.failures)[("summary", "rate_limited")] == 1
+    for _ in range(2):  # t+60, t+120: still inside Retry-After
+        clock.now += 60
+        engine.run_once()
+    s = source(engine, "page0")
+    assert dict(s.skipped) == {"rate_limited": 2}
+    assert dict(s.requests) == {"summary": 1}
+    clock.now += 60  # t+180: past it
+    engine.run_once()
+    s = source(engine, "page0")
+    assert s.up and dict(s.requests) == {"summary": 2}
+    text = Exposition(engine.view).render().decode()
+    assert 'llm_source_polls_skipped_total{reason="rate_limited",source="page0"} 2.0' in text
+    engine.stop()
+
+
+def test_vanished_provider_vanishes_from_metrics(fake: FakeServer) -> None:
+    fake.routes["/providers"] = fixture_reply("gatewayz__providers.json")
+    fake.routes["/providers/stats"] = fixture_reply("gatewayz__providers_stats.json")
+    engine = engine_for(f"sources:\n  - {{name: gw, type: gatewayz, url: '{fake.url}', api_key: abcd1234}}\n")
+    exposition = Exposition(engine.view)
+    engine.run_once()
+    assert 'provider="mistral"' in exposition.render().decode()
+    fake.routes["/providers"] = json_reply([{"slug": "openai", "name": "OpenAI", "health_status": "healthy"}])
+    engine.run_once()
+    text = exposition.render().decode()
+    assert 'provider="mistral"' not in text and 'provider="openai"' in text
+    engine.stop()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[1, 2, 3]", b'[{"slug": null}]', b'{"providers": "x"}', b"null", b'[{"slug": "a", "is_active": {}}]'],
+)
+def test_garbage_is_counted_and_survived(fake: FakeServer, body: bytes) -> None:
+    fake.routes["/providers"] = fixture_reply("gatewayz__providers.json")
+    fake.routes["/providers"].body = body
+    fake.routes["/providers/stats"] = fixture_reply("gatewayz__providers_stats.json")
+    engine = engine_for(f"sources:\n  - {{name: gw, type: gatewayz, url: '{fake.url}', api_key: abcd1234}}\n")
+    engine.run_once()
+    s = source(engine, "gw")
+    if s.up:  # some shapes are tolerable (a flag that is an object is just truthy)
+        return
+    assert dict(s.failures)[("providers", "invalid_response")] == 1
+    assert s.last_error and "invalid_response" in s.last_error
+    engine.stop()
+
+
+def test_requests_exist_at_zero_before_first_poll(fake: FakeServer) -> None:
+    engine = engine_for(f"sources:\n  - {{name: or, type: openrouter, url: '{fake.url}', api_key: abcd1234}}\n")
+    text = Exposition(engine.view).render().decode()
+    for endpoint in ("models", "key", "credits"):
+        assert f'llm_source_requests_total{{endpoint="{endpoint}",source="or"}} 0.0' in text
+    assert 'llm_source_up{source="or"} 0.0' in text
+    engine.stop()
+
+
+def test_reload_adds_keeps_and_removes(fake: FakeServer) -> None:
+    fake.routes[f"/p0{SUMMARY}"] = fixture_reply("statuspage__summary.json")
+    fake.routes[f"/p1{SUMMARY}"] = fixture_reply("statuspage__summary.json")
+    engine = engine_for(statuspages(fake.url, 1))
+    engine.run_once()
+    before = source(engine, "page0")
+    engine.reload(load_text(statuspages(fake.url, 2), env={}))
+    engine.run_once()
+    names = [s.name for s in engine.view().sources]
+    assert names == ["page0", "page1"]
+    assert dict(source(engine, "page0").requests)["summary"] == dict(before.requests)["summary"] + 1
+    engine.reload(load_text(statuspages(fake.url, 1).replace("page0", "other"), env={}))
+    assert [s.name for s in engine.view().sources] == ["other"]
+    engine.stop()
+
+
+def test_poll_budget_stays_inside_the_interval() -> None:
+    assert poll_budget(60, 10, 2) == 32
+    assert poll_budget(15, 10, 2) == 12
+    assert poll_budget(1, 10, 2) == 0.8

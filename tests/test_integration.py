@@ -1,0 +1,223 @@
+"""The real exporter process over real HTTP: the demo fleet, reloads, --once and secrets."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.conftest import Exporter, run_cli, tool
+from tests.fakeserver import FakeServer, Reply, fixture_reply, json_reply
+
+CONTRACT = [
+    "llm_exporter_build_info", "llm_source_info", "llm_source_up", "llm_source_last_success_timestamp_seconds",
+    "llm_source_poll_duration_seconds", "llm_source_requests", "llm_source_request_failures",
+    "llm_source_polls_skipped", "llm_provider_info", "llm_provider_health", "llm_provider_active",
+    "llm_provider_response_time_seconds", "llm_provider_capability", "llm_account_balance",
+    "llm_account_credit_limit", "llm_spend_usd", "llm_model_info", "llm_model_price_usd_per_token",
+    "llm_model_context_length_tokens", "llm_model_free", "llm_model_capability", "llm_models", "llm_models_free",
+    "llm_status_page_indicator", "llm_status_component",
+    "gatewayz_providers_total", "gatewayz_providers_active", "gatewayz_providers_inactive",
+    "gatewayz_providers_healthy", "gatewayz_providers_degraded", "gatewayz_providers_down",
+    "gatewayz_providers_unknown", "gatewayz_provider_response_time_ms", "gatewayz_provider_supports_streaming",
+    "gatewayz_provider_supports_function_calling", "gatewayz_provider_supports_vision",
+    "gatewayz_provider_supports_image_generation", "gatewayz_provider_is_active",
+    "gatewayz_provider_health_status", "gatewayz_provider_metrics_last_update", "gatewayz_provider_scrape_errors",
+]
+
+
+def samples(text: str) -> dict[str, list[tuple[dict[str, str], float]]]:
+    out: dict[str, list[tuple[dict[str, str], float]]] = {}
+    for family in text_string_to_metric_families(text):
+        out.setdefault(family.name, []).extend((s.labels, s.value) for s in family.samples)
+    return out
+
+
+def value(parsed: dict, family: str, **labels: str) -> float:  # type: ignore[type-arg]
+    matches = [v for lab, v in parsed[family] if all(lab.get(k) == w for k, w in labels.items())]
+    assert len(matches) == 1, (family, labels, matches)
+    return matches[0]
+
+
+def promtool_problems(text: str) -> list[str]:
+    result = subprocess.run([tool("promtool"), "check", "metrics"], input=text, capture_output=True, text=True)
+    return [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+
+
+def test_demo_serves_every_family_within_20s(exporter_process) -> None:  # type: ignore[no-untyped-def]
+    proc: Exporter = exporter_process("--demo")
+    assert proc.wait_ready(timeout=20) < 20
+    text = proc.get("/metrics").text
+    parsed = samples(text)
+    missing = [name for name in CONTRACT if not parsed.get(name)]
+    assert not missing, missing
+    assert value(parsed, "llm_source_up", source="gatewayz") == 1
+    assert value(parsed, "llm_source_up", source="openrouter") == 1
+    assert value(parsed, "llm_account_credit_limit", source="openrouter", currency="USD") == 100
+    assert 0 < value(parsed, "llm_account_balance", source="openrouter", currency="USD") <= 75
+    # the state sets hold exactly one 1 per provider
+    for provider in ("openai", "anthropic", "mistral"):
+        states = [v for lab, v in parsed["llm_provider_health"] if lab["provider"] == provider]
+        assert sorted(states) == [0, 0, 0, 1]
+    # promtool's linter only objects to the documented gatewayz_* compatibility names
+    problems = promtool_problems(text)
+    assert problems and all(line.startswith("gatewayz_") for line in problems), problems
+    summary = proc.get("/api/summary").json()
+    assert len(summary["cheapest_paid_models"]) == 6
+    assert "deepseek/deepseek-r1:free" in [m["model"] for m in summary["free_models"]]
+
+
+def test_once_prints_recorded_gatewayz_values(fake: FakeServer, tmp_path: Path) -> None:
+    fake.routes["/providers"] = fixture_reply("gatewayz__providers.json")
+    fake.routes["/providers/stats"] = fixture_reply("gatewayz__providers_stats.json")
+    config = tmp_path / "c.yaml"
+    config.write_text(f"sources:\n  - {{name: gatewayz, type: gatewayz, url: '{fake.url}', api_key: abcd-1234}}\n")
+    result = run_cli("--once", "--config.file", str(config))
+    assert result.returncode == 0, result.stderr
+    p = samples(result.stdout)
+    g = {"source": "gatewayz"}
+    expected = {"total": 5, "active": 4, "inactive": 1, "healthy": 3, "degraded": 1, "down": 1, "unknown": 0}
+    for key, number in expected.items():
+        assert value(p, f"gatewayz_providers_{key}", **g) == number, key
+    assert value(p, "gatewayz_provider_response_time_ms", provider="openai", **g) == 245
+    assert [lab["provider"] for lab, _ in p["gatewayz_provider_response_time_ms"]] == ["openai"]
+    assert value(p, "gatewayz_provider_supports_streaming", provider="openai", **g) == 1
+    assert value(p, "gatewayz_provider_supports_vision", provider="mistral", **g) == 0
+    assert value(p, "gatewayz_provider_supports_image_generation", provider="openai", **g) == 0
+    assert value(p, "gatewayz_provider_is_active", provider="mistral", **g) == 0
+    assert value(p, "gatewayz_provider_health_status", provider="openai", **g) == 1
+    assert value(p, "gatewayz_provider_health_status", provider="mistral", **g) == 3
+    assert value(p, "gatewayz_provider_scrape_errors", **g) == 0
+    assert value(p, "gatewayz_provider_metrics_last_update", **g) == pytest.approx(time.time(), abs=60)
+    assert value(p, "llm_provider_response_time_seconds", provider="openai", **g) == pytest.approx(0.245)
+    assert value(p, "llm_provider_health", provider="mistral", state="down", **g) == 1
+
+
+def test_once_reports_failures_in_metrics_not_exit_status(fake: FakeServer, tmp_path: Path) -> None:
+    fake.routes["/providers"] = json_reply({}, status=401)
+    config = tmp_path / "c.yaml"
+    config.write_text(f"sources:\n  - {{name: gw, type: gatewayz, url: '{fake.url}', api_key: abcd-1234}}\n")
+    result = run_cli("--once", "--config.file", str(config))
+    assert result.returncode == 0
+    p = samples(result.stdout)
+    assert value(p, "llm_source_up", source="gw") == 0
+    assert value(p, "llm_source_request_failures", source="gw", endpoint="providers", reason="auth") == 1
+    assert value(p, "gatewayz_provider_scrape_errors", source="gw") == 1
+    assert "gatewayz_providers_total" not in p or not p["gatewayz_providers_total"]
+
+
+def test_no_key_appears_anywhere(fake: FakeServer, tmp_path: Path, exporter_process) -> None:  # type: ignore[no-untyped-def]
+    key = "leakcheck-" + secrets.token_hex(16)
+    fake.routes["/gw/providers"] = fixture_reply("gatewayz__providers.json")
+    # A vendor that echoes the key in an error, and a status page that redirects to a
+    # URL carrying the key in its query before answering HTML.
+    fake.routes["/gw/providers/stats"] = json_reply({"error": f"bad key {key}"}, status=500)
+    fake.routes["/or/models"] = fixture_reply("openrouter__models.json")
+    fake.routes["/or/key"] = fixture_reply("openrouter__key.json")
+    fake.routes["/or/credits"] = fixture_reply("openrouter__credits_error_403.json", status=403)
+    fake.routes["/sp/api/v2/summary.json"] = Reply(status=302, body=b"",
+                                                   headers={"Location": f"/login?api_key={key}"})
+    fake.routes["/login"] = Reply(body=f"<html>{key}</html>".encode(), headers={"Content-Type": "text/html"})
+    key_file = tmp_path / "key"
+    key_file.write_text(key + "\n")
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "poll_interval: 2s\ntimeout: 1s\nsources:\n"
+        f"  - {{name: gw, type: gatewayz, url: '{fake.url}/gw', api_key: '${{LLMFX_LEAK_KEY}}'}}\n"
+        f"  - {{name: or, type: openrouter, url: '{fake.url}/or', api_key_file: '{key_file}'}}\n"
+        f"  - {{name: sp, type: statuspage, url: '{fake.url}/sp'}}\n"
+    )
+    proc: Exporter = exporter_process("--config.file", str(config), "--log.level", "debug",
+                                      env={"LLMFX_LEAK_KEY": key})
+    proc.wait_ready()
+    time.sleep(2.5)  # let a second round of polls and retries log too
+    bodies = {path: proc.get(path).text for path in ("/metrics", "/api/summary", "/")}
+    log = proc.log()
+    assert fake.requests_to("/gw/providers")[0].headers["Authorization"] == f"Bearer {key}"
+    for where, text in [*bodies.items(), ("log", log)]:
+        assert key not in text, where
+    assert "GET http://127.0.0.1" in log  # debug logging really happened
+    assert "sp" in bodies["/api/summary"] and "invalid_response" in bodies["/api/summary"]
+
+
+def test_sighup_reloads_and_keeps_running_config_on_error(fake: FakeServer, tmp_path: Path,
+                                                          exporter_process) -> None:  # type: ignore[no-untyped-def]
+    for name in ("a", "b"):
+        fake.routes[f"/{name}/api/v2/summary.json"] = fixture_reply("statuspage__summary.json")
+    config = tmp_path / "c.yaml"
+    one = f"sources:\n  - {{name: a, type: statuspage, url: '{fake.url}/a'}}\n"
+    config.write_text(one)
+    proc: Exporter = exporter_process("--config.file", str(config))
+    proc.wait_ready()
+    config.write_text(one + f"  - {{name: b, type: statuspage, url: '{fake.url}/b'}}\n")
+    proc.proc.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 10
+    while 'llm_source_up{source="b"} 1.0' not in proc.get("/metrics").text:
+        assert time.monotonic() < deadline, proc.log()
+        time.sleep(0.1)
+    config.write_text("sources: [{name: a, type: statuspage, interval: 5x}]\n")
+    proc.proc.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 10
+    while "reload failed" not in proc.log():
+        assert time.monotonic() < deadline, proc.log()
+        time.sleep(0.1)
+    assert proc.proc.poll() is None
+    assert 'sources[0].interval: "5x" is not a duration' in proc.log()
+    text = proc.get("/metrics").text
+    assert 'llm_source_up{source="a"} 1.0' in text and 'llm_source_up{source="b"} 1.0' in text
+
+
+def test_sigterm_stops_cleanly(exporter_process) -> None:  # type: ignore[no-untyped-def]
+    proc: Exporter = exporter_process("--demo")
+    proc.wait_ready()
+    proc.proc.send_signal(signal.SIGTERM)
+    assert proc.proc.wait(timeout=10) == 0
+
+
+def test_real_prometheus_scrapes_the_exporter(exporter_process, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import requests
+
+    from tests.conftest import free_port
+
+    proc: Exporter = exporter_process("--demo")
+    proc.wait_ready()
+    port = free_port()
+    (tmp_path / "prometheus.yml").write_text(
+        "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+        "scrape_configs:\n"
+        f"  - job_name: llm-fleet-exporter\n    static_configs: [{{targets: ['127.0.0.1:{proc.port}']}}]\n"
+    )
+    prom = subprocess.Popen(
+        [tool("prometheus"), f"--config.file={tmp_path / 'prometheus.yml'}",
+         f"--storage.tsdb.path={tmp_path / 'data'}", f"--web.listen-address=127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ},
+    )
+    try:
+        api = f"http://127.0.0.1:{port}/api/v1/query"
+        deadline = time.monotonic() + 30
+        result: list = []  # type: ignore[type-arg]
+        while time.monotonic() < deadline:
+            try:
+                body = requests.get(api, params={"query": "sum by (source) (llm_source_up)"}, timeout=2).json()
+                result = body.get("data", {}).get("result", [])
+            except requests.ConnectionError:
+                result = []
+            if len(result) == 4:
+                break
+            time.sleep(0.5)
+        assert sorted((r["metric"]["source"], r["value"][1]) for r in result) == [
+            ("gatewayz", "1"), ("openrouter", "1"), ("status-anthropic", "1"), ("status-openai", "1")]
+        cheapest = requests.get(api, params={
+            "query": 'bottomk(1, llm_model_price_usd_per_token{token_type="input"} > 0)'}, timeout=5).json()
+        assert cheapest["data"]["result"][0]["metric"]["model"] == "openai/gpt-4o-mini"
+        up = requests.get(api, params={"query": 'up{job="llm-fleet-exporter"}'}, timeout=5).json()
+        assert up["data"]["result"][0]["value"][1] == "1"
+    finally:
+        prom.terminate()
+        prom.wait(timeout=20)
