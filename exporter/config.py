@@ -149,6 +149,9 @@ def _describe_error(err: jsonschema.ValidationError) -> list[str]:
         allowed = ", ".join(map(str, err.validator_value))
         what = "source type" if path.endswith(".type") else "value"
         return [f"{path}: {json.dumps(value, default=str)} is not a known {what} (one of: {allowed})"]
+    if kind == "anyOf" and path.startswith("sources["):
+        keys = [next(iter(option.get("required", ["?"]))) for option in err.validator_value]
+        return [f"{path}: needs at least one of {', '.join(keys)}"]
     if kind == "pattern":
         return [f"{path}: {json.dumps(value)} does not match {err.validator_value}"]
     if kind == "minItems":
@@ -188,8 +191,18 @@ def load_text(text: str, *, origin: str = "<config>", env: Mapping[str, str] | N
     document = expand_env(document, env, [], problems)
 
     validator = jsonschema.Draft202012Validator(_schema(), format_checker=_format_checker())
-    for err in sorted(validator.iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path]):
-        for line in _describe_error(err):
+    errors = sorted(validator.iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path])
+    # A type-specific key whose value is wrong also counts as "unevaluated" to JSON Schema;
+    # report the real problem only, not a second, misleading "unknown key".
+    real = {tuple(e.absolute_path) for e in errors if e.validator != "unevaluatedProperties"}
+    for err in errors:
+        lines = _describe_error(err)
+        if err.validator == "unevaluatedProperties":
+            base = tuple(err.absolute_path)
+            lines = [line for line in lines
+                     if not any(path[: len(base) + 1] == (*base, line.split(":")[0].rsplit(".", 1)[-1])
+                                for path in real)]
+        for line in lines:
             if line not in problems:
                 problems.append(line)
     if problems:

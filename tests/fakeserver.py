@@ -48,10 +48,11 @@ class _Server(ThreadingHTTPServer):
 
 
 class FakeServer:
-    """routes: path -> Reply, or a list of Replies served in turn (the last one repeats)."""
+    """routes: path -> Reply, a list of Replies served in turn (the last one repeats), or a
+    function of the query that returns a Reply."""
 
     def __init__(self) -> None:
-        self.routes: dict[str, Reply | list[Reply]] = {}
+        self.routes: dict[str, Any] = {}
         self.seen: list[Seen] = []
         self.in_flight = 0
         self.max_in_flight = 0
@@ -70,6 +71,8 @@ class FakeServer:
                     route = server.routes.get(parts.path)
                     if isinstance(route, list):  # a script of replies; the last one repeats
                         route = route.pop(0) if len(route) > 1 else route[0]
+                    if callable(route):  # chooses by query, e.g. a page cursor
+                        route = route(parse_qs(parts.query))
                     reply = route
                 try:
                     if reply is None:

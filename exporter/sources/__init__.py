@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from exporter.sources.balances import DeepSeekSource, MoonshotSource, SiliconFlowSource
 from exporter.sources.base import Source
+from exporter.sources.catalog import AnthropicSource, GeminiSource, OpenAISource
+from exporter.sources.declarative import HttpSource
 from exporter.sources.gatewayz import GatewayzSource
+from exporter.sources.ollama import OllamaSource
 from exporter.sources.openrouter import OpenRouterSource
+from exporter.sources.proxies import CcflareSource, LitellmSource
 from exporter.sources.statuspage import StatuspageSource
 
 SOURCE_TYPES: dict[str, type[Source]] = {
@@ -13,6 +18,16 @@ SOURCE_TYPES: dict[str, type[Source]] = {
         GatewayzSource,
         OpenRouterSource,
         StatuspageSource,
+        OpenAISource,
+        AnthropicSource,
+        GeminiSource,
+        OllamaSource,
+        DeepSeekSource,
+        MoonshotSource,
+        SiliconFlowSource,
+        CcflareSource,
+        LitellmSource,
+        HttpSource,
     )
 }
 
