@@ -35,6 +35,18 @@ _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 _VAR = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML 1.1 reads `1e-6` as a string (its floats need a dot); users write it as a number,
+    as YAML 1.2 does, so exponent floats resolve to floats here."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
 class ConfigError(Exception):
     """One or more problems with a config; each is a line fit to print as is."""
 
@@ -161,6 +173,13 @@ def _describe_error(err: jsonschema.ValidationError) -> list[str]:
     return [f"{path}: {err.message}"]
 
 
+def _type_keys(schema: dict[str, Any], source_type: Any) -> set[str]:
+    for rule in schema["$defs"]["source"].get("allOf", []):
+        if rule["if"]["properties"]["type"].get("const") == source_type:
+            return set(rule["then"].get("properties", {}))
+    return set()
+
+
 def _json_type(value: Any) -> str:
     return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
         type(value), "number"
@@ -175,7 +194,7 @@ def _listen_ok(value: str) -> bool:
 def load_text(text: str, *, origin: str = "<config>", env: Mapping[str, str] | None = None) -> Config:
     env = os.environ if env is None else env
     try:
-        document = yaml.safe_load(text)
+        document = yaml.load(text, Loader=_Loader)  # _Loader is a SafeLoader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{origin}:{mark.line + 1}:{mark.column + 1}" if mark else origin
@@ -190,18 +209,16 @@ def load_text(text: str, *, origin: str = "<config>", env: Mapping[str, str] | N
     problems: list[str] = []
     document = expand_env(document, env, [], problems)
 
-    validator = jsonschema.Draft202012Validator(_schema(), format_checker=_format_checker())
+    schema = _schema()
+    validator = jsonschema.Draft202012Validator(schema, format_checker=_format_checker())
     errors = sorted(validator.iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path])
-    # A type-specific key whose value is wrong also counts as "unevaluated" to JSON Schema;
-    # report the real problem only, not a second, misleading "unknown key".
-    real = {tuple(e.absolute_path) for e in errors if e.validator != "unevaluatedProperties"}
     for err in errors:
         lines = _describe_error(err)
-        if err.validator == "unevaluatedProperties":
-            base = tuple(err.absolute_path)
-            lines = [line for line in lines
-                     if not any(path[: len(base) + 1] == (*base, line.split(":")[0].rsplit(".", 1)[-1])
-                                for path in real)]
+        if err.validator == "unevaluatedProperties" and isinstance(err.instance, dict):
+            # When one type-specific key is invalid, JSON Schema counts all of that type's keys
+            # as unevaluated; they are not unknown, so only the real problem is reported.
+            own = _type_keys(schema, err.instance.get("type"))
+            lines = [line for line in lines if line.split(":")[0].rsplit(".", 1)[-1] not in own]
         for line in lines:
             if line not in problems:
                 problems.append(line)

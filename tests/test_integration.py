@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from exporter.sources import SOURCE_TYPES
 from tests.conftest import Exporter, run_cli, tool
 from tests.fakeserver import FakeServer, Reply, fixture_reply, json_reply
 
@@ -22,7 +23,11 @@ CONTRACT = [
     "llm_provider_response_time_seconds", "llm_provider_capability", "llm_account_balance",
     "llm_account_credit_limit", "llm_spend_usd", "llm_model_info", "llm_model_price_usd_per_token",
     "llm_model_context_length_tokens", "llm_model_free", "llm_model_capability", "llm_models", "llm_models_free",
-    "llm_status_page_indicator", "llm_status_component",
+    "llm_status_page_indicator", "llm_status_component", "llm_account_balance_breakdown", "llm_account_available",
+    "llm_ollama_model_loaded", "llm_ollama_model_vram_bytes", "llm_proxy_up", "llm_proxy_accounts",
+    "llm_proxy_account_rate_limited", "llm_proxy_account_token_expiry_timestamp_seconds",
+    "llm_proxy_account_requests", "llm_proxy_requests", "llm_proxy_tokens", "llm_proxy_cost_usd",
+    "llm_proxy_success_ratio", "llm_proxy_response_time_seconds",
     "gatewayz_providers_total", "gatewayz_providers_active", "gatewayz_providers_inactive",
     "gatewayz_providers_healthy", "gatewayz_providers_degraded", "gatewayz_providers_down",
     "gatewayz_providers_unknown", "gatewayz_provider_response_time_ms", "gatewayz_provider_supports_streaming",
@@ -58,18 +63,24 @@ def test_demo_serves_every_family_within_20s(exporter_process) -> None:  # type:
     missing = [name for name in CONTRACT if not parsed.get(name)]
     assert not missing, missing
     assert value(parsed, "llm_source_up", source="gatewayz") == 1
-    assert value(parsed, "llm_source_up", source="openrouter") == 1
+    assert {lab["source"]: v for lab, v in parsed["llm_source_up"]} == {lab["source"]: 1.0 for lab, _ in
+                                                                           parsed["llm_source_up"]}
+    assert {lab["source_type"] for lab, _ in parsed["llm_source_info"]} == set(SOURCE_TYPES)
     assert value(parsed, "llm_account_credit_limit", source="openrouter", currency="USD") == 100
     assert 0 < value(parsed, "llm_account_balance", source="openrouter", currency="USD") <= 75
     # the state sets hold exactly one 1 per provider
-    for provider in ("openai", "anthropic", "mistral"):
-        states = [v for lab, v in parsed["llm_provider_health"] if lab["provider"] == provider]
-        assert sorted(states) == [0, 0, 0, 1]
+    providers = {(lab["source"], lab["provider"]) for lab, _ in parsed["llm_provider_info"]}
+    # GatewayZ reports seven; each of the 11 direct-vendor sources is one (not ccflare or status pages)
+    assert len(providers) == 7 + 11
+    for source, provider in providers:
+        states = [v for lab, v in parsed["llm_provider_health"]
+                  if (lab["source"], lab["provider"]) == (source, provider)]
+        assert sorted(states) == [0, 0, 0, 1], (source, provider)
     # promtool's linter only objects to the documented gatewayz_* compatibility names
     problems = promtool_problems(text)
     assert problems and all(line.startswith("gatewayz_") for line in problems), problems
     summary = proc.get("/api/summary").json()
-    assert len(summary["cheapest_paid_models"]) == 6
+    assert len(summary["cheapest_paid_models"]) == 10
     assert "deepseek/deepseek-r1:free" in [m["model"] for m in summary["free_models"]]
 
 
@@ -208,14 +219,14 @@ def test_real_prometheus_scrapes_the_exporter(exporter_process, tmp_path: Path) 
                 result = body.get("data", {}).get("result", [])
             except requests.ConnectionError:
                 result = []
-            if len(result) == 4:
+            if len(result) == 15:
                 break
             time.sleep(0.5)
-        assert sorted((r["metric"]["source"], r["value"][1]) for r in result) == [
-            ("gatewayz", "1"), ("openrouter", "1"), ("status-anthropic", "1"), ("status-openai", "1")]
+        assert len(result) == 15
+        assert {r["value"][1] for r in result} == {"1"}
         cheapest = requests.get(api, params={
             "query": 'bottomk(1, llm_model_price_usd_per_token{token_type="input"} > 0)'}, timeout=5).json()
-        assert cheapest["data"]["result"][0]["metric"]["model"] == "openai/gpt-4o-mini"
+        assert cheapest["data"]["result"][0]["metric"]["model"] == "acme-small"
         up = requests.get(api, params={"query": 'up{job="llm-fleet-exporter"}'}, timeout=5).json()
         assert up["data"]["result"][0]["value"][1] == "1"
     finally:

@@ -14,7 +14,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from exporter.demo.simulator import Simulator
+from exporter.demo.simulator import FleetSimulator
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +25,13 @@ def config_text() -> str:
     return resources.files("exporter.demo").joinpath("config.yaml").read_text()
 
 
-def _routes(sim: Simulator) -> dict[str, tuple[str | None, Callable[[dict[str, list[str]]], Reply]]]:
-    """path -> (auth scheme, handler). Auth "bearer" wants Authorization: Bearer <key>."""
+def _routes(sim: FleetSimulator) -> dict[str, tuple[str | None, Callable[[dict[str, list[str]]], Reply]]]:
+    """path -> (auth header, handler). "bearer" wants Authorization: Bearer <key>; any other
+    name wants that header to carry the key, as each vendor documents."""
+
+    def first(q: dict[str, list[str]], name: str) -> str | None:
+        return q.get(name, [None])[0]
+
     return {
         "/gatewayz/providers": ("bearer", lambda q: (200, sim.gatewayz_providers())),
         "/gatewayz/providers/stats": ("bearer", lambda q: (200, sim.gatewayz_stats())),
@@ -36,6 +41,23 @@ def _routes(sim: Simulator) -> dict[str, tuple[str | None, Callable[[dict[str, l
             403, {"error": {"code": 403, "message": "Only management keys can perform this operation"}})),
         "/status/openai/api/v2/summary.json": (None, lambda q: (200, sim.status_summary("openai"))),
         "/status/anthropic/api/v2/summary.json": (None, lambda q: (200, sim.status_summary("anthropic"))),
+        "/openai/v1/models": ("bearer", lambda q: (200, sim.openai_models())),
+        "/together/v1/models": ("bearer", lambda q: (200, sim.together_models())),
+        "/anthropic/v1/models": ("x-api-key", lambda q: (200, sim.anthropic_models(first(q, "after_id")))),
+        "/gemini/v1beta/models": ("x-goog-api-key", lambda q: (200, sim.gemini_models(first(q, "pageToken")))),
+        "/ollama/api/tags": (None, lambda q: (200, sim.ollama_tags())),
+        "/ollama/api/ps": (None, lambda q: (200, sim.ollama_ps())),
+        "/deepseek/user/balance": ("bearer", lambda q: (200, sim.deepseek_balance())),
+        "/moonshot/v1/users/me/balance": ("bearer", lambda q: (200, sim.moonshot_balance())),
+        "/siliconflow/v1/user/info": ("bearer", lambda q: (200, sim.siliconflow_user_info())),
+        "/ccflare/health": (None, lambda q: sim.ccflare_health()),
+        "/ccflare/api/stats": (None, lambda q: (200, sim.ccflare_stats())),
+        "/ccflare/api/accounts": (None, lambda q: (200, sim.ccflare_accounts())),
+        "/litellm/health/readiness": (None, lambda q: (200, {"status": "healthy", "db": "connected"})),
+        "/litellm/model/info": ("bearer", lambda q: (200, sim.litellm_model_info())),
+        "/acme/health": (None, lambda q: (200, {"ok": True})),
+        "/acme/balance": ("x-acme-key", lambda q: (200, sim.acme_balance())),
+        "/acme/models": ("x-acme-key", lambda q: (200, sim.acme_models())),
     }
 
 
@@ -45,8 +67,8 @@ class _Server(ThreadingHTTPServer):
 
 
 class Fleet:
-    def __init__(self, sim: Simulator | None = None, host: str = "127.0.0.1", port: int = 0):
-        self.sim = sim or Simulator()
+    def __init__(self, sim: FleetSimulator | None = None, host: str = "127.0.0.1", port: int = 0):
+        self.sim = sim or FleetSimulator()
         self.key = "demo-" + secrets.token_hex(12)
         routes = _routes(self.sim)
         key = self.key
@@ -58,7 +80,9 @@ class Fleet:
                 if route is None:
                     return self._reply(404, {"error": {"code": 404, "message": "not found"}})
                 auth, handler = route
-                if auth == "bearer" and self.headers.get("Authorization") != f"Bearer {key}":
+                expected = f"Bearer {key}" if auth == "bearer" else key
+                header = "Authorization" if auth == "bearer" else auth
+                if header is not None and self.headers.get(header) != expected:
                     return self._reply(401, {"error": {"code": 401, "message": "invalid api key"}})
                 # A little real latency, so measured response times look like a network.
                 time.sleep(sim_delay())

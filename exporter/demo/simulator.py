@@ -155,3 +155,156 @@ class Simulator:
                            for i, (n, s) in enumerate(components)],
             "incidents": [],
         }
+
+
+ANTHROPIC_MODELS = [
+    ("claude-opus-4-1", "Claude Opus 4.1", True), ("claude-sonnet-4-5", "Claude Sonnet 4.5", True),
+    ("claude-haiku-4-5", "Claude Haiku 4.5", True), ("claude-3-5-haiku-20241022", "Claude Haiku 3.5", False),
+]
+GEMINI_MODELS = [
+    ("gemini-2.5-pro", "Gemini 2.5 Pro", 1048576, True), ("gemini-2.5-flash", "Gemini 2.5 Flash", 1048576, True),
+    ("gemini-2.0-flash", "Gemini 2.0 Flash", 1048576, False), ("gemini-embedding-001", "Gemini Embedding 001", 2048,
+                                                                False),
+]
+TOGETHER_MODELS = [
+    # id, name, context, USD per 1M input, per 1M output, hourly (dedicated-only when set)
+    ("meta-llama/Llama-3.3-70B-Instruct-Turbo", "Llama 3.3 70B Instruct Turbo", 131072, 0.88, 0.88, 0),
+    ("Qwen/Qwen2.5-7B-Instruct-Turbo", "Qwen 2.5 7B Instruct Turbo", 32768, 0.3, 0.3, 0),
+    ("meta-llama/Llama-3.3-70B-Instruct-Turbo-Free", "Llama 3.3 70B Instruct Turbo Free", 131072, 0, 0, 0),
+    ("acme/dedicated-13b", "Dedicated 13B", 4096, 0, 0, 2.5),
+]
+PROXY_ACCOUNTS = ["claude-max-1", "claude-max-2", "claude-pro-3"]
+LITELLM_MODELS = [
+    ("gpt-4o", 2.5e-06, 1e-05, 128000, {"supports_function_calling": True, "supports_vision": True,
+                                        "supports_response_schema": True}),
+    ("claude-sonnet", 3e-06, 1.5e-05, 200000, {"supports_function_calling": True, "supports_vision": True,
+                                               "supports_reasoning": True}),
+    ("local-llama", 0.0, 0.0, 8192, {"supports_function_calling": False}),
+]
+
+
+class FleetSimulator(Simulator):
+    """The vendors added after the core three; same clock, same kinds of movement."""
+
+    def openai_models(self) -> dict[str, Any]:
+        ids = ["gpt-4o", "gpt-4o-mini", "o3-mini", "text-embedding-3-small"]
+        return {"object": "list", "data": [{"id": i, "object": "model", "created": 1715367049, "owned_by": "system"}
+                                           for i in ids]}
+
+    def together_models(self) -> list[dict[str, Any]]:
+        return [{"id": i, "object": "model", "type": "chat", "display_name": n, "context_length": ctx,
+                 "pricing": {"hourly": hourly, "input": inp, "output": out, "base": 0, "finetune": 0}}
+                for i, n, ctx, inp, out, hourly in TOGETHER_MODELS]
+
+    def anthropic_models(self, after_id: str | None) -> dict[str, Any]:
+        # Two pages of two, so the demo exercises after_id paging.
+        start = 0 if after_id is None else next(
+            (i + 1 for i, (mid, _, _) in enumerate(ANTHROPIC_MODELS) if mid == after_id), len(ANTHROPIC_MODELS))
+        page = ANTHROPIC_MODELS[start:start + 2]
+        data = []
+        for mid, name, modern in page:
+            item: dict[str, Any] = {"type": "model", "id": mid, "display_name": name,
+                                    "created_at": "2025-01-01T00:00:00Z"}
+            if modern:
+                item.update(max_input_tokens=200000, max_tokens=64000, capabilities={
+                    "image_input": {"supported": True}, "thinking": {"supported": True},
+                    "structured_outputs": {"supported": True}})
+            data.append(item)
+        has_more = start + 2 < len(ANTHROPIC_MODELS)
+        return {"data": data, "has_more": has_more, "first_id": page[0][0] if page else None,
+                "last_id": page[-1][0] if page else None}
+
+    def gemini_models(self, token: str | None) -> dict[str, Any]:
+        start = int(token) if token and token.isdigit() else 0
+        page = GEMINI_MODELS[start:start + 2]
+        body: dict[str, Any] = {"models": [
+            {"name": f"models/{mid}", "displayName": name, "inputTokenLimit": ctx, "outputTokenLimit": 65536,
+             **({"thinking": True} if thinking else {})} for mid, name, ctx, thinking in page]}
+        if start + 2 < len(GEMINI_MODELS):
+            body["nextPageToken"] = str(start + 2)
+        return body
+
+    def ollama_tags(self) -> dict[str, Any]:
+        return {"models": [{"name": n, "model": n, "size": s, "details": {"family": "llama"}}
+                           for n, s in (("llama3.2:3b", 2019393189), ("qwen2.5-coder:7b", 4683087332))]}
+
+    def ollama_ps(self) -> dict[str, Any]:
+        # A model is loaded for two minutes out of three, as if a job used it now and then.
+        if self.elapsed() % 180 >= 120:
+            return {"models": []}
+        return {"models": [{"name": "llama3.2:3b", "model": "llama3.2:3b", "size": 3155890176,
+                            "size_vram": 3155890176, "context_length": 4096}]}
+
+    def _drain(self, start: float, per_hour: float, floor: float) -> float:
+        span = start - floor
+        return round(start - (self.elapsed() * per_hour / 3600) % span, 2)
+
+    def deepseek_balance(self) -> dict[str, Any]:
+        total = self._drain(50.0, 6.0, 2.0)
+        granted = min(total, 5.0)
+        return {"is_available": total > 0, "balance_infos": [{
+            "currency": "USD", "total_balance": f"{total:.2f}", "granted_balance": f"{granted:.2f}",
+            "topped_up_balance": f"{total - granted:.2f}"}]}
+
+    def moonshot_balance(self) -> dict[str, Any]:
+        available = self._drain(120.0, 9.0, 10.0)
+        return {"code": 0, "status": True, "scode": "0x0", "data": {
+            "available_balance": available, "voucher_balance": 20.0, "cash_balance": round(available - 20.0, 2)}}
+
+    def siliconflow_user_info(self) -> dict[str, Any]:
+        total = self._drain(88.88, 3.0, 8.0)
+        return {"code": 20000, "message": "OK", "status": True, "data": {
+            "id": "demo", "name": "demo", "balance": "0.88", "chargeBalance": f"{total - 0.88:.2f}",
+            "totalBalance": f"{total:.2f}", "status": "normal"}}
+
+    def _limited_account(self) -> tuple[str | None, float | None]:
+        # One account hits its rate limit for 90 s of every 4 minutes.
+        phase = self.elapsed() % 240
+        if phase < 150:
+            return None, None
+        return PROXY_ACCOUNTS[1], self._clock() + (240 - phase)
+
+    def ccflare_health(self) -> tuple[int, dict[str, Any]]:
+        limited, _ = self._limited_account()
+        status = "degraded" if limited else "ok"
+        return (503 if limited else 200), {
+            "status": status, "accounts": len(PROXY_ACCOUNTS), "strategy": "session", "version": "demo",
+            "pool": {"configured": 3, "paused": 1, "rate_limited": 1 if limited else 0,
+                     "routable": 1 if limited else 2}}
+
+    def ccflare_accounts(self) -> list[dict[str, Any]]:
+        limited, until = self._limited_account()
+        out = []
+        for i, name in enumerate(PROXY_ACCOUNTS):
+            is_limited = name == limited
+            out.append({
+                "id": f"demo-{i}", "name": name, "provider": "anthropic", "requestCount": 10 * i,
+                "totalRequests": 1000 * (i + 1) + int(self.elapsed() // 10), "paused": name == "claude-pro-3",
+                "tokenStatus": "valid", "tokenExpiresAt": "2027-01-01T00:00:00.000Z",
+                "rateLimitStatus": "Rate limited (2m)" if is_limited else "OK",
+                "rateLimitedUntil": int(until * 1000) if is_limited and until else None,
+                "sessionInfo": "Active: 3 reqs"})
+        return out
+
+    def ccflare_stats(self) -> dict[str, Any]:
+        requests = 5000 + int(self.elapsed() // 5)
+        return {"totalRequests": requests, "successRate": 97, "activeAccounts": 2,
+                "avgResponseTime": self.jitter(1250), "totalTokens": requests * 300,
+                "totalCostUsd": round(requests * 0.025, 2), "topModels": [], "accounts": [], "recentErrors": []}
+
+    def litellm_model_info(self) -> dict[str, Any]:
+        return {"data": [{"model_name": name,
+                          "litellm_params": {"model": name, "api_base": "http://127.0.0.1:1/never-exported"},
+                          "model_info": {"input_cost_per_token": inp, "output_cost_per_token": out,
+                                         "max_input_tokens": ctx, "mode": "chat", **flags}}
+                         for name, inp, out, ctx, flags in LITELLM_MODELS]}
+
+    def acme_balance(self) -> dict[str, Any]:
+        return {"data": {"balance": str(int(self._drain(40.0, 2.0, 5.0) * 10000)), "currency": "usd"}}
+
+    def acme_models(self) -> dict[str, Any]:
+        return {"data": [
+            {"id": "acme-large", "name": "Acme Large", "pricing": {"prompt": "1.2", "completion": "3.6"},
+             "context_length": 65536},
+            {"id": "acme-small", "name": "Acme Small", "pricing": {"prompt": "0.1", "completion": "0.3"},
+             "context_length": 32768}]}
