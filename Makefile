@@ -8,7 +8,7 @@ LISTEN ?= 0.0.0.0:8001
 # configs are written for (Prometheus 2.42, Alertmanager 0.25).
 TOOLS  := promtool amtool prometheus prometheus-alertmanager
 
-.PHONY: run test lint tools check clean
+.PHONY: run test lint tools check bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ tools:
 	  echo "(Debian 12 / Ubuntu 24.04 packages; the tests need promtool, amtool, prometheus, prometheus-alertmanager)"; \
 	  exit 1; \
 	fi
+
+# Speed goals live here, as ratios against a baseline measured in the same run; never in tests.
+bench: $(STAMP)
+	$(BIN)/python -m tests.bench
 
 check: $(STAMP)
 	$(BIN)/llm-fleet-exporter --check-config --config.file $(CONFIG)

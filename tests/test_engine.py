@@ -159,3 +159,19 @@ def test_poll_budget_stays_inside_the_interval() -> None:
     assert poll_budget(60, 10, 2) == 32
     assert poll_budget(15, 10, 2) == 12
     assert poll_budget(1, 10, 2) == 0.8
+
+
+def test_ready_does_not_wait_for_a_hanging_source_beyond_its_timeout(fake: FakeServer) -> None:
+    fake.routes[f"/p0{SUMMARY}"] = fixture_reply("statuspage__summary.json")
+    fake.routes[f"/p1{SUMMARY}"] = fixture_reply("statuspage__summary.json", delay=60)
+    text = statuspages(fake.url, 2).replace("timeout: 5s", "timeout: 1s")
+    engine = engine_for(text)
+    engine.start()
+    try:
+        # One second of timeout (hangs are not retried), far less than the 60 s hang.
+        assert engine.wait_ready(timeout=15)
+        hanging = source(engine, "page1")
+        assert not hanging.up and dict(hanging.failures)[("summary", "timeout")] == 1
+        assert source(engine, "page0").up
+    finally:
+        engine.stop()

@@ -327,3 +327,11 @@ def test_http_source_wrong_health_status(fake: FakeServer) -> None:
     with pytest.raises(FetchError) as err:
         poll("http", fake.url, key=None, **declarative(fake.url))
     assert (err.value.endpoint, err.value.reason) == ("health", "http_error")
+
+
+def test_page_cap_is_logged(fake: FakeServer, caplog: pytest.LogCaptureFixture) -> None:
+    fake.routes["/models"] = json_reply({"models": [{"name": "models/m"}], "nextPageToken": "again"})
+    with caplog.at_level("WARNING"):
+        _, rec = poll("gemini", fake.url, max_pages=2)
+    assert rec.requests == {"models": 2}
+    assert "stopped after limits.max_pages=2 pages" in caplog.text
