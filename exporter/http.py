@@ -216,6 +216,13 @@ class Client:
             return None
         return self.decode_json(response)
 
+    def fetch_json(self, endpoint: str, url: str, **kwargs: Any) -> tuple[Response, Any]:
+        """The response (for its latency) and its decoded body; for calls that must answer."""
+        response = self.get(endpoint, url, **kwargs)
+        if response is None:  # only a `quiet` status gets here, and callers of this pass none
+            raise self.invalid(endpoint, f"{url} gave no answer")
+        return response, self.decode_json(response)
+
     def decode_json(self, response: Response) -> Any:
         content_type = response.headers.get("content-type", "").lower()
         head = response.body.lstrip()[:1]

@@ -20,9 +20,7 @@ class DeepSeekSource(Source):
     endpoints = ("balance",)
 
     def poll(self, client: Client) -> Snapshot:
-        response = client.get("balance", self.url("/user/balance"), headers=self.headers())
-        assert response is not None
-        body = client.decode_json(response)
+        response, body = client.fetch_json("balance", self.url("/user/balance"), headers=self.headers())
         if not isinstance(body, dict) or not isinstance(body.get("balance_infos"), list):
             raise client.invalid("balance", "no balance_infos list in the answer")
         balances, parts = [], []
@@ -67,9 +65,7 @@ class MoonshotSource(_HostCurrencySource):
     endpoints = ("balance",)
 
     def poll(self, client: Client) -> Snapshot:
-        response = client.get("balance", self.url("/users/me/balance"), headers=self.headers())
-        assert response is not None
-        body = client.decode_json(response)
+        response, body = client.fetch_json("balance", self.url("/users/me/balance"), headers=self.headers())
         data = body.get("data") if isinstance(body, dict) else None
         code = body.get("code", 0) if isinstance(body, dict) else None
         if not isinstance(data, dict) or code != 0:
@@ -93,9 +89,7 @@ class SiliconFlowSource(_HostCurrencySource):
     SUCCESS = 20000
 
     def poll(self, client: Client) -> Snapshot:
-        response = client.get("user_info", self.url("/user/info"), headers=self.headers())
-        assert response is not None
-        body = client.decode_json(response)
+        response, body = client.fetch_json("user_info", self.url("/user/info"), headers=self.headers())
         data = body.get("data") if isinstance(body, dict) else None
         code = body.get("code") if isinstance(body, dict) else None
         if not isinstance(data, dict) or code != self.SUCCESS:

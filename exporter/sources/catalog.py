@@ -3,6 +3,7 @@ APIs (Groq, Together, Mistral, DeepSeek, ...), Anthropic and Gemini."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from exporter import money, units
@@ -34,6 +35,29 @@ def self_provider(source: Source, response: Response | None, name: str | None = 
     )
 
 
+def paged_catalog(
+    source: Source,
+    client: Client,
+    path: str,
+    params: dict[str, Any],
+    cursor_param: str,
+    next_cursor: Callable[[Any], str | None],
+) -> tuple[Response, list[dict[str, Any]]]:
+    """Every model entry of a cursor-paged catalog, and the first page's response (whose
+    latency stands for the provider's)."""
+    responses: list[Response] = []
+
+    def fetch(cursor: str | None) -> Any:
+        page_params = {**params, cursor_param: cursor} if cursor else params
+        response, body = client.fetch_json("models", source.url(path), headers=source.headers(), params=page_params)
+        responses.append(response)
+        return body
+
+    pages = paginate(fetch, next_cursor, max_pages=source.config.max_pages, source=source.name)
+    items = [item for body in pages for item in records(listing(body))]
+    return responses[0], items
+
+
 def is_free(prices: dict[str, Any]) -> bool:
     return prices.get("input") == 0 and prices.get("output") == 0
 
@@ -44,9 +68,7 @@ class OpenAISource(Source):
     endpoints = ("models",)
 
     def poll(self, client: Client) -> Snapshot:
-        response = client.get("models", self.url("/models"), headers=self.headers())
-        assert response is not None
-        body = client.decode_json(response)
+        response, body = client.fetch_json("models", self.url("/models"), headers=self.headers())
         models = tuple(
             model for item in records(listing(body)) if (model := openai_model(self.name, item)) is not None
         )
@@ -100,28 +122,14 @@ class AnthropicSource(Source):
         return {"x-api-key": self.config.api_key or "", "anthropic-version": "2023-06-01"}
 
     def poll(self, client: Client) -> Snapshot:
-        first: list[Response] = []
-
-        def fetch(after: str | None) -> Any:
-            params: dict[str, Any] = {"limit": self.PAGE_SIZE}
-            if after:
-                params["after_id"] = after
-            response = client.get("models", self.url("/v1/models"), headers=self.headers(), params=params)
-            assert response is not None
-            first.append(response)
-            return client.decode_json(response)
-
         def next_cursor(body: Any) -> str | None:
             if isinstance(body, dict) and body.get("has_more") and body.get("last_id"):
                 return str(body["last_id"])
             return None
 
-        models = tuple(
-            anthropic_model(self.name, item)
-            for body in paginate(fetch, next_cursor, max_pages=self.config.max_pages, source=self.name)
-            for item in records(listing(body))
-        )
-        return Snapshot(providers=(self_provider(self, first[0]),), models=models, catalog=True)
+        first, items = paged_catalog(self, client, "/v1/models", {"limit": self.PAGE_SIZE}, "after_id", next_cursor)
+        models = tuple(anthropic_model(self.name, item) for item in items)
+        return Snapshot(providers=(self_provider(self, first),), models=models, catalog=True)
 
 
 def _supported(caps: dict[str, Any], key: str) -> bool | None:
@@ -162,27 +170,13 @@ class GeminiSource(Source):
         return {"x-goog-api-key": self.config.api_key or ""}
 
     def poll(self, client: Client) -> Snapshot:
-        first: list[Response] = []
-
-        def fetch(token: str | None) -> Any:
-            params: dict[str, Any] = {"pageSize": self.PAGE_SIZE}
-            if token:
-                params["pageToken"] = token
-            response = client.get("models", self.url("/models"), headers=self.headers(), params=params)
-            assert response is not None
-            first.append(response)
-            return client.decode_json(response)
-
         def next_cursor(body: Any) -> str | None:
             token = body.get("nextPageToken") if isinstance(body, dict) else None
             return str(token) if token else None
 
-        models = tuple(
-            gemini_model(self.name, item)
-            for body in paginate(fetch, next_cursor, max_pages=self.config.max_pages, source=self.name)
-            for item in records(listing(body, "models"))
-        )
-        return Snapshot(providers=(self_provider(self, first[0]),), models=models, catalog=True)
+        first, items = paged_catalog(self, client, "/models", {"pageSize": self.PAGE_SIZE}, "pageToken", next_cursor)
+        models = tuple(gemini_model(self.name, item) for item in items)
+        return Snapshot(providers=(self_provider(self, first),), models=models, catalog=True)
 
 
 def gemini_model(provider: str, item: dict[str, Any]) -> Model:

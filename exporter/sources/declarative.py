@@ -69,10 +69,8 @@ class HttpSource(Source):
         balances: tuple[Money, ...] = ()
         if "balance" in specs:
             spec = specs["balance"]
-            response = client.get("balance", spec["url"], headers=spec.get("headers"))
-            assert response is not None
+            response, body = client.fetch_json("balance", spec["url"], headers=spec.get("headers"))
             first = first or response
-            body = client.decode_json(response)
             amount = money.amount(self._at(client, "balance", body, spec["amount"]),
                                   Decimal(str(spec.get("scale", 1))))
             if amount is None:
@@ -82,10 +80,9 @@ class HttpSource(Source):
         models: tuple[Model, ...] = ()
         if "models" in specs:
             spec = specs["models"]
-            response = client.get("models", spec["url"], headers=spec.get("headers"))
-            assert response is not None
+            response, body = client.fetch_json("models", spec["url"], headers=spec.get("headers"))
             first = first or response
-            items = self._at(client, "models", client.decode_json(response), spec.get("items", ""))
+            items = self._at(client, "models", body, spec.get("items", ""))
             if not isinstance(items, list):
                 raise client.invalid("models", f"items path {spec.get('items', '')!r} is not a list")
             models = tuple(self._model(client, spec, item) for item in records(items))

@@ -17,10 +17,9 @@ class OllamaSource(Source):
     auth = "none"
 
     def poll(self, client: Client) -> Snapshot:
-        response = client.get("tags", self.url("/api/tags"), headers=self.headers())
-        assert response is not None
-        installed = [item for item in records(listing(client.decode_json(response), "models"))]
-        loaded = [item for item in records(listing(client.get_json("ps", self.url("/api/ps")), "models"))]
+        response, tags = client.fetch_json("tags", self.url("/api/tags"), headers=self.headers())
+        installed = list(records(listing(tags, "models")))
+        loaded = list(records(listing(client.get_json("ps", self.url("/api/ps")), "models")))
         contexts = {_name(item): units.integer(item.get("context_length")) for item in loaded}
         names = [_name(item) for item in installed]
         # Local models cost nothing per token: they are free, and have no price.

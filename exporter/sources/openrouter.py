@@ -21,9 +21,9 @@ class OpenRouterSource(Source):
     def poll(self, client: Client) -> Snapshot:
         headers = self.headers()
         # Without output_modalities=all the catalog holds only text-output models.
-        response = client.get("models", self.url("/models"), headers=headers, params={"output_modalities": "all"})
-        assert response is not None
-        models = tuple(parse_model(self.name, item) for item in records(listing(client.decode_json(response))))
+        response, body = client.fetch_json("models", self.url("/models"), headers=headers,
+                                           params={"output_modalities": "all"})
+        models = tuple(parse_model(self.name, item) for item in records(listing(body)))
 
         key = client.get_json("key", self.url("/key"), headers=headers)
         data = key.get("data", key) if isinstance(key, dict) else None

@@ -93,10 +93,8 @@ class LitellmSource(Source):
         status = ready.get("status") if isinstance(ready, dict) else None
         if str(status).lower() not in ("healthy", "connected"):
             raise client.invalid("readiness", f"proxy not ready (status {status!r})")
-        response = client.get("model_info", self.url("/model/info"), headers=self.headers())
-        assert response is not None
-        items = records(listing(client.decode_json(response)))
-        models = tuple(litellm_model(self.name, item) for item in items)
+        response, body = client.fetch_json("model_info", self.url("/model/info"), headers=self.headers())
+        models = tuple(litellm_model(self.name, item) for item in records(listing(body)))
         return Snapshot(providers=(self_provider(self, response, name="LiteLLM"),), models=models, catalog=True)
 
 
