@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 import time
 
 import pytest
@@ -136,11 +137,12 @@ def test_body_cap(fake: FakeServer) -> None:
 
 
 def test_errors_never_carry_keys() -> None:
-    redact.register("registered-test-value-0123")
+    registered = "registered-" + secrets.token_hex(8)
+    redact.register(registered)
     c = client()
     url = f"http://127.0.0.1:{free_port()}/v1/models?key=AIzaQueryParamSecret&x=1"
     with pytest.raises(FetchError) as err:
-        c.get("models", url, headers={"Authorization": "Bearer registered-test-value-0123"})
+        c.get("models", url, headers={"Authorization": f"Bearer {registered}"})
     text = str(err.value) + err.value.message
     assert "AIzaQueryParamSecret" not in text
     assert "key=<redacted>" in text

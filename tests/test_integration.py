@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.sources import SOURCE_TYPES
 from tests.conftest import Exporter, run_cli, tool
-from tests.fakeserver import FakeServer, Reply, fixture_reply, json_reply
+from tests.fakeserver import FakeServer, Reply, fixture, fixture_reply, json_reply
 
 CONTRACT = [
     "llm_exporter_build_info", "llm_source_info", "llm_source_up", "llm_source_last_success_timestamp_seconds",
@@ -232,3 +232,24 @@ def test_real_prometheus_scrapes_the_exporter(exporter_process, tmp_path: Path) 
     finally:
         prom.terminate()
         prom.wait(timeout=20)
+
+
+def test_gatewayz_names_and_types_match_the_original_exporter(fake: FakeServer, tmp_path: Path) -> None:
+    """Dashboards written for GatewayZ's own exporter must keep working: every family it
+    emitted that the contract keeps has the same name and type here."""
+    original = {
+        family.name: family.type
+        for family in text_string_to_metric_families(fixture("gatewayz__provider_metrics_exporter.prom").decode())
+    }
+    # gatewayz_provider_info (labels built from free text) is not part of the contract.
+    original.pop("gatewayz_provider_info")
+    fake.routes["/providers"] = fixture_reply("gatewayz__providers.json")
+    fake.routes["/providers/stats"] = fixture_reply("gatewayz__providers_stats.json")
+    config = tmp_path / "c.yaml"
+    config.write_text(f"sources:\n  - {{name: gatewayz, type: gatewayz, url: '{fake.url}', api_key: abcd-1234}}\n")
+    result = run_cli("--once", "--config.file", str(config))
+    ours = {family.name: family.type for family in text_string_to_metric_families(result.stdout)}
+    assert {name: ours.get(name) for name in original} == original
+    p = samples(result.stdout)
+    assert value(p, "gatewayz_provider_response_time_ms", provider="openai") == 245.0
+    assert value(p, "gatewayz_provider_health_status", provider="openai") == 1.0
