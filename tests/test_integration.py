@@ -151,6 +151,8 @@ def test_no_key_appears_anywhere(fake: FakeServer, tmp_path: Path, exporter_proc
     bodies = {path: proc.get(path).text for path in ("/metrics", "/api/summary", "/")}
     log = proc.log()
     assert fake.requests_to("/gw/providers")[0].headers["Authorization"] == f"Bearer {key}"
+    # the schedule polled again after the first round (poll_interval: 2s)
+    assert len(fake.requests_to("/or/models")) >= 2
     for where, text in [*bodies.items(), ("log", log)]:
         assert key not in text, where
     assert "GET http://127.0.0.1" in log  # debug logging really happened
