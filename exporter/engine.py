@@ -66,6 +66,7 @@ class _Slot:
     view: SourceView
     good: Snapshot | None = None
     running: bool = False
+    job: schedule.Job | None = None
     requests: Counter[str] = field(default_factory=Counter)
     failures: Counter[tuple[str, str]] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)
@@ -156,27 +157,30 @@ class Engine:
         slots: dict[str, _Slot] = {}
         added: list[_Slot] = []
         for sc in config.sources:
-            slot = old.get(sc.name)
+            slot = old.pop(sc.name, None)
             if slot is not None and slot.source.config == sc:
-                slots[sc.name] = slot
+                slots[sc.name] = slot  # unchanged: keeps its state and its place in the schedule
                 continue
             source = source_types.build(sc)
             if slot is not None and slot.source.config.type == sc.type:
                 # Same source, new settings: keep counters so rates do not see a reset.
+                self._scheduler.cancel_job(slot.job)
                 slot.source = source
                 slot.view = replace(slot.view, interval=sc.interval, endpoints=source.endpoint_names())
             else:
+                if slot is not None:
+                    self._scheduler.cancel_job(slot.job)
                 slot = _Slot(source=source, view=self._empty_view(source))
-                for endpoint in source.endpoint_names():
-                    slot.requests[endpoint] += 0
-                slot.view = replace(slot.view, requests=tuple(sorted(slot.requests.items())))
+            for endpoint in source.endpoint_names():
+                slot.requests[endpoint] += 0  # known series exist at 0 before the first call
+            slot.view = replace(slot.view, requests=tuple(sorted(slot.requests.items())))
+            slot.job = self._scheduler.every(sc.interval).seconds.do(self._submit, slot)
             slots[sc.name] = slot
             added.append(slot)
+        for removed in old.values():
+            self._scheduler.cancel_job(removed.job)
         self._slots = slots
         self._config = config
-        self._scheduler.clear()
-        for slot in slots.values():
-            self._scheduler.every(slot.source.config.interval).seconds.do(self._submit, slot)
         self._generation += 1
         return added
 

@@ -175,3 +175,18 @@ def test_ready_does_not_wait_for_a_hanging_source_beyond_its_timeout(fake: FakeS
         assert source(engine, "page0").up
     finally:
         engine.stop()
+
+
+def test_reload_keeps_the_schedule_of_unchanged_sources(fake: FakeServer) -> None:
+    engine = engine_for(statuspages(fake.url, 2))
+    jobs = {name: slot.job for name, slot in engine._slots.items()}
+    next_runs = {name: job.next_run for name, job in jobs.items()}
+    changed = statuspages(fake.url, 2).replace("p1', interval: 60s", "p1', interval: 30s")
+    engine.reload(load_text(changed, env={}))
+    assert engine._slots["page0"].job is jobs["page0"]
+    assert engine._slots["page0"].job.next_run == next_runs["page0"]
+    assert engine._slots["page1"].job is not jobs["page1"]
+    assert engine._scheduler.jobs == [engine._slots["page0"].job, engine._slots["page1"].job]
+    engine.reload(load_text(statuspages(fake.url, 1), env={}))
+    assert engine._scheduler.jobs == [engine._slots["page0"].job]
+    engine.stop()
