@@ -28,7 +28,6 @@ DEFAULTS = {
     "stale_after": 3,
     "max_pages": 50,
 }
-COMMON_SOURCE_KEYS = frozenset({"name", "type", "url", "api_key", "api_key_file", "interval", "timeout", "limits"})
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -230,6 +229,8 @@ def load_text(text: str, *, origin: str = "<config>", env: Mapping[str, str] | N
 def _build(doc: dict[str, Any], origin: str) -> Config:
     from exporter.sources import SOURCE_TYPES  # late: sources import this module's types
 
+    # Keys every type has; the rest of a source's keys are its type's options.
+    common = set(_schema()["$defs"]["source"]["properties"])
     problems: list[str] = []
     listen = doc.get("listen_address", DEFAULTS["listen_address"])
     if not _listen_ok(listen):
@@ -264,7 +265,7 @@ def _build(doc: dict[str, Any], origin: str) -> Config:
         elif key is None and kind.needs_key:
             problems.append(f"{path}: type {raw['type']} needs api_key or api_key_file")
         redact.register(key)
-        options = {k: v for k, v in raw.items() if k not in COMMON_SOURCE_KEYS}
+        options = {k: v for k, v in raw.items() if k not in common}
         problems.extend(kind.check_options(path, options))
         sources.append(
             SourceConfig(

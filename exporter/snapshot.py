@@ -70,7 +70,6 @@ class BalancePart:
 @dataclass(frozen=True, slots=True)
 class StatusPage:
     indicator: str
-    description: str = ""
     components: tuple[tuple[str, str], ...] = ()
 
 

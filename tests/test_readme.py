@@ -40,8 +40,12 @@ def test_every_source_type_has_a_readme_row() -> None:
     for name, cls in SOURCE_TYPES.items():
         assert name in documented, name
         row = next(line for line in README.splitlines() if line.startswith(f"| `{name}` |"))
+        cells = [cell.strip() for cell in row.strip("|").split(" | ")]
         if cls.default_url:
-            assert f"`{cls.default_url}`" in row, name
+            assert cells[1] == f"`{cls.default_url}`", name
+        for endpoint in cls.endpoints:  # the `endpoint` label values, as the table names them
+            assert f"(`{endpoint}`" in cells[2], (name, endpoint)
+        assert cells[3].replace("`", "") == cls.auth, name
 
 
 def test_the_two_commands_are_at_the_top() -> None:

@@ -24,7 +24,7 @@ class Source:
     needs_key: ClassVar[bool] = True
     # Fixed short names for the `endpoint` label; each exists at 0 before its first call.
     endpoints: ClassVar[tuple[str, ...]] = ()
-    # Human-facing table rows for the README: what is called and how it authenticates.
+    # How the type authenticates, as the README's source table says (a test holds them equal).
     auth: ClassVar[str] = "Authorization: Bearer <key>"
 
     def __init__(self, config: SourceConfig):

@@ -37,7 +37,7 @@ class HttpSource(Source):
     type_name = "http"
     default_url = None
     needs_key = False
-    auth = "headers from the config"
+    auth = "the headers you configure"
 
     def __init__(self, config):  # type: ignore[no-untyped-def]
         super().__init__(config)

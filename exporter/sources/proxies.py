@@ -86,7 +86,7 @@ class LitellmSource(Source):
     default_url = "http://localhost:4000"
     needs_key = False
     endpoints = ("readiness", "model_info")
-    auth = "Authorization: Bearer <key> (master or virtual key)"
+    auth = "Authorization: Bearer <key> (optional, for proxies with a master key)"
 
     def poll(self, client: Client) -> Snapshot:
         ready = client.get_json("readiness", self.url("/health/readiness"), headers=self.headers())

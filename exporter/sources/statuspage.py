@@ -45,7 +45,6 @@ class StatuspageSource(Source):
         return Snapshot(
             status_page=StatusPage(
                 indicator=indicator,
-                description=str(status.get("description") or ""),
                 components=tuple(components),
             )
         )
