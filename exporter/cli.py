@@ -102,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def serve(args: argparse.Namespace, config: Config) -> int:
     address = args.listen_address or config.listen_address
-    engine = Engine(config)
+    engine = Engine(config, persist=True)
     try:
         server = Server(App(engine), address)
     except (OSError, ValueError) as exc:

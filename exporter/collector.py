@@ -18,6 +18,7 @@ from prometheus_client.exposition import generate_latest
 from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 
 from exporter import __version__
+from exporter.changes import CHANGE_TYPES, FREE_CHANGE_TYPES
 from exporter.engine import FleetView, SourceView
 from exporter.http import REASONS
 from exporter.snapshot import (
@@ -66,6 +67,7 @@ def families(view: FleetView) -> list[Metric]:
     _exporter_families(f, view)
     _provider_families(f, view)
     _model_families(f, view)
+    _catalog_families(f, view)
     _status_families(f, view)
     _gatewayz_families(f, view)
     _proxy_families(f, view)
@@ -142,7 +144,7 @@ def _provider_families(f: _Families, view: FleetView) -> None:
             ["source", "window"])
     for s, snap in _fresh(view):
         for p in snap.providers:
-            health = ("healthy" if s.up else "down") if p.follows_source else p.health
+            health = p.state(s.up)
             f.sample("llm_provider_info", [s.name, p.id, p.name], 1)
             for state in HEALTH_STATES:
                 f.sample("llm_provider_health", [s.name, p.id, state], state == health)
@@ -204,6 +206,48 @@ def _model_families(f: _Families, view: FleetView) -> None:
         for provider, count in sorted(counts.items()):
             f.sample("llm_models", [s.name, provider], count)
             f.sample("llm_models_free", [s.name, provider], free[provider])
+
+
+def _catalog_families(f: _Families, view: FleetView) -> None:
+    catalog = view.catalog
+    f.counter("llm_catalog_changes_total",
+              "Catalog changes between consecutive successful polls of the source, by change (added, removed, "
+              "price_changed, became_free, stopped_being_free). A source's first poll is the baseline.",
+              ["source", "change"])
+    f.counter("llm_catalog_free_changes_total",
+              "Free models that appeared (added: listed new, or became free) or disappeared (removed: delisted, "
+              "or stopped being free) in the source's catalog.", ["source", "change"])
+    for s in view.sources:
+        if (s.name, CHANGE_TYPES[0]) not in catalog.changes:
+            continue
+        for change in CHANGE_TYPES:
+            f.sample("llm_catalog_changes_total", [s.name, change], catalog.changes[(s.name, change)])
+        for change in FREE_CHANGE_TYPES:
+            f.sample("llm_catalog_free_changes_total", [s.name, change], catalog.free_changes[(s.name, change)])
+    f.gauge("llm_model_first_seen_timestamp_seconds",
+            "Unix time this exporter first saw the model in the source's catalog; kept across restarts in "
+            "state_dir." + CACHED, ["source", "provider", "model"])
+    for s, snap in _fresh(view):
+        for m in snap.models:
+            seen = catalog.first_seen(s.name, m.provider, m.id)
+            if seen is not None:
+                f.sample("llm_model_first_seen_timestamp_seconds", [s.name, m.provider, m.id], seen)
+    f.gauge("llm_cheapest_model_info",
+            "The cheapest eligible model of the capability class (healthy provider, source up) by weighted "
+            "price; always 1.", ["class", "source", "provider", "model"])
+    f.gauge("llm_cheapest_price_usd_per_token",
+            "Weighted price (input_output_ratio x input + output) / (input_output_ratio + 1) of the class's "
+            "cheapest eligible model, in USD per token.", ["class"])
+    f.counter("llm_cheapest_model_changes_total",
+              "Times the cheapest eligible (source, model) of the class changed; the first winner after a start "
+              "is not a change.", ["class"])
+    for cls in catalog.settings.classes:
+        route = catalog.routes.get(cls.name, ())
+        if route:
+            top = route[0]
+            f.sample("llm_cheapest_model_info", [cls.name, top.source, top.provider, top.model], 1)
+            f.sample("llm_cheapest_price_usd_per_token", [cls.name], top.price)
+        f.sample("llm_cheapest_model_changes_total", [cls.name], catalog.cheapest_changes.get(cls.name, 0))
 
 
 def _status_families(f: _Families, view: FleetView) -> None:
@@ -322,7 +366,12 @@ def _ollama_families(f: _Families, view: FleetView) -> None:
     f.gauge("llm_ollama_model_loaded", "1 when the installed model is loaded in memory (/api/ps)." + CACHED,
             ["source", "model"])
     f.gauge("llm_ollama_model_vram_bytes", "VRAM the loaded model occupies, in bytes." + CACHED, ["source", "model"])
+    f.gauge("llm_ollama_model_cloud",
+            "1 when the installed model runs on ollama.com (remote_host set), 0 when it runs locally; cloud "
+            "models are not counted as free." + CACHED, ["source", "model"])
     for s, snap in ollamas:
+        for model in snap.ollama_installed:
+            f.sample("llm_ollama_model_cloud", [s.name, model], model in snap.ollama_cloud)
         loaded = {m.model: m for m in snap.ollama_loaded}
         for model in dict.fromkeys([*snap.ollama_installed, *loaded]):
             f.sample("llm_ollama_model_loaded", [s.name, model], model in loaded)

@@ -20,6 +20,7 @@ import jsonschema
 import yaml
 
 from exporter import redact
+from exporter.classes import CatalogSettings, settings_from
 
 DEFAULTS = {
     "listen_address": "0.0.0.0:8001",
@@ -27,6 +28,7 @@ DEFAULTS = {
     "timeout": 10.0,
     "stale_after": 3,
     "max_pages": 50,
+    "state_dir": "./state",
 }
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
@@ -75,6 +77,8 @@ class Config:
     stale_after: int
     sources: tuple[SourceConfig, ...]
     path: str = "<config>"
+    state_dir: str = DEFAULTS["state_dir"]
+    catalog: CatalogSettings = field(default_factory=lambda: settings_from(None))
 
 
 def parse_duration(value: object) -> float | None:
@@ -288,6 +292,8 @@ def _build(doc: dict[str, Any], origin: str) -> Config:
         stale_after=doc.get("stale_after", DEFAULTS["stale_after"]),
         sources=tuple(sources),
         path=origin,
+        state_dir=doc.get("state_dir", DEFAULTS["state_dir"]),
+        catalog=settings_from(doc.get("catalog")),
     )
 
 

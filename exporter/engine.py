@@ -24,6 +24,7 @@ from exporter.http import Client, FetchError, PollRecorder
 from exporter.redact import redact
 from exporter.snapshot import Snapshot
 from exporter.sources.base import Source
+from exporter.watch import CatalogView, CatalogWatch
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class FleetView:
     generation: int
     ready: bool
     sources: tuple[SourceView, ...]
+    catalog: CatalogView = field(default_factory=CatalogView)
 
 
 @dataclass
@@ -86,7 +88,10 @@ class Engine:
         clock: Callable[[], float] = time.time,
         retries: int = 2,
         backoff: float = 0.5,
+        persist: bool = False,
     ) -> None:
+        """persist: keep the catalog memory in the config's state_dir across restarts. Off by
+        default, so one-shot runs and tests leave no files behind; the server turns it on."""
         self._clock = clock
         self._retries = retries
         self._backoff = backoff
@@ -100,6 +105,8 @@ class Engine:
         self._thread: threading.Thread | None = None
         self._config = config
         self._slots: dict[str, _Slot] = {}
+        self._watch = CatalogWatch(config.catalog, config.state_dir if persist else None)
+        self._catalog = self._watch.view()
         self._apply(config)
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -148,6 +155,7 @@ class Engine:
                     generation=self._generation,
                     ready=self._ready.is_set(),
                     sources=tuple(slot.view for slot in self._slots.values()),
+                    catalog=self._catalog,
                 )
             return self._view
 
@@ -181,6 +189,8 @@ class Engine:
             self._scheduler.cancel_job(removed.job)
         self._slots = slots
         self._config = config
+        self._watch.configure(config.catalog, slots)
+        self._rank()
         self._generation += 1
         return added
 
@@ -266,6 +276,9 @@ class Engine:
                 error = redact(f"{endpoint}: invalid_response: {type(exc).__name__}: {exc}")[:500]
         duration = time.monotonic() - started
         finished = self._clock()
+        if snapshot is not None:
+            # Change detection runs here, once per successful poll, never on the scrape path.
+            self._watch.observe(source.name, snapshot, finished)
 
         with self._lock:
             slot.requests.update(recorder.requests)
@@ -310,4 +323,12 @@ class Engine:
             failures=tuple(sorted(slot.failures.items())),
             skipped=tuple(sorted(slot.skipped.items())),
         )
+        self._rank()
         self._generation += 1
+
+    def _rank(self) -> None:
+        """Re-picks the cheapest model per class: any poll can change who is eligible."""
+        self._catalog = self._watch.rank(
+            ((slot.view.name, slot.view.up and slot.view.snapshot is not None) for slot in self._slots.values()),
+            settled=self._ready.is_set(),
+        )

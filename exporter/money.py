@@ -67,3 +67,20 @@ def currency_for_host(host: str) -> str:
     """Vendors that send no currency (Moonshot, SiliconFlow) bill in CNY on their
     mainland-China hosts and in USD on the international ones."""
     return "CNY" if host.lower().rstrip(".").endswith(".cn") else "USD"
+
+
+def weighted_price(input_price: Decimal | None, output_price: Decimal | None, ratio: Decimal) -> Decimal | None:
+    """One USD-per-token figure to rank models by: the mean of the input and output prices
+    weighted by how many input tokens a typical call sends per output token,
+    (ratio x input + output) / (ratio + 1). None unless both prices are known."""
+    if input_price is None or output_price is None:
+        return None
+    return (ratio * input_price + output_price) / (ratio + 1)
+
+
+PER_MILLION = Decimal(1_000_000)
+
+
+def per_million_tokens(price: Decimal | None) -> Decimal | None:
+    """USD per token as USD per 1M tokens, the unit vendors quote prices in."""
+    return None if price is None else price * PER_MILLION

@@ -5,17 +5,15 @@ Every route reads the engine's cached view; none of them reaches a provider.
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 import socketserver
 import threading
-import time
 from collections.abc import Callable, Iterable
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from exporter import __version__, summary
+from exporter import api, landing, summary
 from exporter.collector import Exposition
 from exporter.engine import Engine
 from exporter.redact import redact
@@ -38,6 +36,9 @@ class App:
             "/healthz": self.healthz,
             "/readyz": self.readyz,
             "/api/summary": self.api_summary,
+            "/api/models": self.json_route(api.models),
+            "/api/route": self.json_route(api.route),
+            "/api/changes": self.json_route(api.changes),
         }
 
     def __call__(self, environ: dict[str, Any], start_response: Start) -> Iterable[bytes]:
@@ -82,37 +83,27 @@ class App:
         return "503 Service Unavailable", "text/plain; charset=utf-8", b"first round of polls not finished\n", []
 
     def api_summary(self, environ: dict[str, Any]) -> tuple[str, str, bytes, list[tuple[str, str]]]:
-        body = json.dumps(summary.build(self.engine.view()), indent=2, sort_keys=False) + "\n"
-        return "200 OK", "application/json", redact(body).encode(), [("Cache-Control", "no-store")]
+        return _json("200 OK", summary.build(self.engine.view()))
+
+    def json_route(self, build: Callable[[Any, str], dict[str, Any]]) -> Callable[
+            [dict[str, Any]], tuple[str, str, bytes, list[tuple[str, str]]]]:
+        def handler(environ: dict[str, Any]) -> tuple[str, str, bytes, list[tuple[str, str]]]:
+            try:
+                return _json("200 OK", build(self.engine.view(), environ.get("QUERY_STRING", "")))
+            except api.BadRequest as exc:
+                return _json("400 Bad Request", exc.document)
+
+        return handler
 
     def index(self, environ: dict[str, Any]) -> tuple[str, str, bytes, list[tuple[str, str]]]:
-        view = self.engine.view()
-        rows = []
-        for s in view.sources:
-            success = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(s.last_success)) if s.last_success else "never"
-            up = "up" if s.up else ("not polled yet" if not s.polled else "down")
-            rows.append(
-                f"<tr><td>{html.escape(s.name)}</td><td>{html.escape(s.type)}</td>"
-                f'<td class="{"up" if s.up else "down"}">{up}</td><td>{success}</td>'
-                f"<td>{html.escape(s.last_error or '')}</td></tr>"
-            )
-        page = f"""<!doctype html>
-<html><head><meta charset="utf-8"><title>llm-fleet-exporter</title>
-<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left}}.up{{color:#080}}.down{{color:#b00}}</style>
-</head><body>
-<h1>llm-fleet-exporter {html.escape(__version__)}</h1>
-<p><a href="/metrics">Metrics</a> · <a href="/api/summary">Summary (JSON)</a> ·
-<a href="/healthz">healthz</a> · <a href="/readyz">readyz</a></p>
-<p>{"Ready" if view.ready else "Waiting for the first round of polls"}.
-Scrapes are served from the last poll of each source; they never call a provider.</p>
-<table><thead><tr><th>Source</th><th>Type</th><th>Up</th><th>Last success</th><th>Last error</th></tr></thead>
-<tbody>
-{chr(10).join(rows)}
-</tbody></table>
-</body></html>
-"""
-        return "200 OK", "text/html; charset=utf-8", redact(page).encode(), []
+        page = landing.render(self.engine.view())
+        return "200 OK", "text/html; charset=utf-8", redact(page).encode(), [("Cache-Control", "no-store")]
+
+
+def _json(status: str, document: dict[str, Any]) -> tuple[str, str, bytes, list[tuple[str, str]]]:
+    body = json.dumps(document, indent=2) + "\n"
+    # Nothing in a document comes from a config's secrets, but redaction is the last guard.
+    return status, "application/json", redact(body).encode(), [("Cache-Control", "no-store")]
 
 
 class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):

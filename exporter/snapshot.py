@@ -38,6 +38,13 @@ class Provider:
     # the source answers and down while it does not.
     follows_source: bool = False
 
+    def state(self, source_up: bool) -> str:
+        """The health to report: a provider that follows its source is healthy exactly while
+        the source's last poll succeeded."""
+        if self.follows_source:
+            return "healthy" if source_up else "down"
+        return self.health
+
 
 @dataclass(frozen=True, slots=True)
 class Model:
@@ -48,10 +55,45 @@ class Model:
     prices: tuple[tuple[str, Decimal], ...] = ()
     context_length: int | None = None
     free: bool = False
+    # Only the capabilities the source can tell; a missing key means "not reported".
     capabilities: tuple[tuple[str, bool], ...] = ()
+    # False only when the catalog says the model's output has no text (embeddings, image or
+    # audio models); a catalog that does not say counts as text.
+    text_output: bool = True
 
     def price(self, token_type: str) -> Decimal | None:
         return dict(self.prices).get(token_type)
+
+    def capability(self, name: str) -> bool | None:
+        """True or False as reported, None when the source does not report it."""
+        return dict(self.capabilities).get(name)
+
+
+def _preference(m: Model) -> tuple[int, int, int]:
+    return (
+        m.context_length if m.context_length is not None else -1,
+        sum(1 for _, ok in m.capabilities if ok),
+        len(m.prices),
+    )
+
+
+def unique_models(models: tuple[Model, ...]) -> tuple[Model, ...]:
+    """One entry per (provider, id). Vendors sometimes list an id twice (Mistral lists
+    `voxtral-mini-latest` as a chat and as a transcription model). The entry with the larger
+    context wins, then the one with more supported capabilities, then more known prices, then
+    the smaller display name: a rule that ignores list order, so a vendor that reshuffles its
+    list cannot make the winner flap. The id keeps the position of its first entry."""
+    best: dict[tuple[str, str], Model] = {}
+    for m in models:
+        key = (m.provider, m.id)
+        held = best.get(key)
+        if held is None:
+            best[key] = m
+            continue
+        mine, theirs = _preference(m), _preference(held)
+        if mine > theirs or (mine == theirs and m.name < held.name):
+            best[key] = m
+    return models if len(best) == len(models) else tuple(best.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +171,13 @@ class Snapshot:
     gatewayz: GatewayzStats | None = None
     proxy: ProxyStatus | None = None
     ollama_installed: tuple[str, ...] = ()
+    # Installed models that run on ollama.com rather than on this machine.
+    ollama_cloud: tuple[str, ...] = ()
     ollama_loaded: tuple[LoadedModel, ...] = ()
     # True when the source lists a model catalog, so an empty one is reported as 0 models.
     catalog: bool = False
+
+    def __post_init__(self) -> None:
+        # The one place duplicate model ids are resolved: every consumer (families, counts,
+        # /api/*, change detection) sees the same single entry per id.
+        object.__setattr__(self, "models", unique_models(self.models))

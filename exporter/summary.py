@@ -28,16 +28,10 @@ def _model(source: str, m: Model) -> dict[str, Any]:
     }
 
 
-def _paid_cost(m: Model) -> Decimal | None:
-    """The ordering used for "cheapest": input plus output price per token. Models
-    without both prices (dynamic routers, dedicated-only) cannot be ranked."""
-    inp, out = m.price("input"), m.price("output")
-    return None if inp is None or out is None else inp + out
-
-
 def build(view: FleetView) -> dict[str, Any]:
     sources, providers, balances, counts = [], [], [], []
-    paid: list[tuple[Decimal, str, Model]] = []
+    paid: list[tuple[Decimal, str, dict[str, Any]]] = []
+    settings = view.catalog.settings
     free: list[dict[str, Any]] = []
     for s in view.sources:
         snap = s.snapshot
@@ -57,7 +51,7 @@ def build(view: FleetView) -> dict[str, Any]:
                 "source": s.name,
                 "provider": p.id,
                 "name": p.name,
-                "health": ("healthy" if s.up else "down") if p.follows_source else p.health,
+                "health": p.state(s.up),
                 "active": p.active,
                 "response_time_seconds": p.response_time_seconds,
                 "capabilities": sorted(c for c, ok in p.capabilities if ok),
@@ -73,7 +67,8 @@ def build(view: FleetView) -> dict[str, Any]:
             entry["free"] += m.free
             if m.free:
                 free.append(_model(s.name, m))
-            elif (cost := _paid_cost(m)) is not None:
+            # Models without both prices (dynamic routers, dedicated-only) cannot be ranked.
+            elif (cost := settings.weighted(m)) is not None:
                 paid.append((cost, f"{s.name}/{m.id}", _model(s.name, m)))
         counts.extend({"source": s.name, "provider": p, **c} for p, c in sorted(per_provider.items()))
     paid.sort(key=lambda item: (item[0], item[1]))

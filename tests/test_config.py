@@ -105,3 +105,34 @@ def test_missing_config_file() -> None:
     result = run_cli("--check-config", "--config.file", "/nonexistent/config.yaml")
     assert result.returncode == 2
     assert result.stderr.strip() == "/nonexistent/config.yaml: cannot read config: No such file or directory"
+
+
+def test_catalog_classes_merge_over_the_defaults() -> None:
+    config = load_text(
+        "state_dir: /var/lib/llm-fleet\n"
+        "catalog:\n"
+        "  input_output_ratio: 4\n"
+        "  classes:\n"
+        "    tools: {capabilities: [tools, structured_output], include_free: true}\n"
+        "    coding: {capabilities: [tools], min_context: 64000, min_quality: 70}\n"
+        "sources: [{name: a, type: statuspage, url: 'https://status.a.example.com'}]\n", env={})
+    catalog = config.catalog
+    assert config.state_dir == "/var/lib/llm-fleet"
+    assert catalog.input_output_ratio == 4
+    assert catalog.class_names() == ["chat", "tools", "vision", "long_context", "reasoning", "coding"]
+    tools = catalog.named("tools")
+    # a class with a default's name replaces that default whole
+    assert (tools.capabilities, tools.min_context, tools.include_free) == (("tools", "structured_output"), 0, True)
+    coding = catalog.named("coding")
+    assert (coding.capabilities, coding.min_context, coding.include_free, coding.min_quality) == (
+        ("tools",), 64000, False, 70)
+    assert catalog.named("long_context").min_context == 128_000
+
+
+def test_catalog_defaults() -> None:
+    config = load_text("sources: [{name: a, type: statuspage, url: 'https://status.a.example.com'}]\n", env={})
+    assert config.state_dir == "./state"
+    assert config.catalog.input_output_ratio == 3
+    assert [(c.name, c.capabilities, c.min_context, c.include_free) for c in config.catalog.classes] == [
+        ("chat", (), 0, False), ("tools", ("tools",), 0, False), ("vision", ("vision",), 0, False),
+        ("long_context", (), 128_000, False), ("reasoning", ("reasoning",), 0, False)]

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -55,7 +57,7 @@ def _routes(sim: FleetSimulator) -> dict[str, tuple[str | None, Callable[[dict[s
         "/ccflare/api/accounts": (None, lambda q: (200, sim.ccflare_accounts())),
         "/litellm/health/readiness": (None, lambda q: (200, {"status": "healthy", "db": "connected"})),
         "/litellm/model/info": ("bearer", lambda q: (200, sim.litellm_model_info())),
-        "/acme/health": (None, lambda q: (200, {"ok": True})),
+        "/acme/health": (None, lambda q: sim.acme_health()),
         "/acme/balance": ("x-acme-key", lambda q: (200, sim.acme_balance())),
         "/acme/models": ("x-acme-key", lambda q: (200, sim.acme_models())),
     }
@@ -70,6 +72,8 @@ class Fleet:
     def __init__(self, sim: FleetSimulator | None = None, host: str = "127.0.0.1", port: int = 0):
         self.sim = sim or FleetSimulator()
         self.key = "demo-" + secrets.token_hex(12)
+        # The demo's own scratch directory (its state files), removed when it stops.
+        self.directory = tempfile.mkdtemp(prefix="llm-fleet-demo-")
         routes = _routes(self.sim)
         key = self.key
 
@@ -112,7 +116,7 @@ class Fleet:
         return f"http://{host}:{port}"
 
     def env(self) -> dict[str, str]:
-        return {"DEMO_URL": self.url, "DEMO_API_KEY": self.key}
+        return {"DEMO_URL": self.url, "DEMO_API_KEY": self.key, "DEMO_DIR": self.directory}
 
     def start(self) -> Fleet:
         self._thread.start()
@@ -122,6 +126,7 @@ class Fleet:
     def stop(self) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+        shutil.rmtree(self.directory, ignore_errors=True)
 
 
 def start() -> Fleet:

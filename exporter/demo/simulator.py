@@ -16,9 +16,15 @@ from typing import Any
 CYCLES: dict[str, tuple[int, int, list[tuple[int, str]]]] = {
     "anthropic": (300, 0, [(200, "healthy"), (250, "degraded"), (300, "down")]),
     "deepseek": (240, 90, [(170, "healthy"), (240, "degraded")]),
+    # The declarative vendor holds the cheapest chat model; while it is down the cheapest
+    # chat model moves elsewhere, and back when it recovers.
+    "acme": (240, 0, [(150, "healthy"), (240, "down")]),
 }
-FREE_MODEL_PERIOD = 180  # the free model is listed for the first 120 s of every 180 s
+# The free model is listed for 120 s of every 180 s, from 10 s after the start: the second
+# poll already discovers it, so a fresh demo shows a catalog change within 15 s.
+FREE_MODEL_PERIOD = 180
 FREE_MODEL_SHOWN = 120
+FREE_MODEL_FROM = 10
 KEY_LIMIT = 100.0
 DRAIN_PER_SECOND = 0.004  # USD per second: the demo key burns about $14 an hour
 
@@ -81,7 +87,7 @@ class Simulator:
         return next(state for until, state in steps if phase < until)
 
     def free_model_listed(self) -> bool:
-        return self.elapsed() % FREE_MODEL_PERIOD < FREE_MODEL_SHOWN
+        return (self.elapsed() - FREE_MODEL_FROM) % FREE_MODEL_PERIOD < FREE_MODEL_SHOWN
 
     def key_usage(self) -> float:
         # Drains towards the limit and is "topped up" back to 25% used when nearly empty.
@@ -298,6 +304,10 @@ class FleetSimulator(Simulator):
                           "model_info": {"input_cost_per_token": inp, "output_cost_per_token": out,
                                          "max_input_tokens": ctx, "mode": "chat", **flags}}
                          for name, inp, out, ctx, flags in LITELLM_MODELS]}
+
+    def acme_health(self) -> tuple[int, dict[str, Any]]:
+        up = self.health("acme") == "healthy"
+        return (200, {"ok": True}) if up else (503, {"ok": False, "error": "maintenance"})
 
     def acme_balance(self) -> dict[str, Any]:
         return {"data": {"balance": str(int(self._drain(40.0, 2.0, 5.0) * 10000)), "currency": "usd"}}

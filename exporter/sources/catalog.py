@@ -185,10 +185,13 @@ def gemini_model(provider: str, item: dict[str, Any]) -> Model:
         raise ValueError("model without a name")
     model_id = name.removeprefix("models/")
     capabilities = (("reasoning", flag(item["thinking"])),) if "thinking" in item else ()
+    methods = item.get("supportedGenerationMethods")
     return Model(
         provider=provider,
         id=model_id,
         name=str(item.get("displayName") or model_id),
         context_length=units.integer(item.get("inputTokenLimit")),
         capabilities=capabilities,
+        # Embedding models list embedContent and no generateContent: they produce no text.
+        text_output=not isinstance(methods, list) or "generateContent" in methods,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from exporter import units
 from exporter.http import Client
 from exporter.snapshot import LoadedModel, Model, Snapshot
@@ -22,9 +24,11 @@ class OllamaSource(Source):
         loaded = list(records(listing(client.get_json("ps", self.url("/api/ps")), "models")))
         contexts = {_name(item): units.integer(item.get("context_length")) for item in loaded}
         names = [_name(item) for item in installed]
-        # Local models cost nothing per token: they are free, and have no price.
+        cloud = tuple(_name(item) for item in installed if is_cloud(item))
+        # Local models cost nothing per token: they are free, and have no price. Cloud models
+        # run on ollama.com under its plans, so they are not free (and their price is unknown).
         models = tuple(
-            Model(provider=self.name, id=name, name=name, context_length=contexts.get(name), free=True)
+            Model(provider=self.name, id=name, name=name, context_length=contexts.get(name), free=name not in cloud)
             for name in names
         )
         return Snapshot(
@@ -32,10 +36,18 @@ class OllamaSource(Source):
             models=models,
             catalog=True,
             ollama_installed=tuple(names),
+            ollama_cloud=cloud,
+            # A model in /api/ps that /api/tags does not list is still loaded: it is reported.
             ollama_loaded=tuple(
                 LoadedModel(model=_name(item), vram_bytes=units.integer(item.get("size_vram"))) for item in loaded
             ),
         )
+
+
+def is_cloud(item: dict[str, Any]) -> bool:
+    """Ollama lists its cloud models (`gpt-oss:120b-cloud`) among the installed ones, with
+    `remote_host`/`remote_model` set and a body of a few hundred bytes."""
+    return bool(item.get("remote_host") or item.get("remote_model"))
 
 
 def _name(item: dict[str, object]) -> str:

@@ -54,12 +54,7 @@ class OpenRouterSource(Source):
             health="healthy",
             active=True,
             response_time_seconds=response.elapsed,
-            capabilities=(
-                ("streaming", True),
-                ("function_calling", any(dict(m.capabilities).get("tools") for m in models)),
-                ("vision", any(dict(m.capabilities).get("vision") for m in models)),
-                ("image_generation", any(dict(m.capabilities).get("image_generation") for m in models)),
-            ),
+            capabilities=(("streaming", True), *provider_capabilities(models)),
             follows_source=True,
         )
         return Snapshot(
@@ -70,6 +65,18 @@ class OpenRouterSource(Source):
             spend=spend,
             catalog=True,
         )
+
+
+def provider_capabilities(models: tuple[Model, ...]) -> list[tuple[str, bool]]:
+    """The provider supports what any of its models supports; a capability none of its
+    models reports is not reported for the provider either."""
+    out = []
+    for capability, model_capability in (("function_calling", "tools"), ("vision", "vision"),
+                                         ("image_generation", "image_generation")):
+        reported = [ok for m in models if (ok := m.capability(model_capability)) is not None]
+        if reported:
+            out.append((capability, any(reported)))
+    return out
 
 
 def parse_model(provider: str, item: dict[str, Any]) -> Model:
@@ -84,10 +91,22 @@ def parse_model(provider: str, item: dict[str, Any]) -> Model:
     )
     by_type = dict(prices)
     zero_priced = by_type.get("input") == 0 and by_type.get("output") == 0
-    params = set(item.get("supported_parameters") or ())
-    arch = item.get("architecture") if isinstance(item.get("architecture"), dict) else {}
-    inputs = set(arch.get("input_modalities") or ())
-    outputs = set(arch.get("output_modalities") or ())
+    inputs, outputs = modalities(item.get("architecture"))
+    capabilities: list[tuple[str, bool]] = []
+    if inputs is not None:
+        capabilities.append(("vision", "image" in inputs))
+    if outputs is not None:
+        capabilities.append(("image_generation", "image" in outputs))
+    # Older catalogs have no supported_parameters: then tools, reasoning and structured
+    # output are not reported, which is not the same as not supported.
+    params = item.get("supported_parameters")
+    if isinstance(params, list):
+        names = set(params)
+        capabilities += [
+            ("tools", "tools" in names),
+            ("reasoning", bool(names & {"reasoning", "include_reasoning"})),
+            ("structured_output", bool(names & {"structured_outputs", "response_format"})),
+        ]
     return Model(
         provider=provider,
         id=model_id,
@@ -95,11 +114,22 @@ def parse_model(provider: str, item: dict[str, Any]) -> Model:
         prices=prices,
         context_length=units.integer(item.get("context_length")),
         free=model_id.endswith(":free") or zero_priced,
-        capabilities=(
-            ("tools", "tools" in params),
-            ("vision", "image" in inputs),
-            ("image_generation", "image" in outputs),
-            ("reasoning", bool(params & {"reasoning", "include_reasoning"})),
-            ("structured_output", bool(params & {"structured_outputs", "response_format"})),
-        ),
+        capabilities=tuple(capabilities),
+        text_output=outputs is None or "text" in outputs,
     )
+
+
+def modalities(arch: Any) -> tuple[set[str] | None, set[str] | None]:
+    """Input and output modalities: the lists of current catalogs, else the legacy
+    `modality` string ("text+image->text"); None where the catalog says nothing."""
+    if not isinstance(arch, dict):
+        return None, None
+    inputs, outputs = arch.get("input_modalities"), arch.get("output_modalities")
+    if isinstance(inputs, list) or isinstance(outputs, list):
+        return (set(inputs) if isinstance(inputs, list) else None,
+                set(outputs) if isinstance(outputs, list) else None)
+    legacy = arch.get("modality")
+    if isinstance(legacy, str) and "->" in legacy:
+        left, right = legacy.split("->", 1)
+        return set(filter(None, left.split("+"))), set(filter(None, right.split("+")))
+    return None, None

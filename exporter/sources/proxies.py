@@ -81,6 +81,10 @@ LITELLM_FLAGS = {
 }
 
 
+# LiteLLM deployment modes whose output is not text.
+NON_TEXT_MODES = {"embedding", "image_generation", "audio_speech", "rerank", "moderation"}
+
+
 class LitellmSource(Source):
     type_name = "litellm"
     default_url = "http://localhost:4000"
@@ -111,7 +115,8 @@ def litellm_model(provider: str, item: dict[str, Any]) -> Model:
         if (value := money.price(info.get(key))) is not None
     }
     capabilities = [(cap, flag(info[key])) for cap, key in LITELLM_FLAGS.items() if key in info]
-    if info.get("mode") == "image_generation" and "supports_image_generation" not in info:
+    mode = info.get("mode")
+    if mode == "image_generation" and "supports_image_generation" not in info:
         capabilities.append(("image_generation", True))
     return Model(
         provider=provider,
@@ -121,4 +126,5 @@ def litellm_model(provider: str, item: dict[str, Any]) -> Model:
         context_length=units.integer(info.get("max_input_tokens")),
         free=is_free(prices),
         capabilities=tuple(capabilities),
+        text_output=mode not in NON_TEXT_MODES,
     )

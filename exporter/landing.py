@@ -1,0 +1,163 @@
+"""The landing page: what a person opens first when Grafana is not at hand.
+
+Server-rendered from the current view, with no scripts and no external assets, so it works
+offline; it refreshes itself every 30 s and fits a laptop screen without sideways scrolling.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+from exporter import __version__, money
+from exporter.classes import Candidate
+from exporter.engine import FleetView
+
+NONE = "&ndash;"  # shown where a value is unknown
+REFRESH_SECONDS = 30
+FREE_SHOWN = 50
+CHANGES_SHOWN = 20
+
+STYLE = """
+body{font-family:system-ui,sans-serif;margin:0 auto;padding:1em 1.5em;max-width:1200px;color:#222}
+h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.15em;margin:1.4em 0 .4em}
+table{border-collapse:collapse;width:100%;table-layout:auto}
+td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+th{background:#f4f4f4}td.num{text-align:right;white-space:nowrap}
+.healthy,.up{color:#070}.degraded{color:#a60}.down,.unknown{color:#b00}.muted{color:#777}
+nav a{margin-right:1em}
+"""
+
+
+def _e(value: object) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def _time(ts: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ts)) + " UTC" if ts else "never"
+
+
+def _usd_per_million(price: Decimal | None) -> str:
+    value = money.per_million_tokens(price)
+    return NONE if value is None else f"${value:.4f}".rstrip("0").rstrip(".") + " / 1M"
+
+
+def _table(section: str, title: str, headers: Sequence[str], rows: Iterable[str], empty: str,
+           note: str = "") -> str:
+    body = "\n".join(rows)
+    if not body:
+        return f'<section id="{section}"><h2>{_e(title)}</h2><p class="muted empty">{_e(empty)}</p></section>'
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    note_html = f'<p class="muted">{note}</p>' if note else ""
+    return (f'<section id="{section}"><h2>{_e(title)}</h2><table><thead><tr>{head}</tr></thead>'
+            f"<tbody>\n{body}\n</tbody></table>{note_html}</section>")
+
+
+def _sources(view: FleetView) -> Iterable[str]:
+    for s in view.sources:
+        state = "up" if s.up else ("not polled yet" if not s.polled else "down")
+        yield (f"<tr><td>{_e(s.name)}</td><td>{_e(s.type)}</td><td class=\"{'up' if s.up else 'down'}\">{state}</td>"
+               f"<td>{_time(s.last_success)}</td><td>{_e(s.last_error)}</td></tr>")
+
+
+def _providers(view: FleetView) -> Iterable[str]:
+    for s in view.sources:
+        if s.snapshot is None:
+            continue
+        for p in s.snapshot.providers:
+            health = p.state(s.up)
+            latency = NONE if p.response_time_seconds is None else f"{p.response_time_seconds * 1000:.0f} ms"
+            yield (f"<tr><td>{_e(s.name)}</td><td>{_e(p.id)}</td><td>{_e(p.name)}</td>"
+                   f'<td class="{health}">{health}</td><td class="num">{latency}</td></tr>')
+
+
+def _balances(view: FleetView) -> Iterable[str]:
+    for s in view.sources:
+        if s.snapshot is None:
+            continue
+        for b in s.snapshot.balances:
+            limit = next((c.amount for c in s.snapshot.credit_limits if c.currency == b.currency), None)
+            yield (f"<tr><td>{_e(s.name)}</td><td>{_e(b.currency)}</td><td class=\"num\">{b.amount:,.2f}</td>"
+                   f"<td class=\"num\">{NONE if limit is None else f'{limit:,.2f}'}</td></tr>")
+
+
+def _choice(c: Candidate | None) -> str:
+    if c is None:
+        return '<span class="muted">none eligible</span>'
+    where = c.source if c.provider == c.source else f"{c.source}/{c.provider}"
+    return f"{_e(c.model)} <span class=\"muted\">({_e(where)})</span>"
+
+
+def _cheapest(view: FleetView) -> Iterable[str]:
+    catalog = view.catalog
+    for cls in catalog.settings.classes:
+        route = catalog.routes.get(cls.name, ())
+        winner = route[0] if route else None
+        fallback = route[1] if len(route) > 1 else None
+        price = _usd_per_million(winner.price) if winner else NONE
+        yield (f'<tr><td><a href="/api/route?class={_e(cls.name)}">{_e(cls.name)}</a></td>'
+               f'<td>{_choice(winner)}</td><td class="num">{price}</td><td>{_choice(fallback)}</td></tr>')
+
+
+def _free_models(view: FleetView) -> tuple[list[str], int]:
+    found = []
+    for s in view.sources:
+        if s.snapshot is None:
+            continue
+        for m in s.snapshot.models:
+            if m.free:
+                found.append((view.catalog.first_seen(s.name, m.provider, m.id) or 0.0, s.name, m))
+    found.sort(key=lambda item: (-item[0], item[1], item[2].id))
+    rows = [f"<tr><td>{_e(m.id)}</td><td>{_e(source)}</td><td>{_e(m.provider)}</td><td>{_time(seen or None)}</td>"
+            f"<td class=\"num\">{_e(m.context_length) or NONE}</td></tr>" for seen, source, m in found[:FREE_SHOWN]]
+    return rows, len(found)
+
+
+def _changes(view: FleetView) -> Iterable[str]:
+    def prices(inp: Decimal | None, out: Decimal | None) -> str:
+        return f"{_usd_per_million(inp)} in, {_usd_per_million(out)} out"
+
+    for c in view.catalog.log[:CHANGES_SHOWN]:
+        old = "" if c.change == "added" else prices(c.old_input, c.old_output)
+        new = "" if c.change == "removed" else prices(c.new_input, c.new_output)
+        yield (f"<tr><td>{_time(c.time)}</td><td>{_e(c.source)}</td><td>{_e(c.model)}</td><td>{_e(c.change)}</td>"
+               f"<td>{old}</td><td>{new}</td></tr>")
+
+
+def render(view: FleetView) -> str:
+    free_rows, free_total = _free_models(view)
+    more = (f'Showing the {FREE_SHOWN} newest of {free_total}: <a href="/api/models?free=true&amp;limit=1000">'
+            "all free models</a>." if free_total > FREE_SHOWN else "")
+    sections = [
+        _table("sources", "Sources", ["Source", "Type", "Up", "Last success", "Last error"], _sources(view),
+               "No sources configured."),
+        _table("providers", "Providers", ["Source", "Provider", "Name", "Health", "Response time"],
+               _providers(view), "No provider has reported yet."),
+        _table("balances", "Balances", ["Source", "Currency", "Balance", "Credit limit"], _balances(view),
+               "No source reports a balance."),
+        _table("cheapest", "Cheapest now", ["Class", "Winner", "Weighted price", "Next fallback"], _cheapest(view),
+               "No capability classes.",
+               note=f"Weighted price: ({view.catalog.settings.input_output_ratio} &times; input + output) / "
+                    f"({view.catalog.settings.input_output_ratio} + 1). Only models on a healthy provider of a "
+                    "source whose last poll succeeded compete."),
+        _table("free-models", "Free models, newest first", ["Model", "Source", "Provider", "First seen", "Context"],
+               free_rows, "No free models in any catalog.", note=more),
+        _table("changes", f"Last {CHANGES_SHOWN} catalog changes",
+               ["Time", "Source", "Model", "Change", "Before", "After"], _changes(view),
+               "No catalog changes since the first poll of each source."),
+    ]
+    ready = "Ready" if view.ready else "Waiting for the first round of polls"
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="{REFRESH_SECONDS}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>llm-fleet-exporter</title><style>{STYLE}</style></head><body>
+<h1>llm-fleet-exporter {_e(__version__)}</h1>
+<nav><a href="/metrics">Metrics</a><a href="/api/summary">Summary</a><a href="/api/models">Models</a>
+<a href="/api/changes">Changes</a><a href="/healthz">healthz</a><a href="/readyz">readyz</a></nav>
+<p>{ready}. Everything here is served from the last poll of each source; opening this page never calls a
+provider. It refreshes every {REFRESH_SECONDS} s.</p>
+{chr(10).join(sections)}
+</body></html>
+"""

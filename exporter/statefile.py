@@ -1,0 +1,69 @@
+"""Small JSON state files under `state_dir`: written atomically, read forgivingly.
+
+A state file only saves work after a restart; the exporter must run without one. So a
+missing, unreadable or corrupt file is logged once and ignored, and a file that cannot be
+written is logged once per failure streak, never raised.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def load(path: Path, version: int) -> dict[str, Any] | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        log.info("no state file at %s yet; starting without one", path)
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        log.warning("cannot read state file %s (%s); ignoring it", path, exc)
+        return None
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        log.warning("state file %s is corrupt (%s); ignoring it", path, exc)
+        return None
+    if not isinstance(doc, dict) or doc.get("version") != version:
+        log.warning("state file %s is not a version %d state file; ignoring it", path, version)
+        return None
+    return doc
+
+
+class Writer:
+    """Writes one state file: a temp file in the same directory, fsync, then rename, so a
+    crash leaves either the old file or the new one, never half of either."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._failing = False
+
+    def save(self, doc: dict[str, Any]) -> bool:
+        data = json.dumps(doc, separators=(",", ":"), sort_keys=True).encode()
+        tmp = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
+            if not self._failing:
+                log.warning("cannot write state file %s (%s); will keep trying", self.path, exc)
+            self._failing = True
+            return False
+        if self._failing:
+            log.info("state file %s written again", self.path)
+        self._failing = False
+        return True
