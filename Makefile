@@ -5,8 +5,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LISTEN ?= 0.0.0.0:8001
 # Debian's packages give promtool, amtool, prometheus and alertmanager at the versions the
-# configs are written for (Prometheus 2.42, Alertmanager 0.25).
-TOOLS  := promtool amtool prometheus prometheus-alertmanager
+# configs are written for (Prometheus 2.42, Alertmanager 0.25), and the Chromium that renders
+# the landing page as a person sees it.
+TOOLS  := promtool amtool prometheus prometheus-alertmanager chromium
+PACKAGES := prometheus prometheus-alertmanager chromium
 
 .PHONY: run test lint tools check bench clean
 
@@ -28,13 +30,13 @@ tools:
 	@missing=""; for t in $(TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-	  echo "installing Debian packages prometheus prometheus-alertmanager (missing:$$missing)"; \
+	  echo "installing Debian packages $(PACKAGES) (missing:$$missing)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    --no-install-recommends prometheus prometheus-alertmanager >/dev/null || exit 1; \
+	    --no-install-recommends $(PACKAGES) >/dev/null || exit 1; \
 	else \
 	  echo "missing:$$missing"; \
-	  echo "install them with: sudo apt-get install prometheus prometheus-alertmanager"; \
-	  echo "(Debian 12 / Ubuntu 24.04 packages; the tests need promtool, amtool, prometheus, prometheus-alertmanager)"; \
+	  echo "install them with: sudo apt-get install $(PACKAGES)"; \
+	  echo "(Debian 12 packages; the tests need promtool, amtool, prometheus, prometheus-alertmanager, chromium)"; \
 	  exit 1; \
 	fi
 

@@ -136,7 +136,8 @@ class Server:
         return self._httpd.server_address[1]
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="http", daemon=True)
+        # A short poll interval so stopping (SIGTERM, tests) does not wait half a second.
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.1,), name="http", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:

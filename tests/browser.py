@@ -8,6 +8,7 @@ JSON message ended by a NUL byte.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import select
@@ -41,7 +42,7 @@ class Browser:
         self.proc = subprocess.Popen(
             [binary, *FLAGS, f"--user-data-dir={self._profile.name}", "about:blank"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            pass_fds=(3, 4), preexec_fn=wire,  # noqa: PLW1509 - the only way to place fds 3 and 4
+            pass_fds=(3, 4), preexec_fn=wire,
         )
         os.close(to_browser_r)
         os.close(from_browser_w)
@@ -57,10 +58,8 @@ class Browser:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        try:
+        with contextlib.suppress(Exception):  # already gone is fine
             self.send("Browser.close")
-        except Exception:  # already gone is fine
-            pass
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:

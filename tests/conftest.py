@@ -36,7 +36,7 @@ def tool(name: str) -> str:
     path = shutil.which(name)
     if path:
         return path
-    message = f"{name} not found: sudo apt-get install prometheus prometheus-alertmanager"
+    message = f"{name} not found: sudo apt-get install prometheus prometheus-alertmanager chromium"
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)

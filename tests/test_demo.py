@@ -29,7 +29,13 @@ def test_a_provider_degrades_goes_down_and_recovers() -> None:
 def test_the_free_model_comes_and_goes() -> None:
     ids = lambda t: [m["id"] for m in at(t).openrouter_models()["data"]]  # noqa: E731
     blinking = "meta-llama/llama-3.3-70b-instruct:free"
-    assert blinking in ids(10) and blinking not in ids(150) and blinking in ids(190)
+    # absent at the start, so the second poll (15 s) discovers it; gone from 130 s to 190 s
+    assert [blinking in ids(t) for t in (0, 9, 10, 129, 130, 189, 190)] == [False, False, True, True, False, False,
+                                                                          True]
+
+
+def test_the_cheap_vendor_goes_down_and_recovers() -> None:
+    assert [at(t).acme_health()[0] for t in (0, 149, 150, 239, 240)] == [200, 200, 503, 503, 200]
 
 
 def test_balances_drain_and_refill() -> None:
@@ -63,3 +69,36 @@ def test_paging_shapes() -> None:
     assert len(first["data"]) + len(second["data"]) == 4
     page = sim.gemini_models(None)
     assert "nextPageToken" not in sim.gemini_models(page["nextPageToken"])
+
+
+def test_demo_moves_the_catalog_signals(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Over real HTTP with the demo's own config: within one poll the free-change counters
+    count the blinking model, and the cheapest chat model moves while its vendor is down and
+    back when it recovers."""
+    from exporter.collector import Exposition
+    from exporter.config import load_text
+    from exporter.demo.fleet import Fleet, config_text
+    from exporter.engine import Engine
+    from tests.test_integration import samples, value
+
+    clock = Clock()
+    fleet = Fleet(sim=FleetSimulator(clock=clock, seed=1)).start()
+    engine = Engine(load_text(config_text(), env=fleet.env()), clock=clock, backoff=0.01)
+
+    def poll_at(seconds: float):  # type: ignore[no-untyped-def]
+        clock.now = 1_000_000.0 + seconds
+        engine.run_once()
+        p = samples(Exposition(engine.view).render().decode())
+        free = {c: value(p, "llm_catalog_free_changes", source="openrouter", change=c) for c in ("added", "removed")}
+        chat = next(lab["model"] for lab, _ in p["llm_cheapest_model_info"] if lab["class"] == "chat")
+        return free, chat, value(p, "llm_cheapest_model_changes", **{"class": "chat"})
+
+    try:
+        assert poll_at(0) == ({"added": 0, "removed": 0}, "acme-small", 0)
+        assert poll_at(15) == ({"added": 1, "removed": 0}, "acme-small", 0)
+        assert poll_at(135) == ({"added": 1, "removed": 1}, "acme-small", 0)
+        assert poll_at(150) == ({"added": 1, "removed": 1}, "openai/gpt-4o-mini", 1)
+        assert poll_at(240) == ({"added": 2, "removed": 1}, "acme-small", 2)  # listed again from 190 s
+    finally:
+        engine.stop()
+        fleet.stop()

@@ -108,7 +108,8 @@ class Fleet:
             return self.sim.jitter(30) / 1000.0
 
         self._httpd = _Server((host, port), Handler)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="demo-fleet", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.1,), name="demo-fleet",
+                                        daemon=True)
 
     @property
     def url(self) -> str:
