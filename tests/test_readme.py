@@ -51,3 +51,17 @@ def test_every_source_type_has_a_readme_row() -> None:
 def test_the_two_commands_are_at_the_top() -> None:
     head = README[:1500]
     assert "make run" in head and "make test" in head
+
+
+def test_every_route_has_a_readme_row_and_the_apis_an_example() -> None:
+    from exporter.config import load_text
+    from exporter.engine import Engine
+    from exporter.server import App
+
+    engine = Engine(load_text("sources: [{name: a, type: statuspage, url: 'https://status.a.example.com'}]\n", env={}))
+    for path in App(engine).routes:
+        assert re.search(rf"^\| `{re.escape(path)}[`?]", README, re.M), path
+        if path in ("/api/models", "/api/route", "/api/changes"):
+            assert f"curl -s 'localhost:8001{path}" in README, path
+            assert f"### `{path}`" in README, path
+    engine.stop()
