@@ -148,7 +148,8 @@ def test_no_key_appears_anywhere(fake: FakeServer, tmp_path: Path, exporter_proc
                                       env={"LLMFX_LEAK_KEY": key})
     proc.wait_ready()
     time.sleep(2.5)  # let a second round of polls and retries log too
-    bodies = {path: proc.get(path).text for path in ("/metrics", "/api/summary", "/")}
+    bodies = {path: proc.get(path).text for path in ("/metrics", "/api/summary", "/", "/api/models?limit=1000",
+                                                     "/api/route?class=chat", "/api/changes")}
     log = proc.log()
     assert fake.requests_to("/gw/providers")[0].headers["Authorization"] == f"Bearer {key}"
     # the schedule polled again after the first round (poll_interval: 2s)
