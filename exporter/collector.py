@@ -19,14 +19,13 @@ from prometheus_client.openmetrics.exposition import generate_latest as generate
 
 from exporter import __version__
 from exporter.changes import CHANGE_TYPES, FREE_CHANGE_TYPES
-from exporter.engine import FleetView, SourceView
+from exporter.engine import FleetView
 from exporter.http import REASONS
 from exporter.snapshot import (
     COMPONENT_STATUSES,
     HEALTH_STATES,
     PROXY_ACCOUNT_STATES,
     STATUS_INDICATORS,
-    Snapshot,
 )
 
 CACHED = " Cached from the source's last poll: a scrape never calls the provider."
@@ -73,12 +72,6 @@ def families(view: FleetView) -> list[Metric]:
     _proxy_families(f, view)
     _ollama_families(f, view)
     return list(f)
-
-
-def _fresh(view: FleetView) -> Iterator[tuple[SourceView, Snapshot]]:
-    for source in view.sources:
-        if source.snapshot is not None:
-            yield source, source.snapshot
 
 
 def _exporter_families(f: _Families, view: FleetView) -> None:
@@ -142,7 +135,7 @@ def _provider_families(f: _Families, view: FleetView) -> None:
             ["source"])
     f.gauge("llm_spend_usd", "Spend reported by the vendor per window (day, week, month, total), in USD." + CACHED,
             ["source", "window"])
-    for s, snap in _fresh(view):
+    for s, snap in view.fresh():
         for p in snap.providers:
             health = p.state(s.up)
             f.sample("llm_provider_info", [s.name, p.id, p.name], 1)
@@ -179,7 +172,7 @@ def _model_families(f: _Families, view: FleetView) -> None:
             "structured_output), as far as the source can tell." + CACHED, [*labels, "capability"])
     f.gauge("llm_models", "Models in the provider's catalog." + CACHED, ["source", "provider"])
     f.gauge("llm_models_free", "Free models in the provider's catalog." + CACHED, ["source", "provider"])
-    for s, snap in _fresh(view):
+    for s, snap in view.fresh():
         counts: Counter[str] = Counter()
         free: Counter[str] = Counter()
         if snap.catalog:
@@ -227,7 +220,7 @@ def _catalog_families(f: _Families, view: FleetView) -> None:
     f.gauge("llm_model_first_seen_timestamp_seconds",
             "Unix time this exporter first saw the model in the source's catalog; kept across restarts in "
             "state_dir." + CACHED, ["source", "provider", "model"])
-    for s, snap in _fresh(view):
+    for s, snap in view.fresh():
         for m in snap.models:
             seen = catalog.first_seen(s.name, m.provider, m.id)
             if seen is not None:
@@ -257,7 +250,7 @@ def _status_families(f: _Families, view: FleetView) -> None:
     f.gauge("llm_status_component",
             "Status page component status as a state set over operational, degraded_performance, "
             "partial_outage, major_outage, under_maintenance." + CACHED, ["source", "component", "status"])
-    for s, snap in _fresh(view):
+    for s, snap in view.fresh():
         page = snap.status_page
         if page is None:
             continue
@@ -314,7 +307,7 @@ def _gatewayz_families(f: _Families, view: FleetView) -> None:
 
 
 def _proxy_families(f: _Families, view: FleetView) -> None:
-    proxies = [(s, snap) for s, snap in _fresh(view) if snap.proxy is not None]
+    proxies = [(s, snap) for s, snap in view.fresh() if snap.proxy is not None]
     if not proxies:
         return
     f.gauge("llm_proxy_up", "1 when the proxy's /health reports status ok." + CACHED, ["source"])
@@ -360,7 +353,7 @@ def _proxy_families(f: _Families, view: FleetView) -> None:
 
 
 def _ollama_families(f: _Families, view: FleetView) -> None:
-    ollamas = [(s, snap) for s, snap in _fresh(view) if s.type == "ollama"]
+    ollamas = [(s, snap) for s, snap in view.fresh() if s.type == "ollama"]
     if not ollamas:
         return
     f.gauge("llm_ollama_model_loaded", "1 when the installed model is loaded in memory (/api/ps)." + CACHED,

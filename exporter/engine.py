@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 
@@ -60,6 +60,12 @@ class FleetView:
     ready: bool
     sources: tuple[SourceView, ...]
     catalog: CatalogView = field(default_factory=CatalogView)
+
+    def fresh(self) -> Iterator[tuple[SourceView, Snapshot]]:
+        """Each source that has a snapshot within its stale window, with that snapshot."""
+        for source in self.sources:
+            if source.snapshot is not None:
+                yield source, source.snapshot
 
 
 @dataclass

@@ -63,10 +63,8 @@ def _sources(view: FleetView) -> Iterable[str]:
 
 
 def _providers(view: FleetView) -> Iterable[str]:
-    for s in view.sources:
-        if s.snapshot is None:
-            continue
-        for p in s.snapshot.providers:
+    for s, snap in view.fresh():
+        for p in snap.providers:
             health = p.state(s.up)
             latency = NONE if p.response_time_seconds is None else f"{p.response_time_seconds * 1000:.0f} ms"
             yield (f"<tr><td>{_e(s.name)}</td><td>{_e(p.id)}</td><td>{_e(p.name)}</td>"
@@ -74,11 +72,9 @@ def _providers(view: FleetView) -> Iterable[str]:
 
 
 def _balances(view: FleetView) -> Iterable[str]:
-    for s in view.sources:
-        if s.snapshot is None:
-            continue
-        for b in s.snapshot.balances:
-            limit = next((c.amount for c in s.snapshot.credit_limits if c.currency == b.currency), None)
+    for s, snap in view.fresh():
+        for b in snap.balances:
+            limit = next((c.amount for c in snap.credit_limits if c.currency == b.currency), None)
             yield (f"<tr><td>{_e(s.name)}</td><td>{_e(b.currency)}</td><td class=\"num\">{b.amount:,.2f}</td>"
                    f"<td class=\"num\">{NONE if limit is None else f'{limit:,.2f}'}</td></tr>")
 
@@ -103,10 +99,8 @@ def _cheapest(view: FleetView) -> Iterable[str]:
 
 def _free_models(view: FleetView) -> tuple[list[str], int]:
     found = []
-    for s in view.sources:
-        if s.snapshot is None:
-            continue
-        for m in s.snapshot.models:
+    for s, snap in view.fresh():
+        for m in snap.models:
             if m.free:
                 found.append((view.catalog.first_seen(s.name, m.provider, m.id) or 0.0, s.name, m))
     found.sort(key=lambda item: (-item[0], item[1], item[2].id))
