@@ -34,6 +34,10 @@ CONTRACT = [
     "gatewayz_provider_supports_function_calling", "gatewayz_provider_supports_vision",
     "gatewayz_provider_supports_image_generation", "gatewayz_provider_is_active",
     "gatewayz_provider_health_status", "gatewayz_provider_metrics_last_update", "gatewayz_provider_scrape_errors",
+    # catalog intelligence
+    "llm_catalog_changes", "llm_catalog_free_changes", "llm_model_first_seen_timestamp_seconds",
+    "llm_cheapest_model_info", "llm_cheapest_price_usd_per_token", "llm_cheapest_model_changes",
+    "llm_ollama_model_cloud",
 ]
 
 
@@ -230,6 +234,8 @@ def test_real_prometheus_scrapes_the_exporter(exporter_process, tmp_path: Path) 
         cheapest = requests.get(api, params={
             "query": 'bottomk(1, llm_model_price_usd_per_token{token_type="input"} > 0)'}, timeout=5).json()
         assert cheapest["data"]["result"][0]["metric"]["model"] == "acme-small"
+        chat = requests.get(api, params={"query": 'llm_cheapest_model_info{class="chat"}'}, timeout=5).json()
+        assert [r["metric"]["model"] for r in chat["data"]["result"]] == ["acme-small"]
         up = requests.get(api, params={"query": 'up{job="llm-fleet-exporter"}'}, timeout=5).json()
         assert up["data"]["result"][0]["value"][1] == "1"
     finally:
