@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
 from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 
@@ -27,6 +27,7 @@ from exporter.snapshot import (
     PROXY_ACCOUNT_STATES,
     STATUS_INDICATORS,
 )
+from exporter.usage import FOLDED_FAMILY, TOKEN_TYPES, UNPRICED_FAMILY
 
 CACHED = " Cached from the source's last poll: a scrape never calls the provider."
 GATEWAYZ_HEALTH_CODES = {"unknown": 0, "healthy": 1, "degraded": 2, "down": 3}
@@ -45,6 +46,15 @@ class _Families:
 
     def counter(self, name: str, doc: str, labels: Iterable[str]) -> None:
         self._add(name, CounterMetricFamily(name, doc, labels=list(labels)))
+
+    def histogram(self, name: str, doc: str, labels: Iterable[str]) -> None:
+        self._add(name, HistogramMetricFamily(name, doc, labels=list(labels)))
+
+    def observe(self, name: str, labels: Iterable[str], buckets: list[tuple[str, int]], total: float) -> None:
+        key = tuple(labels)
+        if key not in self._seen[name]:
+            self._seen[name].add(key)
+            self._families[name].add_metric(list(key), buckets, total)  # type: ignore[call-arg]
 
     def _add(self, name: str, family: Metric) -> None:
         self._families[name] = family
@@ -67,6 +77,8 @@ def families(view: FleetView) -> list[Metric]:
     _provider_families(f, view)
     _model_families(f, view)
     _catalog_families(f, view)
+    _usage_families(f, view)
+    _fleet_families(f, view)
     _status_families(f, view)
     _gatewayz_families(f, view)
     _proxy_families(f, view)
@@ -241,6 +253,94 @@ def _catalog_families(f: _Families, view: FleetView) -> None:
             f.sample("llm_cheapest_model_info", [cls.name, top.source, top.provider, top.model], 1)
             f.sample("llm_cheapest_price_usd_per_token", [cls.name], top.price)
         f.sample("llm_cheapest_model_changes_total", [cls.name], catalog.cheapest_changes.get(cls.name, 0))
+
+
+def _usage_families(f: _Families, view: FleetView) -> None:
+    vendors = [(s, snap) for s, snap in view.fresh() if snap.vendor_usage]
+    if vendors:
+        f.gauge("llm_vendor_usage_tokens",
+                "Tokens this UTC month by model and token_type (input: uncached input, output, cache_read, "
+                "cache_write), from the vendor's usage report." + CACHED, ["source", "model", "token_type"])
+        for s, snap in vendors:
+            for (model, token_type), tokens in snap.vendor_usage:
+                f.sample("llm_vendor_usage_tokens", [s.name, model, token_type], tokens)
+    spending = view.spending
+    if not spending.settings.ledger:
+        return
+    book = spending.book
+    labels = ["provider", "model", "task"]
+    f.counter("llm_usage_requests_total", "Calls recorded in the usage ledger.", labels)
+    f.counter("llm_usage_failures_total", "Calls recorded in the usage ledger with success false.", labels)
+    f.counter("llm_usage_tokens_total", "Tokens recorded in the usage ledger by token_type (input, output, "
+              "cache_read).", [*labels, "token_type"])
+    f.counter("llm_usage_cost_usd_total", "Cost of the ledger's calls in USD: the event's cost_usd, else priced "
+              "from the catalog when the event was read.", labels)
+    f.histogram("llm_usage_duration_seconds", "Duration of the ledger's calls that carry duration_seconds.",
+                ["provider", "model"])
+    f.counter("llm_usage_invalid_lines_total", "Ledger lines skipped as malformed, by file.", ["file"])
+    f.counter("llm_usage_unpriced_events_total", "Ledger events without cost_usd whose model no source prices; "
+              "counted at 0 USD.", ["model"])
+    f.gauge("llm_usage_last_event_timestamp_seconds", "Unix time (the event's ts) of the newest ledger event.", [])
+    f.counter("llm_exporter_series_folded_total", "Events whose label values were folded into \"other\" to keep "
+              "series bounded (limits.max_tasks, limits.max_usage_models), by family.", ["family"])
+    for (provider, model, task), t in book.counters.items():
+        key = [provider, model, task]
+        f.sample("llm_usage_requests_total", key, t.requests)
+        f.sample("llm_usage_failures_total", key, t.failures)
+        for token_type in TOKEN_TYPES:
+            f.sample("llm_usage_tokens_total", [*key, token_type], t.tokens()[token_type])
+        f.sample("llm_usage_cost_usd_total", key, t.cost_usd)
+    for (provider, model), h in book.durations.items():
+        f.observe("llm_usage_duration_seconds", [provider, model], h.cumulative(), h.total)
+    for path in sorted({*spending.files, *book.invalid_lines}):
+        f.sample("llm_usage_invalid_lines_total", [path], book.invalid_lines[path])
+    for model, count in sorted(book.unpriced.items()):
+        f.sample("llm_usage_unpriced_events_total", [model], count)
+    if book.last_event is not None:
+        f.sample("llm_usage_last_event_timestamp_seconds", [], book.last_event)
+    for family in (FOLDED_FAMILY, UNPRICED_FAMILY):
+        f.sample("llm_exporter_series_folded_total", [family], book.folded[family])
+
+
+def _fleet_families(f: _Families, view: FleetView) -> None:
+    spending = view.spending
+    fleet = spending.settings.fleet
+    if fleet.models:
+        f.gauge("llm_fleet_model_info", "A model of the fleet file, with its provider and status (active, standby, "
+                "disabled); always 1.", ["model", "provider", "status"])
+        f.gauge("llm_fleet_model_score", "The fleet file's score of the model per dimension (coding, reasoning, "
+                "creativity, speed), 0 to 100.", ["model", "dimension"])
+        f.gauge("llm_fleet_role_assignment", "The model fills the role at the priority (1 first); always 1.",
+                ["role", "model", "priority"])
+        for m in fleet.models:
+            f.sample("llm_fleet_model_info", [m.model, m.provider, m.status], 1)
+            for dimension, score in m.scores:
+                f.sample("llm_fleet_model_score", [m.model, dimension], score)
+            for a in m.roles:
+                f.sample("llm_fleet_role_assignment", [a.role, m.model, str(a.priority)], 1)
+    if spending.settings.budgets:
+        labels = ["budget", "period"]
+        f.gauge("llm_budget_limit_usd", "The budget's limit for its period (UTC day or month), in USD.", labels)
+        f.gauge("llm_budget_spent_usd", "Spend in the budget's current period, in USD: from the usage ledger, or "
+                "from the source's vendor-reported spend for budgets with source.", labels)
+        f.gauge("llm_budget_forecast_usd", "Spend at the end of the period at the rate so far (linear), in USD; "
+                "absent during the period's first hour.", labels)
+        for state in spending.budgets:
+            key = [state.budget.name, state.budget.period]
+            f.sample("llm_budget_limit_usd", key, state.budget.limit_usd)
+            if state.spent_usd is not None:
+                f.sample("llm_budget_spent_usd", key, state.spent_usd)
+            if state.forecast_usd is not None:
+                f.sample("llm_budget_forecast_usd", key, state.forecast_usd)
+    if spending.settings.fleet.roles:
+        f.gauge("llm_recommendation_savings_usd_per_month",
+                "Monthly saving if the task moved from its current model to the suggested one: the last 7 days' "
+                "tokens at both prices, times 30/7. Only each task's top suggestion above "
+                "recommendations.min_savings_usd.", ["task", "current_model", "suggested_model"])
+        for a in spending.advice:
+            if a.exported and a.suggested is not None and a.savings_usd_per_month is not None:
+                f.sample("llm_recommendation_savings_usd_per_month",
+                         [a.task, a.current_model, a.suggested.model.id], a.savings_usd_per_month)
 
 
 def _status_families(f: _Families, view: FleetView) -> None:

@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,10 @@ import jsonschema
 import yaml
 
 from exporter import redact
+from exporter.budgets import budgets_from
 from exporter.classes import CatalogSettings, settings_from
+from exporter.fleet import fleet_from
+from exporter.spending import SpendSettings
 
 DEFAULTS = {
     "listen_address": "0.0.0.0:8001",
@@ -79,6 +83,7 @@ class Config:
     path: str = "<config>"
     state_dir: str = DEFAULTS["state_dir"]
     catalog: CatalogSettings = field(default_factory=lambda: settings_from(None))
+    spending: SpendSettings = field(default_factory=SpendSettings)
 
 
 def parse_duration(value: object) -> float | None:
@@ -169,6 +174,8 @@ def _describe_error(err: jsonschema.ValidationError) -> list[str]:
         return [f"{path}: needs at least one of {', '.join(keys)}"]
     if kind == "pattern":
         return [f"{path}: {json.dumps(value)} does not match {err.validator_value}"]
+    if kind in ("maxProperties", "minProperties") and path.endswith(".scope"):
+        return [f"{path}: set exactly one of provider, model, task"]
     if kind == "minItems":
         return [f"{path}: needs at least {err.validator_value} entr{'y' if err.validator_value == 1 else 'ies'}"]
     if kind in ("minimum", "maximum", "minLength"):
@@ -283,6 +290,17 @@ def _build(doc: dict[str, Any], origin: str) -> Config:
                 options=options,
             )
         )
+    limits = doc.get("limits", {})
+    usage = doc.get("usage", {})
+    spending = SpendSettings(
+        ledger=tuple(usage.get("ledger", ())),
+        interval=parse_duration(usage.get("interval", 5)) or 5.0,
+        max_tasks=limits.get("max_tasks", 50),
+        max_usage_models=limits.get("max_usage_models", 500),
+        fleet=fleet_from(doc.get("fleet"), problems),
+        budgets=budgets_from(doc.get("budgets"), set(seen), problems),
+        min_savings_usd=Decimal(str(doc.get("recommendations", {}).get("min_savings_usd", 1))),
+    )
     if problems:
         raise ConfigError(problems)
     return Config(
@@ -294,6 +312,7 @@ def _build(doc: dict[str, Any], origin: str) -> Config:
         path=origin,
         state_dir=doc.get("state_dir", DEFAULTS["state_dir"]),
         catalog=settings_from(doc.get("catalog")),
+        spending=spending,
     )
 
 

@@ -24,6 +24,7 @@ from exporter.http import Client, FetchError, PollRecorder
 from exporter.redact import redact
 from exporter.snapshot import Snapshot
 from exporter.sources.base import Source
+from exporter.spending import SpendView, SpendWatch, fleet_state
 from exporter.watch import CatalogView, CatalogWatch
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ class FleetView:
     ready: bool
     sources: tuple[SourceView, ...]
     catalog: CatalogView = field(default_factory=CatalogView)
+    spending: SpendView = field(default_factory=SpendView)
 
     def fresh(self) -> Iterator[tuple[SourceView, Snapshot]]:
         """Each source that has a snapshot within its stale window, with that snapshot."""
@@ -111,8 +113,13 @@ class Engine:
         self._thread: threading.Thread | None = None
         self._config = config
         self._slots: dict[str, _Slot] = {}
-        self._watch = CatalogWatch(config.catalog, config.state_dir if persist else None)
+        state_dir = config.state_dir if persist else None
+        self._watch = CatalogWatch(config.catalog, state_dir)
         self._catalog = self._watch.view()
+        self._spend = SpendWatch(config.spending, state_dir, clock=clock)
+        self._spending = self._spend.view()
+        self._spend_job: schedule.Job | None = None
+        self._spend_running = False
         self._apply(config)
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -120,6 +127,7 @@ class Engine:
         """Polls every source now, then each on its own interval, in a background thread."""
         first = [self._submit(slot) for slot in list(self._slots.values())]
         threading.Thread(target=self._mark_ready, args=(first,), name="first-round", daemon=True).start()
+        self._schedule_spending()
         self._thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)
         self._thread.start()
 
@@ -129,6 +137,8 @@ class Engine:
         wait([f for f in futures if f is not None])
         self._ready.set()
         self._bump()
+        if self._spend.settings.active:
+            self._run_spending()
         return self.view()
 
     def stop(self) -> None:
@@ -136,6 +146,7 @@ class Engine:
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self._spend.close()
 
     def wait_ready(self, timeout: float | None = None) -> bool:
         return self._ready.wait(timeout)
@@ -151,6 +162,9 @@ class Engine:
             added = self._apply(config)
         for slot in added:
             self._submit(slot)
+        self._spend.reconfigure(config.spending)
+        if self._thread is not None:
+            self._schedule_spending()
         self._bump()
 
     # -- views ------------------------------------------------------------------------------
@@ -162,6 +176,7 @@ class Engine:
                     ready=self._ready.is_set(),
                     sources=tuple(slot.view for slot in self._slots.values()),
                     catalog=self._catalog,
+                    spending=self._spending,
                 )
             return self._view
 
@@ -215,9 +230,49 @@ class Engine:
 
     def _mark_ready(self, futures: list[Future[None] | None]) -> None:
         wait([f for f in futures if f is not None])
+        # The ledger is first read once the catalogs are in, so its events find their prices;
+        # readiness waits for that run too, so a ready exporter serves budgets and usage.
+        if self._spend.settings.active:
+            self._run_spending()
         self._ready.set()
         self._bump()
         log.info("first round of polls finished; ready")
+
+    # -- usage, spend, budgets and recommendations -----------------------------------------
+    def _schedule_spending(self) -> None:
+        with self._lock:
+            if self._spend_job is not None:
+                self._scheduler.cancel_job(self._spend_job)
+                self._spend_job = None
+            settings = self._spend.settings
+            if settings.active:
+                self._spend_job = self._scheduler.every(settings.interval).seconds.do(self._submit_spending)
+
+    def _submit_spending(self) -> None:
+        if not self._spend.settings.active or not self._ready.is_set():
+            return
+        with self._lock:
+            if self._spend_running:
+                return
+            self._spend_running = True
+        try:
+            self._pool.submit(self._run_spending)
+        except RuntimeError:  # pool shut down while stopping
+            with self._lock:
+                self._spend_running = False
+
+    def _run_spending(self) -> None:
+        try:
+            view = self._spend.run(fleet_state(self.view().sources, self._config.catalog.input_output_ratio))
+        except Exception:  # a bad file or a bug must not stop the next runs
+            log.exception("usage run failed")
+            return
+        finally:
+            with self._lock:
+                self._spend_running = False
+        with self._lock:
+            self._spending = view
+            self._generation += 1
 
     def _loop(self) -> None:
         while not self._stop.is_set():

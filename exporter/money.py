@@ -7,6 +7,7 @@ so a unit mistake can only be made in one place.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
 PER_TOKEN = Decimal(1)
@@ -84,3 +85,13 @@ PER_MILLION = Decimal(1_000_000)
 def per_million_tokens(price: Decimal | None) -> Decimal | None:
     """USD per token as USD per 1M tokens, the unit vendors quote prices in."""
     return None if price is None else price * PER_MILLION
+
+
+def token_cost(model_prices: Mapping[str, Decimal], input_tokens: int, output_tokens: int,
+               cache_read_tokens: int = 0) -> Decimal:
+    """What a call costs at USD-per-token prices. Cache-read tokens are counted apart from
+    input tokens (as Anthropic reports them) and cost the cache_read price where the catalog
+    knows one, else the input price: an estimate that errs on the side of the budget."""
+    inp = model_prices.get("input", ZERO)
+    return (inp * input_tokens + model_prices.get("output", ZERO) * output_tokens
+            + model_prices.get("cache_read", inp) * cache_read_tokens)

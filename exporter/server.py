@@ -39,6 +39,9 @@ class App:
             "/api/models": self.json_route(api.models),
             "/api/route": self.json_route(api.route),
             "/api/changes": self.json_route(api.changes),
+            "/api/usage": self.json_route(api.usage),
+            "/api/recommendations": self.json_route(api.recommendations),
+            "/api/compare": self.json_route(api.compare),
         }
 
     def __call__(self, environ: dict[str, Any], start_response: Start) -> Iterable[bytes]:

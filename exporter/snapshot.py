@@ -167,6 +167,8 @@ class Snapshot:
     account_available: bool | None = None
     # USD spent per window as the vendor reports it
     spend: tuple[tuple[str, Decimal], ...] = ()
+    # Tokens this month by (model, token_type), from a vendor's usage report
+    vendor_usage: tuple[tuple[tuple[str, str], int], ...] = ()
     status_page: StatusPage | None = None
     gatewayz: GatewayzStats | None = None
     proxy: ProxyStatus | None = None

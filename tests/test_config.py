@@ -38,7 +38,8 @@ def test_every_problem_is_reported_on_its_own_line(tmp_path: Path) -> None:
     assert err.value.problems == [
         'poll_interval: "soon" is not a duration (use 30s, 5m, 1h or seconds)',
         'sources[0].type: "nope" is not a known source type (one of: gatewayz, openrouter, statuspage, openai, '
-        'anthropic, gemini, ollama, deepseek, moonshot, siliconflow, ccflare, litellm, http)',
+        'anthropic, gemini, ollama, deepseek, moonshot, siliconflow, ccflare, litellm, http, openai_costs, '
+        'anthropic_costs)',
         "sources[1].extra: unknown key",
     ]
 

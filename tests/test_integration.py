@@ -38,6 +38,12 @@ CONTRACT = [
     "llm_catalog_changes", "llm_catalog_free_changes", "llm_model_first_seen_timestamp_seconds",
     "llm_cheapest_model_info", "llm_cheapest_price_usd_per_token", "llm_cheapest_model_changes",
     "llm_ollama_model_cloud",
+    # usage, cost, budgets and recommendations
+    "llm_vendor_usage_tokens", "llm_usage_requests", "llm_usage_failures", "llm_usage_tokens", "llm_usage_cost_usd",
+    "llm_usage_duration_seconds", "llm_usage_invalid_lines", "llm_usage_unpriced_events",
+    "llm_usage_last_event_timestamp_seconds", "llm_exporter_series_folded", "llm_fleet_model_info",
+    "llm_fleet_model_score", "llm_fleet_role_assignment", "llm_budget_limit_usd", "llm_budget_spent_usd",
+    "llm_budget_forecast_usd", "llm_recommendation_savings_usd_per_month",
 ]
 
 
@@ -153,7 +159,8 @@ def test_no_key_appears_anywhere(fake: FakeServer, tmp_path: Path, exporter_proc
     proc.wait_ready()
     time.sleep(2.5)  # let a second round of polls and retries log too
     bodies = {path: proc.get(path).text for path in ("/metrics", "/api/summary", "/", "/api/models?limit=1000",
-                                                     "/api/route?class=chat", "/api/changes")}
+                                                     "/api/route?class=chat", "/api/changes", "/api/usage",
+                                                     "/api/recommendations", "/api/compare?models=x")}
     log = proc.log()
     assert fake.requests_to("/gw/providers")[0].headers["Authorization"] == f"Bearer {key}"
     # the schedule polled again after the first round (poll_interval: 2s)
@@ -226,10 +233,10 @@ def test_real_prometheus_scrapes_the_exporter(exporter_process, tmp_path: Path) 
                 result = body.get("data", {}).get("result", [])
             except requests.ConnectionError:
                 result = []
-            if len(result) == 15:
+            if len(result) == 17:
                 break
             time.sleep(0.5)
-        assert len(result) == 15
+        assert len(result) == 17
         assert {r["value"][1] for r in result} == {"1"}
         cheapest = requests.get(api, params={
             "query": 'bottomk(1, llm_model_price_usd_per_token{token_type="input"} > 0)'}, timeout=5).json()

@@ -49,7 +49,7 @@ def test_landing_page_in_headless_chromium(exporter_process, tmp_path: Path) -> 
     assert list(sections) == SECTIONS
     for name in SECTIONS:
         assert sections[name]["rows"], f"section {name} is empty"
-    assert len(sections["sources"]["rows"]) == 15
+    assert len(sections["sources"]["rows"]) == 17
     assert all(row[2] == "up" for row in sections["sources"]["rows"])
     assert [row[0] for row in sections["cheapest"]["rows"]] == ["chat", "tools", "vision", "long_context",
                                                                 "reasoning"]

@@ -44,6 +44,12 @@ def replay(fake: FakeServer) -> FakeServer:
     r["/ll/health/readiness"] = fixture_reply("litellm__health_readiness.json")
     r["/ll/model/info"] = fixture_reply("litellm__model_info.json")
     r["/acme/balance"] = json_reply({"result": {"credits": "123400", "unit": "usd"}})
+    r["/oaic/organization/costs"] = fixture_reply("openai__costs.json")
+    r["/oaic/organization/usage/completions"] = fixture_reply("openai__usage_completions_grouped.json")
+    r["/antc/v1/organizations/cost_report"] = fixture_reply("anthropic__cost_report.json")
+    usage = json.loads(fixture("anthropic__usage_report_messages.json"))
+    r["/antc/v1/organizations/usage_report/messages"] = lambda q: json_reply(
+        {"data": [], "has_more": False} if q.get("page") else usage)
     return fake
 
 
@@ -71,6 +77,8 @@ sources:
   - name: acme
     type: http
     balance: {{url: '{u}/acme/balance', amount: result.credits, currency_path: result.unit, scale: 1e-4}}
+  - {{name: oaic, type: openai_costs, url: '{u}/oaic', {key}}}
+  - {{name: antc, type: anthropic_costs, url: '{u}/antc', {key}}}
 """)
     result = run_cli("--once", "--config.file", str(config))
     assert result.returncode == 0, result.stderr
@@ -121,5 +129,8 @@ sources:
     # provider health for the self-named providers
     for source in ("oai", "ant", "gem", "oll", "ds", "ms", "sf", "ll"):
         assert value(p, "llm_provider_health", source=source, provider=source, state="healthy") == 1
+    # cost reports: the recorded buckets are from past months, so this month's spend is 0
+    assert value(p, "llm_spend_usd", source="oaic", window="month") == 0
+    assert value(p, "llm_spend_usd", source="antc", window="day") == 0
     # LiteLLM's api_base never leaves the exporter
     assert "ollama:11434" not in result.stdout

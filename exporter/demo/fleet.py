@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import secrets
 import shutil
 import tempfile
@@ -16,7 +17,8 @@ from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from exporter.demo.simulator import FleetSimulator
+from exporter.demo import simulator
+from exporter.demo.simulator import LEDGER_BACKFILL_DAYS, LEDGER_SLOT, FleetSimulator, ledger_lines
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,12 @@ def _routes(sim: FleetSimulator) -> dict[str, tuple[str | None, Callable[[dict[s
         "/acme/health": (None, lambda q: sim.acme_health()),
         "/acme/balance": ("x-acme-key", lambda q: (200, sim.acme_balance())),
         "/acme/models": ("x-acme-key", lambda q: (200, sim.acme_models())),
+        "/openai/v1/organization/costs": ("bearer", lambda q: (200, simulator.openai_costs(sim.now()))),
+        "/openai/v1/organization/usage/completions": ("bearer", lambda q: (200, simulator.openai_usage(sim.now()))),
+        "/anthropic/v1/organizations/cost_report": ("x-api-key", lambda q: (
+            200, simulator.anthropic_costs(sim.now()))),
+        "/anthropic/v1/organizations/usage_report/messages": ("x-api-key", lambda q: (
+            200, simulator.anthropic_usage(sim.now()))),
     }
 
 
@@ -74,6 +82,9 @@ class Fleet:
         self.key = "demo-" + secrets.token_hex(12)
         # The demo's own scratch directory (its state files), removed when it stops.
         self.directory = tempfile.mkdtemp(prefix="llm-fleet-demo-")
+        self.ledger = os.path.join(self.directory, "ledger", "app.jsonl")
+        self._written_to: int | None = None  # the next ledger slot to write
+        self._stopping = threading.Event()
         routes = _routes(self.sim)
         key = self.key
 
@@ -117,14 +128,34 @@ class Fleet:
         return f"http://{host}:{port}"
 
     def env(self) -> dict[str, str]:
-        return {"DEMO_URL": self.url, "DEMO_API_KEY": self.key, "DEMO_DIR": self.directory}
+        return {"DEMO_URL": self.url, "DEMO_API_KEY": self.key, "DEMO_DIR": self.directory,
+                "DEMO_LEDGER": self.ledger}
 
     def start(self) -> Fleet:
         self._thread.start()
-        log.info("demo fleet serving on %s", self.url)
+        self.write_ledger()
+        threading.Thread(target=self._keep_writing, name="demo-ledger", daemon=True).start()
+        log.info("demo fleet serving on %s; its apps write their usage to %s", self.url, self.ledger)
         return self
 
+    def write_ledger(self) -> None:
+        """Appends the events of every slot up to now, as the demo's applications would; the
+        first call writes LEDGER_BACKFILL_DAYS of history."""
+        now_slot = int(self.sim.now() // LEDGER_SLOT)
+        first = self._written_to if self._written_to is not None else now_slot - LEDGER_BACKFILL_DAYS * 1440
+        if now_slot <= first:
+            return
+        os.makedirs(os.path.dirname(self.ledger), exist_ok=True)
+        with open(self.ledger, "a", encoding="utf-8") as out:
+            out.writelines(line + "\n" for line in ledger_lines(first, now_slot))
+        self._written_to = now_slot
+
+    def _keep_writing(self) -> None:
+        while not self._stopping.wait(2.0):
+            self.write_ledger()
+
     def stop(self) -> None:
+        self._stopping.set()
         self._httpd.shutdown()
         self._httpd.server_close()
         shutil.rmtree(self.directory, ignore_errors=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from exporter.sources.balances import DeepSeekSource, MoonshotSource, SiliconFlowSource
 from exporter.sources.base import Source
 from exporter.sources.catalog import AnthropicSource, GeminiSource, OpenAISource
+from exporter.sources.costs import AnthropicCostsSource, OpenAICostsSource
 from exporter.sources.declarative import HttpSource
 from exporter.sources.gatewayz import GatewayzSource
 from exporter.sources.ollama import OllamaSource
@@ -28,6 +29,8 @@ SOURCE_TYPES: dict[str, type[Source]] = {
         CcflareSource,
         LitellmSource,
         HttpSource,
+        OpenAICostsSource,
+        AnthropicCostsSource,
     )
 }
 

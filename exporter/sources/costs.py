@@ -1,0 +1,137 @@
+"""Vendor cost and usage reports, read with an organization admin key: OpenAI's
+/organization/costs and /organization/usage/completions, Anthropic's cost_report and
+usage_report/messages.
+
+Both are asked for daily buckets from the start of the current UTC month and feed
+llm_spend_usd for `day` (the current UTC day) and `month` (month to date), and the month's
+tokens per model.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from exporter import money, units
+from exporter.http import Client
+from exporter.snapshot import Snapshot
+from exporter.sources.base import Source, listing, paginate, records
+
+MAX_MODELS = 500  # per source; the rest of a month's models fold into "other"
+
+
+def month_and_day(now: float) -> tuple[datetime, float]:
+    t = datetime.fromtimestamp(now, UTC)
+    month = t.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return month, t.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+
+def _next_page(body: Any) -> str | None:
+    if isinstance(body, dict) and body.get("has_more") and body.get("next_page"):
+        return str(body["next_page"])
+    return None
+
+
+class _CostReport(Source):
+    """What the two report pairs share: paging, bucket arithmetic and the snapshot."""
+
+    endpoints = ("costs", "usage")
+
+    def _buckets(self, client: Client, endpoint: str, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        def fetch(cursor: str | None) -> Any:
+            return client.get_json(endpoint, self.url(path), headers=self.headers(),
+                                   params={**params, "page": cursor} if cursor else params)
+
+        for body in paginate(fetch, _next_page, max_pages=self.config.max_pages, source=self.name):
+            yield from records(listing(body))
+
+    @staticmethod
+    def _fold(tokens: Counter[tuple[str, str]]) -> tuple[tuple[tuple[str, str], int], ...]:
+        models = sorted({m for m, _ in tokens}, key=lambda m: -sum(v for (n, _), v in tokens.items() if n == m))
+        kept = set(models[:MAX_MODELS])
+        folded: Counter[tuple[str, str]] = Counter()
+        for (model, token_type), count in tokens.items():
+            folded[(model if model in kept else "other", token_type)] += count
+        return tuple(sorted(folded.items()))
+
+    @staticmethod
+    def _spend(days: Counter[float], today: float) -> tuple[tuple[str, Decimal], ...]:
+        return (("day", Decimal(days.get(today, 0))), ("month", Decimal(sum(days.values(), Decimal(0)))))
+
+
+class OpenAICostsSource(_CostReport):
+    type_name = "openai_costs"
+    default_url = "https://api.openai.com/v1"
+    auth = "Authorization: Bearer <admin key>"
+
+    def poll(self, client: Client) -> Snapshot:
+        month, today = month_and_day(time.time())
+        since = {"start_time": int(month.timestamp()), "bucket_width": "1d", "limit": 31}
+        days: Counter[float] = Counter()
+        for bucket in self._buckets(client, "costs", "/organization/costs", since):
+            start = units.number(bucket.get("start_time"))
+            for result in records(bucket.get("results") or []):
+                amount = result.get("amount") if isinstance(result.get("amount"), dict) else {}
+                # amount.value is a number, or a numeric string in some live answers
+                value = money.amount(amount.get("value"))
+                if value is None or money.currency_code(amount.get("currency")) != "USD":
+                    raise client.invalid("costs", f"unusable amount {amount!r}")
+                if start is not None and start >= month.timestamp():
+                    days[start] += value
+        tokens: Counter[tuple[str, str]] = Counter()
+        for bucket in self._buckets(client, "usage", "/organization/usage/completions", {**since,
+                                                                                          "group_by": ["model"]}):
+            start = units.number(bucket.get("start_time"))
+            if start is not None and start < month.timestamp():
+                continue
+            for r in records(bucket.get("results") or []):
+                model = r.get("model") or "unknown"
+                cached = units.integer(r.get("input_cached_tokens")) or 0
+                # input_tokens includes the cached ones; here "input" means uncached input
+                tokens[(model, "input")] += max((units.integer(r.get("input_tokens")) or 0) - cached, 0)
+                tokens[(model, "cache_read")] += cached
+                tokens[(model, "output")] += units.integer(r.get("output_tokens")) or 0
+        return Snapshot(spend=self._spend(days, today), vendor_usage=self._fold(tokens))
+
+
+class AnthropicCostsSource(_CostReport):
+    type_name = "anthropic_costs"
+    default_url = "https://api.anthropic.com"
+    auth = "x-api-key: <admin key>, anthropic-version: 2023-06-01"
+
+    def headers(self) -> dict[str, str]:
+        return {"x-api-key": self.config.api_key or "", "anthropic-version": "2023-06-01"}
+
+    def poll(self, client: Client) -> Snapshot:
+        month, today = month_and_day(time.time())
+        since = {"starting_at": month.strftime("%Y-%m-%dT%H:%M:%SZ"), "bucket_width": "1d"}
+        days: Counter[float] = Counter()
+        for bucket in self._buckets(client, "costs", "/v1/organizations/cost_report", since):
+            start = units.iso_to_epoch_seconds(bucket.get("starting_at"))
+            for result in records(bucket.get("results") or []):
+                # decimal strings in cents: "123.45" is $1.2345
+                value = money.amount(result.get("amount"), money.CENTS)
+                if value is None or money.currency_code(result.get("currency")) != "USD":
+                    raise client.invalid("costs", f"unusable amount {result.get('amount')!r}")
+                if start is not None and start >= month.timestamp():
+                    days[start] += value
+        tokens: Counter[tuple[str, str]] = Counter()
+        usage_params = {**since, "group_by[]": ["model"]}
+        for bucket in self._buckets(client, "usage", "/v1/organizations/usage_report/messages", usage_params):
+            start = units.iso_to_epoch_seconds(bucket.get("starting_at"))
+            if start is not None and start < month.timestamp():
+                continue
+            for r in records(bucket.get("results") or []):
+                model = r.get("model") or "unknown"
+                tokens[(model, "input")] += units.integer(r.get("uncached_input_tokens")) or 0
+                tokens[(model, "cache_read")] += units.integer(r.get("cache_read_input_tokens")) or 0
+                tokens[(model, "output")] += units.integer(r.get("output_tokens")) or 0
+                creation = r.get("cache_creation") if isinstance(r.get("cache_creation"), dict) else {}
+                tokens[(model, "cache_write")] += sum(units.integer(v) or 0 for v in creation.values())
+        return Snapshot(spend=self._spend(days, today), vendor_usage=self._fold(tokens))
+
+

@@ -1,0 +1,168 @@
+"""Usage, spend, budgets and recommendations: the job the engine runs every usage.interval.
+
+Each run reads what the ledger files gained, prices new events from the current catalog,
+saves offsets and totals together in `state_dir/usage.json`, then re-evaluates budgets and
+recommendations. Its result is an immutable SpendView that the collector and the JSON
+endpoints read; a scrape never reads a file or prices an event.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from exporter import statefile
+from exporter.budgets import Budget, BudgetState, evaluate
+from exporter.classes import DEFAULT_RATIO
+from exporter.fleet import Fleet
+from exporter.ledger import Position, Tailer
+from exporter.pricing import PriceBook
+from exporter.recommend import Advice, Offer, recommend
+from exporter.snapshot import Snapshot
+from exporter.usage import BadEvent, Event, UsageBook, parse_event
+
+log = logging.getLogger(__name__)
+
+STATE_VERSION = 1
+STATE_FILE = "usage.json"
+
+
+@dataclass(frozen=True, slots=True)
+class SpendSettings:
+    ledger: tuple[str, ...] = ()
+    interval: float = 5.0
+    max_tasks: int = 50
+    max_usage_models: int = 500
+    fleet: Fleet = field(default_factory=Fleet)
+    budgets: tuple[Budget, ...] = ()
+    min_savings_usd: Decimal = Decimal(1)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.ledger or self.budgets or self.fleet.models or self.fleet.roles)
+
+
+@dataclass(frozen=True, slots=True)
+class SpendView:
+    settings: SpendSettings = field(default_factory=SpendSettings)
+    book: UsageBook = field(default_factory=UsageBook)
+    budgets: tuple[BudgetState, ...] = ()
+    advice: tuple[Advice, ...] = ()
+    computed_at: float | None = None
+    # The ledger files being followed, so their invalid-line counters exist at 0.
+    files: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FleetState:
+    """What a run needs from the engine's view: live snapshots and whether each source is up."""
+
+    fresh: tuple[tuple[str, bool, Snapshot], ...] = ()
+    ratio: Decimal = DEFAULT_RATIO
+
+
+class SpendWatch:
+    def __init__(self, settings: SpendSettings, state_dir: str | None = None,
+                 clock: Callable[[], float] = time.time):
+        self._lock = threading.Lock()
+        self._clock = clock
+        self.settings = settings
+        self._book = UsageBook(max_tasks=settings.max_tasks, max_models=settings.max_usage_models)
+        self._writer = None
+        restored: list[Position] = []
+        if state_dir is not None:
+            path = Path(state_dir) / STATE_FILE
+            self._writer = statefile.Writer(path)
+            restored = self._restore(statefile.load(path, STATE_VERSION), path)
+        if settings.ledger and not restored:
+            log.info("no usage state: reading the ledger from the start of each file, priced at current prices")
+        self._tailer = Tailer(settings.ledger, restored)
+        self._view = SpendView(settings=settings, book=self._book.copy())
+
+    def reconfigure(self, settings: SpendSettings) -> None:
+        with self._lock:
+            if settings.ledger != self.settings.ledger:
+                positions = self._tailer.positions()
+                self._tailer.close()
+                self._tailer = Tailer(settings.ledger, positions)
+            self._book.max_tasks, self._book.max_models = settings.max_tasks, settings.max_usage_models
+            self.settings = settings
+
+    def close(self) -> None:
+        with self._lock:
+            self._tailer.close()
+
+    def view(self) -> SpendView:
+        with self._lock:
+            return self._view
+
+    def run(self, fleet: FleetState) -> SpendView:
+        with self._lock:
+            now = self._clock()
+            settings = self.settings
+            lines = self._tailer.read()
+            if lines:
+                prices = PriceBook(((name, snap) for name, _, snap in fleet.fresh), fleet.ratio)
+                for line in lines:
+                    try:
+                        event = parse_event(line.text)
+                    except BadEvent as exc:
+                        self._book.invalid_lines[line.path] += 1
+                        log.warning("ledger %s:%d: skipped a malformed line: %s", line.path, line.number, exc)
+                        continue
+                    self._book.add(event, _pricer(prices))
+            self._book.expire(now)
+            if lines:
+                self._save()
+            spend = {name: dict(snap.spend) for name, up, snap in fleet.fresh}
+            budgets = evaluate(settings.budgets, now, self._book.spend,
+                               lambda source, window: spend.get(source, {}).get(window))
+            offers = [Offer(name, m.provider, m) for name, up, snap in fleet.fresh for m in snap.models
+                      if _healthy(snap, m.provider, up)]
+            advice = recommend(self._book, settings.fleet, offers, now, settings.min_savings_usd) \
+                if settings.fleet.roles else ()
+            files = tuple(sorted(p.path for p in self._tailer.positions()))
+            self._view = SpendView(settings, self._book.copy(), budgets, advice, now, files)
+            return self._view
+
+    def _save(self) -> None:
+        if self._writer is None:
+            return
+        self._writer.save({
+            "version": STATE_VERSION,
+            "positions": [[p.path, p.dev, p.ino, p.offset, p.line] for p in self._tailer.positions()],
+            "book": self._book.to_json(),
+        })
+
+    def _restore(self, doc: dict[str, Any] | None, path: Path) -> list[Position]:
+        if doc is None:
+            return []
+        try:
+            book = UsageBook.from_json(doc["book"], self.settings.max_tasks, self.settings.max_usage_models)
+            positions = [Position(str(p), int(d), int(i), int(o), int(n)) for p, d, i, o, n in doc["positions"]]
+        except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:
+            log.warning("state file %s is corrupt (%s: %s); ignoring it", path, type(exc).__name__, exc)
+            return []
+        self._book = book
+        log.info("resumed the usage ledger at %d file offsets from %s", len(positions), path)
+        return positions
+
+
+def _pricer(prices: PriceBook) -> Callable[[Event], Decimal | None]:
+    return lambda e: prices.cost(e.provider, e.model, e.input_tokens, e.output_tokens, e.cache_read_tokens)
+
+
+def _healthy(snapshot: Snapshot, provider: str, source_up: bool) -> bool:
+    p = next((p for p in snapshot.providers if p.id == provider), None)
+    return source_up if p is None else p.state(source_up) == "healthy"
+
+
+def fleet_state(sources: Iterable[Any], ratio: Decimal) -> FleetState:
+    """From the engine's source views: (name, up, snapshot) for each source with a snapshot."""
+    return FleetState(tuple((s.name, s.up, s.snapshot) for s in sources if s.snapshot is not None), ratio)
