@@ -95,6 +95,8 @@ def _exporter_families(f: _Families, view: FleetView) -> None:
             ["source"])
     f.gauge("llm_source_poll_duration_seconds", "Duration of the source's last poll, retries included.",
             ["source"])
+    f.gauge("llm_source_poll_interval_seconds", "How often the source is polled (its configured interval).",
+            ["source"])
     f.counter("llm_source_requests_total", "HTTP requests made to the source, retries included.",
               ["source", "endpoint"])
     f.counter("llm_source_request_failures_total",
@@ -106,6 +108,7 @@ def _exporter_families(f: _Families, view: FleetView) -> None:
     for s in view.sources:
         f.sample("llm_source_info", [s.name, s.type], 1)
         f.sample("llm_source_up", [s.name], s.up)
+        f.sample("llm_source_poll_interval_seconds", [s.name], s.interval)
         if s.last_success is not None:
             f.sample("llm_source_last_success_timestamp_seconds", [s.name], s.last_success)
         if s.poll_duration is not None:
@@ -140,6 +143,9 @@ def _provider_families(f: _Families, view: FleetView) -> None:
             ["source", "currency"])
     f.gauge("llm_account_credit_limit", "Credit limit of the account or key, in currency units." + CACHED,
             ["source", "currency"])
+    f.gauge("llm_account_balance_alert_threshold",
+            "The source's balance_alert_threshold from the config, per balance currency: LLMBalanceLow fires under "
+            "it.", ["source", "currency"])
     f.gauge("llm_account_balance_breakdown",
             "Parts of the balance by kind (granted, topped_up, cash, voucher), in currency units." + CACHED,
             ["source", "currency", "kind"])
@@ -147,6 +153,7 @@ def _provider_families(f: _Families, view: FleetView) -> None:
             ["source"])
     f.gauge("llm_spend_usd", "Spend reported by the vendor per window (day, week, month, total), in USD." + CACHED,
             ["source", "window"])
+    thresholds = dict(view.thresholds)
     for s, snap in view.fresh():
         for p in snap.providers:
             health = p.state(s.up)
@@ -158,8 +165,11 @@ def _provider_families(f: _Families, view: FleetView) -> None:
                 f.sample("llm_provider_response_time_seconds", [s.name, p.id], p.response_time_seconds)
             for capability, supported in p.capabilities:
                 f.sample("llm_provider_capability", [s.name, p.id, capability], supported)
+        threshold = thresholds.get(s.name)
         for m in snap.balances:
             f.sample("llm_account_balance", [s.name, m.currency], m.amount)
+            if threshold is not None:
+                f.sample("llm_account_balance_alert_threshold", [s.name, m.currency], threshold)
         for m in snap.credit_limits:
             f.sample("llm_account_credit_limit", [s.name, m.currency], m.amount)
         for part in snap.balance_breakdown:

@@ -71,6 +71,8 @@ class SourceConfig:
     api_key: str | None = field(default=None, repr=False)
     # Type-specific keys, validated by the schema (currency, stats_window_days, ...).
     options: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    # LLMBalanceLow fires under this balance, in the balance's currency.
+    balance_alert_threshold: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,6 +290,8 @@ def _build(doc: dict[str, Any], origin: str) -> Config:
                 max_pages=raw.get("limits", {}).get("max_pages", max_pages),
                 api_key=key,
                 options=options,
+                balance_alert_threshold=None if raw.get("balance_alert_threshold") is None
+                else Decimal(str(raw["balance_alert_threshold"])),
             )
         )
     limits = doc.get("limits", {})

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 
 import schedule
 
@@ -62,6 +63,8 @@ class FleetView:
     sources: tuple[SourceView, ...]
     catalog: CatalogView = field(default_factory=CatalogView)
     spending: SpendView = field(default_factory=SpendView)
+    # (source, balance_alert_threshold) for the sources that set one
+    thresholds: tuple[tuple[str, Decimal], ...] = ()
 
     def fresh(self) -> Iterator[tuple[SourceView, Snapshot]]:
         """Each source that has a snapshot within its stale window, with that snapshot."""
@@ -177,6 +180,8 @@ class Engine:
                     sources=tuple(slot.view for slot in self._slots.values()),
                     catalog=self._catalog,
                     spending=self._spending,
+                    thresholds=tuple((sc.name, sc.balance_alert_threshold) for sc in self._config.sources
+                                     if sc.balance_alert_threshold is not None),
                 )
             return self._view
 

@@ -65,3 +65,17 @@ def test_every_route_has_a_readme_row_and_the_apis_an_example() -> None:
             assert f"curl -s 'localhost:8001{path}" in README, path
             assert f"### `{path}`" in README, path
     engine.stop()
+
+
+def test_every_alert_has_a_readme_row_and_a_runbook_section() -> None:
+    import yaml
+
+    rules = yaml.safe_load((ROOT / "prometheus/rules/alerts.yml").read_text())["groups"][0]["rules"]
+    runbook = (ROOT / "docs/runbook.md").read_text()
+    for rule in rules:
+        name = rule["alert"]
+        row = next((line for line in README.splitlines() if line.startswith(f"| `{name}` |")), None)
+        assert row is not None, name
+        assert f"| {rule['labels']['severity']} | {rule['for']} |" in row, name
+        assert f"(docs/runbook.md#{name.lower()})" in row, name
+        assert f"\n## {name}\n" in runbook, name

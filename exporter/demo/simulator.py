@@ -76,6 +76,8 @@ class Simulator:
         self._clock = clock
         self._start = clock()
         self._rng = random.Random(seed)
+        # Health states pinned by a test (slug -> state), overriding the cycles.
+        self.forced: dict[str, str] = {}
 
     def elapsed(self) -> float:
         return self._clock() - self._start
@@ -84,6 +86,8 @@ class Simulator:
         return self._clock()
 
     def health(self, slug: str) -> str:
+        if slug in self.forced:
+            return self.forced[slug]
         cycle = CYCLES.get(slug)
         if cycle is None:
             return "healthy"
