@@ -23,7 +23,7 @@ from exporter import sources as source_types
 from exporter.config import Config, SourceConfig
 from exporter.http import Client, FetchError, PollRecorder
 from exporter.redact import redact
-from exporter.snapshot import Snapshot
+from exporter.snapshot import Snapshot, carry_over
 from exporter.sources.base import Source
 from exporter.spending import SpendView, SpendWatch, fleet_state
 from exporter.watch import CatalogView, CatalogWatch
@@ -123,6 +123,7 @@ class Engine:
         self._spending = self._spend.view()
         self._spend_job: schedule.Job | None = None
         self._spend_running = False
+        self._listeners: list[Callable[[], None]] = []
         self._apply(config)
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -171,6 +172,18 @@ class Engine:
         self._bump()
 
     # -- views ------------------------------------------------------------------------------
+    def subscribe(self, listener: Callable[[], None]) -> None:
+        """listener() is called after every change of view, on the thread that made it (a
+        poll worker), never on a scrape: the exposition renders what changed there."""
+        self._listeners.append(listener)
+
+    def _notify(self) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener()
+            except Exception:  # a listener's bug must not stop polling
+                log.exception("view listener failed")
+
     def view(self) -> FleetView:
         with self._lock:
             if self._view is None or self._view.generation != self._generation:
@@ -278,6 +291,7 @@ class Engine:
         with self._lock:
             self._spending = view
             self._generation += 1
+        self._notify()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -343,6 +357,11 @@ class Engine:
         duration = time.monotonic() - started
         finished = self._clock()
         if snapshot is not None:
+            # Fields equal to the last good snapshot's keep their identity, so what did not
+            # change upstream is neither compared again nor rendered again.
+            with self._lock:
+                previous = slot.good
+            snapshot = carry_over(previous, snapshot)
             # Change detection runs here, once per successful poll, never on the scrape path.
             self._watch.observe(source.name, snapshot, finished)
 
@@ -366,6 +385,7 @@ class Engine:
                 )
             slot.view = replace(view, polled=True, last_poll=finished, poll_duration=duration)
             self._publish(slot)
+        self._notify()
 
     def _publish(self, slot: _Slot) -> None:
         """Recomputes the slot's view (counters, stale window) and bumps the generation.

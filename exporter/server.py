@@ -30,6 +30,7 @@ class App:
     def __init__(self, engine: Engine):
         self.engine = engine
         self.exposition = Exposition(engine.view)
+        engine.subscribe(self.exposition.prepare)
         self.routes: dict[str, Callable[[dict[str, Any]], tuple[str, str, bytes, list[tuple[str, str]]]]] = {
             "/": self.index,
             "/metrics": self.metrics,

@@ -6,7 +6,7 @@ so collectors and JSON endpoints can read one without locks and never see half a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 HEALTH_STATES = ("healthy", "degraded", "down", "unknown")
@@ -183,3 +183,24 @@ class Snapshot:
         # The one place duplicate model ids are resolved: every consumer (families, counts,
         # /api/*, change detection) sees the same single entry per id.
         object.__setattr__(self, "models", unique_models(self.models))
+
+
+def carry_over(old: Snapshot | None, new: Snapshot) -> Snapshot:
+    """`new`, with every field that equals `old`'s replaced by `old`'s object (and `old`
+    itself when nothing changed). Downstream caches key on identity: an unchanged catalog of
+    a thousand models is then recognised without being compared or rendered again."""
+    if old is None:
+        return new
+    changes = {}
+    same = True
+    for name in Snapshot.__dataclass_fields__:
+        before, after = getattr(old, name), getattr(new, name)
+        if after is before:
+            continue
+        if after == before:
+            changes[name] = before
+        else:
+            same = False
+    if same:
+        return old
+    return replace(new, **changes) if changes else new

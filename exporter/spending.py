@@ -117,7 +117,7 @@ class SpendWatch:
                         log.warning("ledger %s:%d: skipped a malformed line: %s", line.path, line.number, exc)
                         continue
                     self._book.add(event, _pricer(prices))
-            self._book.expire(now)
+            expired = self._book.expire(now)
             if lines:
                 self._save()
             spend = {name: dict(snap.spend) for name, up, snap in fleet.fresh}
@@ -128,7 +128,9 @@ class SpendWatch:
             advice = recommend(self._book, settings.fleet, offers, now, settings.min_savings_usd) \
                 if settings.fleet.roles else ()
             files = tuple(sorted(p.path for p in self._tailer.positions()))
-            self._view = SpendView(settings, self._book.copy(), budgets, advice, now, files)
+            # An unchanged book keeps its identity, so the ledger's families are not rendered again.
+            book = self._book.copy() if lines or expired else self._view.book
+            self._view = SpendView(settings, book, budgets, advice, now, files)
             return self._view
 
     def _save(self) -> None:

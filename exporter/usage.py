@@ -226,10 +226,13 @@ class UsageBook:
             self.durations[pm] = self.durations.get(pm, Histogram()).observe(e.duration_seconds)
         self.last_event = e.ts if self.last_event is None else max(self.last_event, e.ts)
 
-    def expire(self, now: float) -> None:
+    def expire(self, now: float) -> bool:
+        """Drops per-day totals past the retention; True when it dropped any."""
         oldest = day_start(now) - RETENTION_DAYS * 86400
-        for key in [k for k in self.daily if k[0] < oldest]:
+        gone = [k for k in self.daily if k[0] < oldest]
+        for key in gone:
             del self.daily[key]
+        return bool(gone)
 
     def copy(self) -> UsageBook:
         return replace(self, counters=dict(self.counters), daily=dict(self.daily), durations=dict(self.durations),

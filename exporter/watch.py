@@ -21,7 +21,7 @@ from typing import Any
 
 from exporter import money, statefile
 from exporter.changes import CHANGE_TYPES, FREE_CHANGE_TYPES, Catalog, Change, Entry, baseline, detect
-from exporter.classes import Candidate, CatalogSettings, best, ranking
+from exporter.classes import Candidate, CatalogSettings, best, provider_health, ranking
 from exporter.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
@@ -93,10 +93,20 @@ class CatalogWatch:
             return
         with self._lock:
             old = self._catalogs.get(source)
+            previous = self._snapshots.get(source)
+            if previous is not None and old is not None and snapshot.models is previous.models:
+                # The engine keeps an unchanged catalog's identity: nothing to compare. Only
+                # the providers' health can still move the ranking.
+                self._snapshots[source] = snapshot
+                if provider_health(snapshot) != provider_health(previous):
+                    self._rankings[source] = ranking(source, snapshot, self._settings)
+                return
             if old is None:
                 new, changes = baseline(snapshot.models, now), []
             else:
                 new, changes = detect(source, old, snapshot.models, now)
+                if not changes:
+                    new = old  # keeps its identity: the first-seen fragment is not rendered again
             for change in CHANGE_TYPES:
                 self._changes[(source, change)] += 0
             for change in FREE_CHANGE_TYPES:

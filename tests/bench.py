@@ -50,6 +50,9 @@ class StaticEngine:
     def view(self) -> FleetView:
         return self._view
 
+    def subscribe(self, listener) -> None:  # type: ignore[no-untyped-def]
+        pass
+
 
 def scrape_seconds(models: int, scrapes: int = 40) -> tuple[int, float, float, float]:
     engine = StaticEngine(synthetic_view(models))

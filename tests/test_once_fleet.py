@@ -125,7 +125,7 @@ sources:
     assert value(p, "llm_proxy_account_requests", source="cc", account="account1") == 1500
     assert value(p, "llm_proxy_success_ratio", source="cc") == 0.98
     assert value(p, "llm_proxy_cost_usd", source="cc") == 125.5
-    assert "last 14 days" in result.stdout
+    assert "stats window (stats_window_days" in result.stdout  # the help names the window setting
     # provider health for the self-named providers
     for source in ("oai", "ant", "gem", "oll", "ds", "ms", "sf", "ll"):
         assert value(p, "llm_provider_health", source=source, provider=source, state="healthy") == 1

@@ -1,0 +1,21 @@
+"""Every metric family the exporter can emit, declared once, grouped by domain.
+
+ALL is the exposition's family order; PARTS are the pieces of state that produce samples,
+in the order their samples appear within a family (per source, then fleet-wide).
+"""
+
+from __future__ import annotations
+
+from exporter.families import catalog, exporter, fleet, gatewayz, models, ollama, providers, proxies, status, usage
+from exporter.families.base import CACHED, Family, Part, Same, Sample
+
+DOMAINS = (exporter, providers, models, catalog, usage, fleet, status, gatewayz, proxies, ollama)
+ALL: tuple[Family, ...] = tuple(f for domain in DOMAINS for f in domain.FAMILIES)
+BY_NAME: dict[str, Family] = {f.name: f for f in ALL}
+PARTS: tuple[Part, ...] = tuple(p for domain in DOMAINS for p in domain.PARTS)
+SOURCE_PARTS = tuple(p for p in PARTS if p.scope == "source")
+FLEET_PARTS = tuple(p for p in PARTS if p.scope == "fleet")
+
+assert len(BY_NAME) == len(ALL), "a family is declared twice"
+
+__all__ = ["ALL", "BY_NAME", "CACHED", "FLEET_PARTS", "PARTS", "SOURCE_PARTS", "Family", "Part", "Same", "Sample"]

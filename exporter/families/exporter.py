@@ -1,0 +1,62 @@
+"""The exporter itself and its sources: build, poll status and request counters."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+from exporter import __version__
+from exporter.families.base import Family, Part, Same, Sample
+from exporter.http import REASONS
+
+F = Family
+FAMILIES = (
+    F("llm_exporter_build_info", "gauge", "–", ("version",), "Build of llm-fleet-exporter; always 1."),
+    F("llm_source_info", "gauge", "–", ("source", "source_type"),
+      "A configured source and its config type; always 1."),
+    F("llm_source_up", "gauge", "0/1", ("source",), "1 when every endpoint of the source's last poll succeeded, "
+      "else 0."),
+    F("llm_source_poll_interval_seconds", "gauge", "seconds", ("source",),
+      "How often the source is polled (its configured interval)."),
+    F("llm_source_last_success_timestamp_seconds", "gauge", "unix seconds", ("source",),
+      "Unix time of the source's last successful poll."),
+    F("llm_source_poll_duration_seconds", "gauge", "seconds", ("source",),
+      "Duration of the source's last poll, retries included."),
+    F("llm_source_requests_total", "counter", "requests", ("source", "endpoint"),
+      "HTTP requests made to the source, retries included."),
+    F("llm_source_request_failures_total", "counter", "requests", ("source", "endpoint", "reason"),
+      "Failed requests to the source by reason (timeout, connection, auth, rate_limited, http_error, "
+      "invalid_response); every failed attempt counts once."),
+    F("llm_source_polls_skipped_total", "counter", "polls", ("source", "reason"),
+      "Polls not made: rate_limited while a 429's Retry-After runs, overlap while the last poll runs."),
+)
+
+
+def _build(view) -> Iterator[Sample]:  # type: ignore[no-untyped-def]
+    yield "llm_exporter_build_info", (__version__,), 1
+
+
+def _status(view, s) -> Iterator[Sample]:  # type: ignore[no-untyped-def]
+    yield "llm_source_info", (s.name, s.type), 1
+    yield "llm_source_up", (s.name,), s.up
+    yield "llm_source_poll_interval_seconds", (s.name,), s.interval
+    if s.last_success is not None:
+        yield "llm_source_last_success_timestamp_seconds", (s.name,), s.last_success
+    if s.poll_duration is not None:
+        yield "llm_source_poll_duration_seconds", (s.name,), s.poll_duration
+    for endpoint, count in s.requests:
+        yield "llm_source_requests_total", (s.name, endpoint), count
+    failures = Counter(dict(s.failures))
+    for endpoint in dict.fromkeys([*s.endpoints, *(e for (e, _), _ in s.failures)]):
+        for reason in REASONS:  # known series exist at 0 before the first failure
+            yield "llm_source_request_failures_total", (s.name, endpoint, reason), failures[(endpoint, reason)]
+    skipped = Counter(dict(s.skipped))
+    skipped["rate_limited"] += 0
+    for reason, count in sorted(skipped.items()):
+        yield "llm_source_polls_skipped_total", (s.name, reason), count
+
+
+PARTS = (
+    Part("build", "fleet", lambda view: (), _build),
+    Part("source_status", "source", lambda view, s: (Same(s),), _status),
+)

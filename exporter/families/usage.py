@@ -1,0 +1,80 @@
+"""Usage: the vendors' own usage reports and the usage ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from exporter.families.base import CACHED, Family, Part, Same, Sample
+from exporter.usage import FOLDED_FAMILY, TOKEN_TYPES, UNPRICED_FAMILY
+
+F = Family
+PMT = ("provider", "model", "task")
+FAMILIES = (
+    F("llm_vendor_usage_tokens", "gauge", "tokens", ("source", "model", "token_type"),
+      "Tokens this UTC month by model and token_type (input: uncached input, output, cache_read, cache_write), "
+      "from the vendor's usage report." + CACHED),
+    F("llm_usage_requests_total", "counter", "calls", PMT, "Calls recorded in the usage ledger."),
+    F("llm_usage_failures_total", "counter", "calls", PMT, "Calls recorded in the usage ledger with success false."),
+    F("llm_usage_tokens_total", "counter", "tokens", (*PMT, "token_type"),
+      "Tokens recorded in the usage ledger by token_type (input, output, cache_read)."),
+    F("llm_usage_cost_usd_total", "counter", "USD", PMT,
+      "Cost of the ledger's calls in USD: the event's cost_usd, else priced from the catalog when the event was "
+      "read."),
+    F("llm_usage_duration_seconds", "histogram", "seconds", ("provider", "model"),
+      "Duration of the ledger's calls that carry duration_seconds."),
+    F("llm_usage_invalid_lines_total", "counter", "lines", ("file",), "Ledger lines skipped as malformed, by file."),
+    F("llm_usage_unpriced_events_total", "counter", "events", ("model",),
+      "Ledger events without cost_usd whose model no source prices; counted at 0 USD."),
+    F("llm_usage_last_event_timestamp_seconds", "gauge", "unix seconds", (),
+      "Unix time (the event's ts) of the newest ledger event."),
+    F("llm_exporter_series_folded_total", "counter", "events", ("family",),
+      'Events whose label values were folded into "other" to keep series bounded (limits.max_tasks, '
+      "limits.max_usage_models), by family."),
+)
+
+
+def _vendor_key(view, s):  # type: ignore[no-untyped-def]
+    return (Same(s.snapshot.vendor_usage) if s.snapshot else None,)
+
+
+def _vendor(view, s) -> Iterator[Sample]:  # type: ignore[no-untyped-def]
+    if s.snapshot is None:
+        return
+    for (model, token_type), tokens in s.snapshot.vendor_usage:
+        yield "llm_vendor_usage_tokens", (s.name, model, token_type), tokens
+
+
+def _ledger_key(view):  # type: ignore[no-untyped-def]
+    spending = view.spending
+    return (bool(spending.settings.ledger), Same(spending.book), spending.files)
+
+
+def _ledger(view) -> Iterator[Sample]:  # type: ignore[no-untyped-def]
+    spending = view.spending
+    if not spending.settings.ledger:
+        return
+    book = spending.book
+    for (provider, model, task), t in book.counters.items():
+        key = (provider, model, task)
+        yield "llm_usage_requests_total", key, t.requests
+        yield "llm_usage_failures_total", key, t.failures
+        tokens = t.tokens()
+        for token_type in TOKEN_TYPES:
+            yield "llm_usage_tokens_total", (*key, token_type), tokens[token_type]
+        yield "llm_usage_cost_usd_total", key, t.cost_usd
+    for (provider, model), h in book.durations.items():
+        yield "llm_usage_duration_seconds", (provider, model), (h.cumulative(), h.total)
+    for path in sorted({*spending.files, *book.invalid_lines}):
+        yield "llm_usage_invalid_lines_total", (path,), book.invalid_lines[path]
+    for model, count in sorted(book.unpriced.items()):
+        yield "llm_usage_unpriced_events_total", (model,), count
+    if book.last_event is not None:
+        yield "llm_usage_last_event_timestamp_seconds", (), book.last_event
+    for family in (FOLDED_FAMILY, UNPRICED_FAMILY):
+        yield "llm_exporter_series_folded_total", (family,), book.folded[family]
+
+
+PARTS = (
+    Part("vendor_usage", "source", _vendor_key, _vendor),
+    Part("ledger", "fleet", _ledger_key, _ledger),
+)
