@@ -17,11 +17,12 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
+import requests
 import schedule
 
 from exporter import sources as source_types
 from exporter.config import Config, SourceConfig
-from exporter.http import Client, FetchError, PollRecorder
+from exporter.http import Client, FetchError, PollRecorder, new_session
 from exporter.redact import redact
 from exporter.snapshot import Snapshot, carry_over
 from exporter.sources.base import Source
@@ -83,6 +84,14 @@ class _Slot:
     requests: Counter[str] = field(default_factory=Counter)
     failures: Counter[tuple[str, str]] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)
+    # The source's HTTP session, kept across polls (connections and TLS sessions are reused);
+    # closed when the source is removed or its settings change.
+    session: requests.Session | None = None
+
+    def close(self) -> None:
+        if self.session is not None:
+            self.session.close()
+            self.session = None
 
 
 def poll_budget(interval: float, timeout: float, retries: int) -> float:
@@ -151,6 +160,8 @@ class Engine:
             self._thread.join(timeout=5)
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._spend.close()
+        for slot in list(self._slots.values()):
+            slot.close()
 
     def wait_ready(self, timeout: float | None = None) -> bool:
         return self._ready.wait(timeout)
@@ -212,11 +223,13 @@ class Engine:
             if slot is not None and slot.source.config.type == sc.type:
                 # Same source, new settings: keep counters so rates do not see a reset.
                 self._scheduler.cancel_job(slot.job)
+                slot.close()  # its url or key may have changed: new connections
                 slot.source = source
                 slot.view = replace(slot.view, interval=sc.interval, endpoints=source.endpoint_names())
             else:
                 if slot is not None:
                     self._scheduler.cancel_job(slot.job)
+                    slot.close()
                 slot = _Slot(source=source, view=self._empty_view(source))
             for endpoint in source.endpoint_names():
                 slot.requests[endpoint] += 0  # known series exist at 0 before the first call
@@ -226,6 +239,7 @@ class Engine:
             added.append(slot)
         for removed in old.values():
             self._scheduler.cancel_job(removed.job)
+            removed.close()
         self._slots = slots
         self._config = config
         self._watch.configure(config.catalog, slots)
@@ -342,8 +356,11 @@ class Engine:
         snapshot: Snapshot | None = None
         error: str | None = None
         retry_after: float | None = None
+        if slot.session is None:
+            slot.session = new_session()
         with Client(
-            timeout=sc.timeout, deadline=deadline, recorder=recorder, retries=self._retries, backoff=self._backoff
+            timeout=sc.timeout, deadline=deadline, recorder=recorder, retries=self._retries, backoff=self._backoff,
+            session=slot.session,
         ) as client:
             try:
                 snapshot = source.poll(client)

@@ -130,6 +130,17 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+def new_session() -> requests.Session:
+    """A session with the deadline watchdog's adapter and no retries of its own (the client
+    retries, inside the poll's budget)."""
+    session = requests.Session()
+    session.headers["User-Agent"] = USER_AGENT
+    adapter = _Adapter(max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
 class Client:
     """HTTP for one poll of one source.
 
@@ -147,7 +158,11 @@ class Client:
         backoff: float = 0.5,
         max_body: int = MAX_BODY_BYTES,
         rng: random.Random | None = None,
+        session: requests.Session | None = None,
     ) -> None:
+        """session: a source's own session (new_session()), kept across polls so a poll does
+        not pay a connection and TLS handshake each time; the caller owns and closes it.
+        Without one the client makes its own and closes it with itself."""
         self.timeout = timeout
         self.deadline = deadline
         self.recorder = recorder
@@ -155,14 +170,12 @@ class Client:
         self.backoff = backoff
         self.max_body = max_body
         self._rng = rng or random.Random()
-        self._session = requests.Session()
-        self._session.headers["User-Agent"] = USER_AGENT
-        adapter = _Adapter(max_retries=0)
-        self._session.mount("http://", adapter)
-        self._session.mount("https://", adapter)
+        self._owns_session = session is None
+        self._session = session if session is not None else new_session()
 
     def close(self) -> None:
-        self._session.close()
+        if self._owns_session:
+            self._session.close()
 
     def __enter__(self) -> Client:
         return self

@@ -56,11 +56,17 @@ class FakeServer:
         self.seen: list[Seen] = []
         self.in_flight = 0
         self.max_in_flight = 0
+        self.connections = 0  # accepted TCP connections: one handler per connection
         self._lock = threading.Lock()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                with server._lock:
+                    server.connections += 1
+                super().setup()
 
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)

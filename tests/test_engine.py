@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from exporter.collector import Exposition
@@ -190,3 +192,22 @@ def test_reload_keeps_the_schedule_of_unchanged_sources(fake: FakeServer) -> Non
     engine.reload(load_text(statuspages(fake.url, 1), env={}))
     assert engine._scheduler.jobs == [engine._slots["page0"].job]
     engine.stop()
+
+
+def test_polls_of_a_source_reuse_one_connection(fake: FakeServer) -> None:
+    fake.routes[f"/p0{SUMMARY}"] = fixture_reply("statuspage__summary.json")
+    clock = Clock()
+    engine = engine_for(statuspages(fake.url, 1), clock)
+    for _ in range(10):
+        clock.now += 60
+        engine.run_once()
+    assert len(fake.requests_to(f"/p0{SUMMARY}")) == 10
+    assert fake.connections == 1  # kept alive across polls, not one handshake per poll
+    # a reload that changes the source's settings starts a new session
+    engine.reload(load_text(statuspages(fake.url, 1, interval="30s"), env={}))  # polls it at once
+    deadline = time.monotonic() + 10
+    while len(fake.requests_to(f"/p0{SUMMARY}")) < 11:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    engine.stop()
+    assert fake.connections == 2

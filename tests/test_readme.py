@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from exporter import collector
+from exporter.families import ALL, CACHED
 from exporter.sources import SOURCE_TYPES
 from tests.conftest import ROOT
 
@@ -16,23 +16,24 @@ def rows(first_cell: str) -> set[str]:
     return set(re.findall(rf"^\| `({first_cell})` \|", README, re.M))
 
 
-def emitted_families() -> set[str]:
-    source = (ROOT / "exporter" / "collector.py").read_text()
-    names = set(re.findall(r'f\.(?:gauge|counter)\(\s*"([a-z_]+)"', source))
-    names |= {f"gatewayz_providers_{k}" for k in ("total", "active", "inactive", "healthy", "degraded", "down",
-                                                  "unknown")}
-    names |= {f"gatewayz_provider_supports_{c}" for c in ("streaming", "function_calling", "vision",
-                                                         "image_generation")}
-    names |= {f"llm_proxy_{n}" for n in ("requests", "tokens", "cost_usd", "success_ratio",
-                                         "response_time_seconds")}
-    return names
+def metric_rows() -> dict[str, list[str]]:
+    out = {}
+    for line in README.splitlines():
+        if re.match(r"^\| `(?:llm|gatewayz)_[a-z_]+` \|", line):
+            cells = [cell.strip() for cell in line.strip().strip("|").split(" | ")]
+            out[cells[0].strip("`")] = cells
+    return out
 
 
-def test_every_emitted_family_has_a_readme_row() -> None:
-    documented = rows(r"(?:llm|gatewayz)_[a-z_]+")
-    assert collector.CACHED  # the HELP promise the README repeats
-    missing = emitted_families() - documented
-    assert not missing, sorted(missing)
+def test_the_metric_table_matches_the_declarations() -> None:
+    """Name, type, labels and unit of every family, as declared once in exporter/families."""
+    rows = metric_rows()
+    assert CACHED  # the HELP promise the README repeats
+    for family in ALL:
+        assert family.name in rows, f"no README row for {family.name}"
+        labels = ", ".join(f"`{label}`" for label in family.labels) or "\u2013"  # the en dash of "none"
+        assert rows[family.name][1:4] == [family.type, labels, family.unit], family.name
+    assert set(rows) == {f.name for f in ALL}, "a README row for a family the exporter does not declare"
 
 
 def test_every_source_type_has_a_readme_row() -> None:
