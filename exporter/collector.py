@@ -18,6 +18,7 @@ import gzip
 import threading
 from collections.abc import Callable, Hashable, Iterable
 from decimal import Decimal
+from typing import Any
 
 from prometheus_client.core import Metric
 from prometheus_client.exposition import generate_latest
@@ -86,20 +87,16 @@ def _headers(family: Family) -> dict[str, bytes]:
 
 
 class _Piece:
-    """One part's rendered samples, per family; gzip members made on first use."""
+    """One part's rendered samples, per family, and their gzip members. Both are made when
+    the part is rendered, on the poll path: Prometheus always asks for gzip, and compressing
+    a large fragment on the first scrape after a change would put it on the scrape path."""
 
-    __slots__ = ("_gz", "key", "lines")
+    __slots__ = ("gz", "key", "lines")
 
     def __init__(self, key: Hashable, lines: dict[str, bytes]):
         self.key = key
         self.lines = lines
-        self._gz: dict[str, bytes] = {}
-
-    def gz(self, name: str) -> bytes:
-        member = self._gz.get(name)
-        if member is None:
-            member = self._gz[name] = gzip.compress(self.lines[name], GZIP_LEVEL, mtime=0)
-        return member
+        self.gz = {name: gzip.compress(data, GZIP_LEVEL, mtime=0) for name, data in lines.items()}
 
 
 def _render(samples: Iterable[Sample]) -> dict[str, bytes]:
@@ -145,10 +142,12 @@ def full_render(view: FleetView, fmt: str = TEXT) -> bytes:
 class Exposition:
     """The /metrics bodies of the engine's current view.
 
-    prepare() renders the parts whose keys changed; the engine calls it after each poll, so
-    the rendering happens on the poll path. render() serves a body, preparing first if a
-    newer view has not been prepared yet, and keeps each assembled body until the view
-    changes. full=True renders everything per view, as before (the bench's baseline)."""
+    prepare() renders the parts whose keys changed; the engine calls it after each change of
+    view, so rendering happens on the poll path, and a scrape never waits for it: a scrape
+    serves the last prepared view (at most the change being rendered behind), and assembles
+    a body from cached pieces at most once per view and format. An exposition that does not
+    follow an engine (--once, tests) prepares on render. full=True renders
+    the whole body per view instead, as before the fragment cache (the bench's baseline)."""
 
     TEXT = TEXT
     OPENMETRICS = OPENMETRICS
@@ -156,60 +155,67 @@ class Exposition:
     def __init__(self, engine_view: Callable[[], FleetView], *, full: bool = False):
         self._engine_view = engine_view
         self._full = full
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the prepared state and the bodies made from it
+        self._rendering = threading.Lock()  # one prepare at a time
         self._generation = -1
         self._pieces: dict[tuple[str, str], _Piece] = {}
         self._order: list[_Piece] = []
         self._bodies: dict[tuple[str, bool], bytes] = {}
         self._view: FleetView | None = None
+        self._followed = False
         self.parts_rendered = 0  # how many parts were rendered, for tests and the bench
+
+    def follow(self, engine: Any) -> None:
+        """Prepare on the engine's threads after each change of view; scrapes then never
+        render (except the very first, if it comes before any change)."""
+        engine.subscribe(self.prepare)
+        self._followed = True
 
     @property
     def view(self) -> FleetView | None:
-        """The view the current bodies were made from."""
+        """The view the current bodies are made from."""
         return self._view
 
     def prepare(self) -> None:
-        view = self._engine_view()
-        with self._lock:
-            self._prepare(view)
+        with self._rendering:
+            self._prepare()
 
-    def _prepare(self, view: FleetView) -> None:
+    def _prepare(self) -> None:
+        view = self._engine_view()
         if view.generation == self._generation:
-            return
-        self._generation = view.generation
-        self._view = view
-        self._bodies = {}
-        if self._full:
             return
         pieces: dict[tuple[str, str], _Piece] = {}
         order: list[_Piece] = []
+        if not self._full:
+            for s in view.sources:
+                for part in SOURCE_PARTS:
+                    self._piece(pieces, order, (s.name, part.name), part.key(view, s),
+                                lambda part=part, s=s: part.samples(view, s))
+            for part in FLEET_PARTS:
+                self._piece(pieces, order, ("", part.name), part.key(view), lambda part=part: part.samples(view))
+        with self._lock:
+            self._pieces, self._order = pieces, order  # removed sources' pieces go
+            self._generation, self._view, self._bodies = view.generation, view, {}
 
-        def piece(slot: tuple[str, str], key: Hashable, samples: Callable[[], Iterable[Sample]]) -> None:
-            held = self._pieces.get(slot)
-            if held is None or held.key != key:
-                held = _Piece(key, _render(samples()) if key is not None else {})
-                self.parts_rendered += 1
-            pieces[slot] = held
-            order.append(held)
-
-        for s in view.sources:
-            for part in SOURCE_PARTS:
-                piece((s.name, part.name), part.key(view, s), lambda part=part, s=s: part.samples(view, s))
-        for part in FLEET_PARTS:
-            piece(("", part.name), part.key(view), lambda part=part: part.samples(view))
-        self._pieces = pieces  # removed sources' pieces go
-        self._order = order
+    def _piece(self, pieces: dict[tuple[str, str], _Piece], order: list[_Piece], slot: tuple[str, str],
+               key: Hashable, samples: Callable[[], Iterable[Sample]]) -> None:
+        held = self._pieces.get(slot)
+        if held is None or held.key != key:
+            held = _Piece(key, _render(samples()) if key is not None else {})
+            self.parts_rendered += 1
+        pieces[slot] = held
+        order.append(held)
 
     def render(self, fmt: str = TEXT, compressed: bool = False) -> bytes:
-        view = self._engine_view()
+        if self._view is None or not self._followed:
+            self.prepare()
         with self._lock:
-            self._prepare(view)
             key = (fmt, compressed)
             body = self._bodies.get(key)
             if body is None:
                 if self._full:
-                    plain = self._bodies.get((fmt, False)) or full_render(view, fmt)
+                    assert self._view is not None
+                    plain = self._bodies.get((fmt, False)) or full_render(self._view, fmt)
                     self._bodies[(fmt, False)] = plain
                     body = gzip.compress(plain, GZIP_LEVEL) if compressed else plain
                 else:
@@ -225,7 +231,7 @@ class Exposition:
             if not having:
                 continue
             out.append(_header(name, fmt, compressed))
-            out.extend(p.gz(name) if compressed else p.lines[name] for p in having)
+            out.extend(p.gz[name] if compressed else p.lines[name] for p in having)
         if fmt == OPENMETRICS:
             out.append(_EOF_GZ if compressed else _EOF)
         return b"".join(out)

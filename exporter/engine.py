@@ -8,6 +8,7 @@ dropped, so a dead source does not pretend to be current forever.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -31,7 +32,9 @@ from exporter.watch import CatalogView, CatalogWatch
 
 log = logging.getLogger(__name__)
 
-MAX_WORKERS = 64
+# Polls wait on the network, not the CPU: enough threads that a round of many slow sources
+# runs at once (a thread is only made when a poll needs one).
+MAX_WORKERS = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +262,7 @@ class Engine:
     def _bump(self) -> None:
         with self._lock:
             self._generation += 1
+        self._notify()
 
     def _mark_ready(self, futures: list[Future[None] | None]) -> None:
         wait([f for f in futures if f is not None])
@@ -268,6 +272,11 @@ class Engine:
             self._run_spending()
         self._ready.set()
         self._bump()
+        # What the first round built (catalogs, the rendered exposition) lives long, and
+        # carry_over keeps it alive while it does not change: exempt it from the cyclic
+        # collector, whose full passes over it otherwise stall a scrape now and then. Objects
+        # are still freed by reference counting when they go.
+        gc.freeze()
         log.info("first round of polls finished; ready")
 
     # -- usage, spend, budgets and recommendations -----------------------------------------

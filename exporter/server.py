@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import socketserver
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -27,10 +28,10 @@ Start = Callable[..., Any]
 
 
 class App:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, exposition: Exposition | None = None):
         self.engine = engine
-        self.exposition = Exposition(engine.view)
-        engine.subscribe(self.exposition.prepare)
+        self.exposition = exposition or Exposition(engine.view)
+        self.exposition.follow(engine)
         self.routes: dict[str, Callable[[dict[str, Any]], tuple[str, str, bytes, list[tuple[str, str]]]]] = {
             "/": self.index,
             "/metrics": self.metrics,
@@ -140,6 +141,9 @@ class Server:
         return self._httpd.server_address[1]
 
     def start(self) -> None:
+        # Parts are rendered on poll threads; a scrape that wants the interpreter back should
+        # not queue behind them for the default 5 ms switch interval at every step.
+        sys.setswitchinterval(0.001)
         # A short poll interval so stopping (SIGTERM, tests) does not wait half a second.
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.1,), name="http", daemon=True)
         self._thread.start()
