@@ -5,6 +5,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,9 +51,12 @@ class Exporter:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"exporter-{self.port}.log"
         self._log = self.log_path.open("w")
+        # Its own working directory, so the default state_dir (./state) is not the repository's.
+        self.workdir = tempfile.mkdtemp(prefix="exporter-")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "exporter", *args, "--web.listen-address", f"127.0.0.1:{self.port}"],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self._log, env={**os.environ, **(env or {})},
+            cwd=self.workdir, stdout=subprocess.DEVNULL, stderr=self._log,
+            env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
         )
 
     def wait_ready(self, timeout: float = 20.0) -> float:
@@ -84,6 +88,7 @@ class Exporter:
                 self.proc.kill()
                 self.proc.wait()
         self._log.close()
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 @pytest.fixture
