@@ -75,8 +75,7 @@ def _class(settings: CatalogSettings, name: str | None, required: bool) -> Capab
 
 
 def model_document(source: str, snapshot: Snapshot, m: Model, up: bool, view: FleetView) -> dict[str, Any]:
-    provider = next((p for p in snapshot.providers if p.id == m.provider), None)
-    health = provider.state(up) if provider else ("healthy" if up else "down")
+    health = snapshot.provider_state(m.provider, up)
     return {
         "source": source,
         "provider": m.provider,

@@ -179,6 +179,14 @@ class Snapshot:
     # True when the source lists a model catalog, so an empty one is reported as 0 models.
     catalog: bool = False
 
+    def provider_state(self, provider: str, source_up: bool) -> str:
+        """The health of a provider this snapshot names (a model's, say). A provider it does not
+        list follows the source, as the self-named providers of direct vendors do."""
+        p = next((p for p in self.providers if p.id == provider), None)
+        if p is None:
+            return "healthy" if source_up else "down"
+        return p.state(source_up)
+
     def __post_init__(self) -> None:
         # The one place duplicate model ids are resolved: every consumer (families, counts,
         # /api/*, change detection) sees the same single entry per id.

@@ -124,7 +124,7 @@ class SpendWatch:
             budgets = evaluate(settings.budgets, now, self._book.spend,
                                lambda source, window: spend.get(source, {}).get(window))
             offers = [Offer(name, m.provider, m) for name, up, snap in fleet.fresh for m in snap.models
-                      if _healthy(snap, m.provider, up)]
+                      if snap.provider_state(m.provider, up) == "healthy"]
             advice = recommend(self._book, settings.fleet, offers, now, settings.min_savings_usd) \
                 if settings.fleet.roles else ()
             files = tuple(sorted(p.path for p in self._tailer.positions()))
@@ -158,11 +158,6 @@ class SpendWatch:
 
 def _pricer(prices: PriceBook) -> Callable[[Event], Decimal | None]:
     return lambda e: prices.cost(e.provider, e.model, e.input_tokens, e.output_tokens, e.cache_read_tokens)
-
-
-def _healthy(snapshot: Snapshot, provider: str, source_up: bool) -> bool:
-    p = next((p for p in snapshot.providers if p.id == provider), None)
-    return source_up if p is None else p.state(source_up) == "healthy"
 
 
 def fleet_state(sources: Iterable[Any], ratio: Decimal) -> FleetState:
