@@ -12,7 +12,7 @@ import pytest
 
 from exporter.collector import OPENMETRICS, TEXT, Exposition, full_render
 from exporter.config import load_text
-from exporter.engine import Engine
+from exporter.engine import Engine, FleetView
 from tests.catalogs import Clock
 from tests.fakeserver import FakeServer, Reply, json_reply
 
@@ -21,6 +21,19 @@ def blocks(body: bytes) -> list[bytes]:
     text = body.removesuffix(b"# EOF\n")
     parts = text.split(b"\n# HELP ")
     return sorted([parts[0], *(b"# HELP " + p for p in parts[1:])])
+
+
+def consistent(exposition: Exposition, fmt: str) -> tuple[bytes, bytes, FleetView]:
+    """Both bodies and the view they were made from. A reload polls its new sources in the
+    background, so a newer view can be prepared at any moment: retry until none was."""
+    for _ in range(50):
+        before = exposition.view
+        joined = exposition.render(fmt)
+        zipped = exposition.render(fmt, compressed=True)
+        view = exposition.view
+        if view is not None and view is before:
+            return joined, zipped, view
+    raise AssertionError("the view kept changing")
 
 
 class Vendors:
@@ -97,14 +110,9 @@ def test_joined_body_equals_a_full_render(fake: FakeServer, seed: int) -> None:
             clock.now += rng.choice([1, 30, 60, 200])  # sometimes past the stale window
             engine.run_once()
             for fmt in (TEXT, OPENMETRICS):
-                joined = exposition.render(fmt)
-                # A reload polls its new sources in the background: compare with the very view
-                # the body was made from.
-                view = exposition.view
-                assert view is not None
+                joined, zipped, view = consistent(exposition, fmt)
                 assert blocks(joined) == blocks(full_render(view, fmt)), (seed, step, fmt)
-                if exposition.view is view:
-                    assert gzip.decompress(exposition.render(fmt, compressed=True)) == joined
+                assert gzip.decompress(zipped) == joined
             if fmt == OPENMETRICS:
                 assert joined.endswith(b"# EOF\n")
     finally:
