@@ -6,9 +6,9 @@ STAMP  := $(VENV)/.installed
 LISTEN ?= 0.0.0.0:8001
 # Debian's packages give promtool, amtool, prometheus and alertmanager at the versions the
 # configs are written for (Prometheus 2.42, Alertmanager 0.25), and the Chromium that renders
-# the landing page as a person sees it.
-TOOLS  := promtool amtool prometheus prometheus-alertmanager chromium
-PACKAGES := prometheus prometheus-alertmanager chromium
+# the landing page as a person sees it, and openssl for the TLS tests' certificates.
+TOOLS  := promtool amtool prometheus prometheus-alertmanager chromium openssl
+PACKAGES := prometheus prometheus-alertmanager chromium openssl
 
 .PHONY: run test lint tools check bench clean
 
@@ -36,7 +36,7 @@ tools:
 	else \
 	  echo "missing:$$missing"; \
 	  echo "install them with: sudo apt-get install $(PACKAGES)"; \
-	  echo "(Debian 12 packages; the tests need promtool, amtool, prometheus, prometheus-alertmanager, chromium)"; \
+	  echo "(Debian 12 packages; the tests need promtool, amtool, prometheus, prometheus-alertmanager, chromium, openssl)"; \
 	  exit 1; \
 	fi
 

@@ -12,13 +12,15 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from typing import Any
 
-from exporter import __version__
+from exporter import __version__, webconfig
 from exporter.collector import Exposition
 from exporter.config import Config, ConfigError, load_file, load_text
 from exporter.engine import Engine
 from exporter.redact import RedactingFormatter
 from exporter.server import App, Server
+from exporter.webconfig import WebConfig
 
 log = logging.getLogger("exporter")
 
@@ -38,6 +40,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--config.file", dest="config_file", metavar="PATH", help="YAML config file")
     p.add_argument("--web.listen-address", dest="listen_address", metavar="ADDR",
                    help="host:port to serve on (default: the config's listen_address, or 0.0.0.0:8001)")
+    p.add_argument("--web.config.file", dest="web_config_file", metavar="PATH",
+                   help="TLS and basic auth for this endpoint, in the Prometheus exporter-toolkit's format")
     p.add_argument("--log.level", dest="log_level", default="info", choices=["debug", "info", "warning", "error"])
     p.add_argument("--check-config", action="store_true", help="validate the config and exit")
     p.add_argument("--once", action="store_true", help="poll every source once, print the exposition, exit")
@@ -52,8 +56,10 @@ def setup_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # urllib3 logs full URLs at debug level; our own client logs requests, redacted.
-    logging.getLogger("urllib3").setLevel(max(logging.INFO, root.level))
+    # urllib3 logs every request line at debug level: useful when asked for, and like every
+    # record it passes the redacting formatter, so a key in a URL would not get through.
+    # schedule's debug lines print whole job objects every second: never useful, always noise.
+    logging.getLogger("schedule").setLevel(max(logging.INFO, root.level))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -67,8 +73,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(HOW_TO_START, file=sys.stderr)
         return 2
 
+    args.web = WebConfig()
     fleet = None
     try:
+        # The web config is read first: a bad one must stop the start before anything runs.
+        if args.web_config_file:
+            args.web = webconfig.load(args.web_config_file)
         if args.demo:
             from exporter.demo import fleet as demo_fleet
 
@@ -102,11 +112,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def serve(args: argparse.Namespace, config: Config) -> int:
     address = args.listen_address or config.listen_address
+    web: WebConfig = args.web
     engine = Engine(config, persist=True)
+    app: Any = App(engine)
+    if web.users:
+        app = webconfig.BasicAuth(app, web.users)
     try:
-        server = Server(App(engine), address)
+        server = Server(app, address, tls=web.tls)
     except (OSError, ValueError) as exc:
         log.error("cannot listen on %s: %s", address, exc)
+        engine.stop()
         return 1
     stopping = threading.Event()
 
@@ -128,7 +143,8 @@ def serve(args: argparse.Namespace, config: Config) -> int:
 
     server.start()
     engine.start()
-    log.info("llm-fleet-exporter %s serving on %s with %d sources", __version__, address, len(config.sources))
+    log.info("llm-fleet-exporter %s serving on %s%s with %d sources", __version__, address,
+             " (TLS)" if web.tls else "", len(config.sources))
     while not stopping.wait(1.0):
         pass
     log.info("shutting down")

@@ -15,6 +15,7 @@ and urllib3's readers decode, so gzip too is done once per piece rather than onc
 from __future__ import annotations
 
 import gzip
+import re
 import threading
 from collections.abc import Callable, Hashable, Iterable
 from decimal import Decimal
@@ -32,6 +33,8 @@ __all__ = ["CACHED", "Exposition", "full_render"]
 TEXT = "text"
 OPENMETRICS = "openmetrics"
 GZIP_LEVEL = 6
+MAX_LABEL_CHARS = 200
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _EOF = b"# EOF\n"
 
 
@@ -49,9 +52,20 @@ def _value(family: Family, value: object) -> object:
     return float(value) if isinstance(value, Decimal | bool | int) else value
 
 
+def label_value(value: str) -> str:
+    """A label value whatever a vendor sent: without control characters, with lone surrogates
+    (JSON's "\\ud800") replaced so it encodes as UTF-8, and at most MAX_LABEL_CHARS long."""
+    if len(value) <= MAX_LABEL_CHARS and value.isprintable():  # nearly every value
+        return value
+    value = _CONTROL.sub("", value)
+    value = value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return value[:MAX_LABEL_CHARS]
+
+
 def build_metrics(samples: Iterable[Sample]) -> dict[str, Metric]:
-    """Metric families from samples, in first-sample order. A repeated label set is dropped:
-    a duplicate series would make Prometheus reject the whole scrape."""
+    """Metric families from samples, in first-sample order, label values cleaned. A repeated
+    label set (also one that cleaning made equal) is dropped: a duplicate series would make
+    Prometheus reject the whole scrape."""
     metrics: dict[str, Metric] = {}
     seen: dict[str, set[tuple[str, ...]]] = {}
     for name, labels, value in samples:
@@ -60,7 +74,7 @@ def build_metrics(samples: Iterable[Sample]) -> dict[str, Metric]:
         if metric is None:
             metric = metrics[name] = family.metric()
             seen[name] = set()
-        key = tuple(labels)
+        key = tuple(map(label_value, labels))
         if key in seen[name]:
             continue
         seen[name].add(key)

@@ -24,6 +24,7 @@ from exporter import redact
 from exporter.budgets import budgets_from
 from exporter.classes import CatalogSettings, settings_from
 from exporter.fleet import fleet_from
+from exporter.http import MAX_BODY_BYTES
 from exporter.spending import SpendSettings
 
 DEFAULTS = {
@@ -32,6 +33,8 @@ DEFAULTS = {
     "timeout": 10.0,
     "stale_after": 3,
     "max_pages": 50,
+    "max_response_bytes": MAX_BODY_BYTES,
+    "max_models": 5000,
     "state_dir": "./state",
 }
 
@@ -69,6 +72,9 @@ class SourceConfig:
     timeout: float
     max_pages: int
     api_key: str | None = field(default=None, repr=False)
+    # Largest response body read (checked while it streams) and models kept per poll.
+    max_response_bytes: int = DEFAULTS["max_response_bytes"]
+    max_models: int = DEFAULTS["max_models"]
     # Type-specific keys, validated by the schema (currency, stats_window_days, ...).
     options: Mapping[str, Any] = field(default_factory=dict, repr=False)
     # LLMBalanceLow fires under this balance, in the balance's currency.
@@ -251,6 +257,8 @@ def _build(doc: dict[str, Any], origin: str) -> Config:
     interval = parse_duration(doc.get("poll_interval", DEFAULTS["poll_interval"]))
     timeout = parse_duration(doc.get("timeout", DEFAULTS["timeout"]))
     max_pages = doc.get("limits", {}).get("max_pages", DEFAULTS["max_pages"])
+    max_bytes = doc.get("limits", {}).get("max_response_bytes", DEFAULTS["max_response_bytes"])
+    max_models = doc.get("limits", {}).get("max_models", DEFAULTS["max_models"])
 
     sources: list[SourceConfig] = []
     seen: dict[str, int] = {}
@@ -288,6 +296,8 @@ def _build(doc: dict[str, Any], origin: str) -> Config:
                 interval=parse_duration(raw.get("interval", interval)) or interval,
                 timeout=parse_duration(raw.get("timeout", timeout)) or timeout,
                 max_pages=raw.get("limits", {}).get("max_pages", max_pages),
+                max_response_bytes=raw.get("limits", {}).get("max_response_bytes", max_bytes),
+                max_models=raw.get("limits", {}).get("max_models", max_models),
                 api_key=key,
                 options=options,
                 balance_alert_threshold=None if raw.get("balance_alert_threshold") is None

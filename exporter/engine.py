@@ -58,6 +58,7 @@ class SourceView:
     skipped: tuple[tuple[str, int], ...] = ()
     failed_polls: int = 0
     blocked_until: float | None = None
+    models_dropped: int = 0  # over limits.max_models, summed over polls
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,19 +370,31 @@ class Engine:
             slot.session = new_session()
         with Client(
             timeout=sc.timeout, deadline=deadline, recorder=recorder, retries=self._retries, backoff=self._backoff,
-            session=slot.session,
+            session=slot.session, max_body=sc.max_response_bytes,
         ) as client:
             try:
                 snapshot = source.poll(client)
             except FetchError as exc:
                 error = f"{exc.endpoint}: {exc.reason}: {exc.message}"
                 retry_after = exc.retry_after
+                if exc.reason == "rate_limited" and retry_after is None:
+                    # A 429 that does not say how long to wait: skip one interval.
+                    retry_after = sc.interval
             except Exception as exc:  # a vendor's odd answer must never take the process down
                 endpoint = recorder.last_endpoint or (source.endpoint_names() or ("unknown",))[0]
                 recorder.failure(endpoint, "invalid_response")
                 error = redact(f"{endpoint}: invalid_response: {type(exc).__name__}: {exc}")[:500]
         duration = time.monotonic() - started
         finished = self._clock()
+        dropped = 0
+        if snapshot is not None and len(snapshot.models) > sc.max_models:
+            # A vendor that lists a runaway number of models must not take the memory and the
+            # series count with it: keep the first max_models, in the vendor's order.
+            dropped = len(snapshot.models) - sc.max_models
+            if slot.view.models_dropped == 0 or not slot.view.up:
+                log.warning("%s: %d models over limits.max_models=%d are left out", source.name, dropped,
+                            sc.max_models)
+            snapshot = replace(snapshot, models=snapshot.models[: sc.max_models])
         if snapshot is not None:
             # Fields equal to the last good snapshot's keep their identity, so what did not
             # change upstream is neither compared again nor rendered again.
@@ -409,7 +422,8 @@ class Engine:
                     failed_polls=view.failed_polls + 1,
                     blocked_until=finished + retry_after if retry_after else None,
                 )
-            slot.view = replace(view, polled=True, last_poll=finished, poll_duration=duration)
+            slot.view = replace(view, polled=True, last_poll=finished, poll_duration=duration,
+                                models_dropped=view.models_dropped + dropped)
             self._publish(slot)
         self._notify()
 

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 REASONS = ("timeout", "connection", "auth", "rate_limited", "http_error", "invalid_response")
 USER_AGENT = f"llm-fleet-exporter/{__version__}"
-MAX_BODY_BYTES = 32 * 1024 * 1024
+MAX_BODY_BYTES = 20_000_000  # limits.max_response_bytes' default
 _CHUNK = 64 * 1024
 
 
@@ -242,7 +242,11 @@ class Client:
         if "html" in content_type or head == b"<":
             raise self.invalid(response.endpoint, f"{response.url} answered HTML, not JSON")
         try:
-            return json.loads(response.body)
+            try:
+                return json.loads(response.body)
+            except UnicodeDecodeError:
+                # Invalid UTF-8 inside strings: keep the answer, with U+FFFD for the bad bytes.
+                return json.loads(response.body.decode("utf-8", "replace"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise self.invalid(response.endpoint, f"{response.url} answered invalid JSON: {exc}") from None
 
@@ -300,6 +304,9 @@ class Client:
             raise
         except (requests.Timeout, urllib3.exceptions.TimeoutError) as exc:
             raise FetchError(endpoint, "timeout", f"GET {url}: timed out after {budget:.1f}s") from exc
+        except requests.TooManyRedirects:
+            # The server answered, with redirects that never end: an HTTP-level failure.
+            raise FetchError(endpoint, "http_error", f"GET {url}: more than 30 redirects") from None
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             if fired.is_set():
                 raise FetchError(endpoint, "timeout", f"GET {url}: no full answer in {budget:.1f}s") from None

@@ -5,9 +5,12 @@ Every route reads the engine's cached view; none of them reaches a provider.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import socket
 import socketserver
+import ssl
 import sys
 import threading
 from collections.abc import Callable, Iterable
@@ -118,8 +121,26 @@ class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
     # servers and browsers arrive together.
     request_queue_size = 128
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that drops the connection or fails the TLS handshake is not our error, and
+        # socketserver's default would print a traceback to stderr for each one.
+        log.debug("connection from %s ended with an error", client_address, exc_info=True)
+
+
+class _DualStackServer(_ThreadingServer):
+    """An IPv6 socket that also accepts IPv4 (as ::ffff:a.b.c.d), for addresses like [::]:8001."""
+
+    address_family = socket.AF_INET6
+
+    def server_bind(self) -> None:
+        with contextlib.suppress(OSError, AttributeError):  # a host without dual-stack: IPv6 only
+            self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        super().server_bind()
+
 
 class _QuietHandler(WSGIRequestHandler):
+    timeout = 60  # a client that connects and says nothing does not hold a thread forever
+
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), redact(format % args))
 
@@ -131,9 +152,15 @@ def parse_address(address: str) -> tuple[str, int]:
 
 
 class Server:
-    def __init__(self, app: App, address: str):
+    def __init__(self, app: Callable[..., Iterable[bytes]], address: str, tls: ssl.SSLContext | None = None):
         host, port = parse_address(address)
-        self._httpd = make_server(host, port, app, server_class=_ThreadingServer, handler_class=_QuietHandler)
+        server_class = _DualStackServer if ":" in host else _ThreadingServer
+        self._httpd = make_server(host, port, app, server_class=server_class, handler_class=_QuietHandler)
+        if tls is not None:
+            # The handshake happens on the connection's own thread at its first read, so a
+            # slow or broken client cannot stall the accept loop.
+            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True,
+                                                 do_handshake_on_connect=False)
         self._thread: threading.Thread | None = None
 
     @property

@@ -149,7 +149,7 @@ class SpendWatch:
             book = UsageBook.from_json(doc["book"], self.settings.max_tasks, self.settings.max_usage_models)
             positions = [Position(str(p), int(d), int(i), int(o), int(n)) for p, d, i, o, n in doc["positions"]]
         except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:
-            log.warning("state file %s is corrupt (%s: %s); ignoring it", path, type(exc).__name__, exc)
+            statefile.set_aside(path, f"corrupt ({type(exc).__name__}: {exc})")
             return []
         self._book = book
         log.info("resumed the usage ledger at %d file offsets from %s", len(positions), path)

@@ -1,8 +1,10 @@
 """Small JSON state files under `state_dir`: written atomically, read forgivingly.
 
 A state file only saves work after a restart; the exporter must run without one. So a
-missing, unreadable or corrupt file is logged once and ignored, and a file that cannot be
-written is logged once per failure streak, never raised.
+missing or unreadable file is logged once and ignored; a corrupt one (truncated, not JSON, not
+this version) is logged and set aside as `<name>.corrupt-<UTC time>` for a person to look at,
+and the exporter rebuilds it; a file that cannot be written is logged once per failure streak,
+never raised.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 import logging
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,18 +26,32 @@ def load(path: Path, version: int) -> dict[str, Any] | None:
     except FileNotFoundError:
         log.info("no state file at %s yet; starting without one", path)
         return None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError:
+        set_aside(path, "not UTF-8 text")
+        return None
+    except OSError as exc:
         log.warning("cannot read state file %s (%s); ignoring it", path, exc)
         return None
     try:
         doc = json.loads(text)
     except ValueError as exc:
-        log.warning("state file %s is corrupt (%s); ignoring it", path, exc)
+        set_aside(path, f"corrupt ({exc})")
         return None
     if not isinstance(doc, dict) or doc.get("version") != version:
-        log.warning("state file %s is not a version %d state file; ignoring it", path, version)
+        set_aside(path, f"not a version {version} state file")
         return None
     return doc
+
+
+def set_aside(path: Path, why: str) -> None:
+    """Moves a corrupt state file out of the way, keeping it for a person to look at."""
+    aside = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}")
+    try:
+        os.replace(path, aside)
+    except OSError as exc:
+        log.warning("state file %s is %s and cannot be set aside (%s); ignoring it", path, why, exc)
+        return
+    log.warning("state file %s is %s; set aside as %s, starting without it", path, why, aside.name)
 
 
 class Writer:

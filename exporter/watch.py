@@ -205,7 +205,7 @@ class CatalogWatch:
             entries = [Change(float(t), str(s), str(p), str(m), str(c), _dec(oi), _dec(oo), _dec(ni), _dec(no), fc)
                        for t, s, p, m, c, oi, oo, ni, no, fc in doc["log"]]
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            log.warning("state file %s is corrupt (%s: %s); ignoring it", path, type(exc).__name__, exc)
+            statefile.set_aside(path, f"corrupt ({type(exc).__name__}: {exc})")
             return
         self._catalogs = catalogs
         self._log.extend(entries[-LOG_SIZE:])

@@ -149,7 +149,7 @@ def test_restart_keeps_first_seen_and_reports_no_spurious_additions(fake: FakeSe
     assert seen == {"a": started, "b": started, "c": started + 3600}
 
 
-def test_corrupt_state_file_is_logged_and_ignored(fake: FakeServer, tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
+def test_corrupt_state_file_is_logged_and_set_aside(fake: FakeServer, tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
     fake.routes["/v/models"] = json_reply(vendor([("a", "1", "2")]))
     state = tmp_path / "state"
     state.mkdir()
@@ -161,7 +161,10 @@ def test_corrupt_state_file_is_logged_and_ignored(fake: FakeServer, tmp_path: Pa
         with caplog.at_level(logging.WARNING):
             e = engine(http_source(fake, "v"), Clock(), head=head, persist=True)
         warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-        assert len(warnings) == 1 and "catalog.json" in warnings[0] and "ignoring it" in warnings[0], warnings
+        assert len(warnings) == 1 and "catalog.json" in warnings[0] and "set aside as" in warnings[0], warnings
+        (aside,) = state.glob("catalog.json.corrupt-*")
+        assert aside.read_bytes() == garbage.encode("latin-1")  # kept as it was, for a person to look at
+        aside.unlink()
         e.run_once()
         # a baseline, and a good file written over the bad one
         assert counters(metrics(e), "v") == dict.fromkeys(CHANGE_TYPES, 0)

@@ -59,7 +59,7 @@ def test_valid_config_with_env_expansion_and_defaults(tmp_path: Path) -> None:
     assert (orr.api_key, orr.url, orr.interval, orr.max_pages) == (
         "file-held-token-0001", "https://openrouter.ai/api/v1", 90.0, 3)
     assert (status.url, status.interval, status.api_key) == ("https://status.openai.com", 120.0, None)
-    assert "token" not in repr(config)
+    assert "held-token" not in repr(config)
 
 
 def test_literal_dollar_brace_and_defaults() -> None:

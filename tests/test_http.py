@@ -156,3 +156,35 @@ def test_redact_masks_headers_query_and_registered_values() -> None:
     )
     for secret in ("abcdefghijkl", "zzzyyyxxx", "qqq", "ttt", "registered-secret-value"):
         assert secret not in text
+
+
+def test_invalid_utf8_inside_a_json_string_is_replaced_not_fatal(fake: FakeServer) -> None:
+    fake.routes["/x"] = Reply(body=b'{"data": [{"id": "model-\xff\xfe-1"}]}')
+    assert client().get_json("x", fake.url + "/x") == {"data": [{"id": "model-\ufffd\ufffd-1"}]}
+
+
+def test_the_body_cap_is_per_source_config(fake: FakeServer) -> None:
+    """limits.max_response_bytes reaches the engine's client: a 4 KB catalog over a 2 KB cap
+    fails that source as invalid_response, and a source without the cap is fine."""
+    from exporter.config import load_text
+    from exporter.engine import Engine
+
+    page = json_reply({"page": {"id": "x", "name": "x", "url": "u"}, "status": {"indicator": "none",
+                                                                                 "description": "ok"},
+                       "components": [{"id": f"c{i}", "name": "c" * 40, "status": "operational"} for i in range(60)]})
+    fake.routes["/a/api/v2/summary.json"] = page
+    fake.routes["/b/api/v2/summary.json"] = page
+    engine = Engine(load_text(f"""
+sources:
+  - {{name: capped, type: statuspage, url: "{fake.url}/a", limits: {{max_response_bytes: 2048}}}}
+  - {{name: free, type: statuspage, url: "{fake.url}/b"}}
+""", env={}), backoff=0.01)
+    try:
+        view = engine.run_once()
+    finally:
+        engine.stop()
+    capped, free = view.sources
+    assert len(page.body) > 4096
+    assert (capped.up, free.up) == (False, True)
+    assert dict(capped.failures)[("summary", "invalid_response")] == 1
+    assert "larger than 2048 bytes" in capped.last_error

@@ -8,6 +8,8 @@ import os
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from exporter.ledger import Tailer
 from exporter.snapshot import Model, Snapshot
 from exporter.spending import FleetState, SpendSettings, SpendWatch
@@ -149,6 +151,29 @@ def test_without_state_the_files_are_rebuilt_from_the_start(tmp_path: Path, capl
     assert any("reading the ledger from the start" in r.getMessage() for r in caplog.records)
     assert totals(second.run(REPRICED)) == (2, 20 * COST)  # rebuilt at current prices
     second.close()
+
+
+@pytest.mark.parametrize("damage", ["truncated", "wrong shape", "other version"])
+def test_a_corrupt_usage_state_is_set_aside_and_rebuilt(tmp_path: Path, caplog, damage: str) -> None:  # type: ignore[no-untyped-def]
+    path, state = tmp_path / "app.jsonl", tmp_path / "state"
+    append(path, event(1) + event(2))
+    first = watch(path, state)
+    first.run(CATALOG)
+    first.close()
+    good = (state / "usage.json").read_text()
+    bad = {"truncated": good[: len(good) // 2],
+           "wrong shape": json.dumps({**json.loads(good), "positions": [["only", "two"]]}),
+           "other version": json.dumps({**json.loads(good), "version": 999})}[damage]
+    (state / "usage.json").write_text(bad)
+    with caplog.at_level(logging.WARNING):
+        second = watch(path, state)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "set aside as usage.json.corrupt-" in warnings[0], warnings
+    (aside,) = state.glob("usage.json.corrupt-*")
+    assert aside.read_text() == bad  # kept for a person to look at
+    assert totals(second.run(CATALOG)) == (2, 2 * COST)  # rebuilt from the ledger
+    second.close()
+    assert json.loads((state / "usage.json").read_text())["version"] == json.loads(good)["version"]
 
 
 def test_malformed_lines_are_counted_logged_and_skipped(tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]

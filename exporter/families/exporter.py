@@ -29,6 +29,8 @@ FAMILIES = (
       "invalid_response); every failed attempt counts once."),
     F("llm_source_polls_skipped_total", "counter", "polls", ("source", "reason"),
       "Polls not made: rate_limited while a 429's Retry-After runs, overlap while the last poll runs."),
+    F("llm_source_models_dropped_total", "counter", "models", ("source",),
+      "Models over limits.max_models left out of a poll's catalog, summed over polls."),
 )
 
 
@@ -54,6 +56,7 @@ def _status(view, s) -> Iterator[Sample]:  # type: ignore[no-untyped-def]
     skipped["rate_limited"] += 0
     for reason, count in sorted(skipped.items()):
         yield "llm_source_polls_skipped_total", (s.name, reason), count
+    yield "llm_source_models_dropped_total", (s.name,), s.models_dropped
 
 
 PARTS = (

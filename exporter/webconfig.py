@@ -1,0 +1,179 @@
+"""`--web.config.file`: TLS and basic auth for the exporter's own endpoint, in the file format
+of the Prometheus exporter-toolkit, so operators configure this exporter like every other one.
+
+    tls_server_config:
+      cert_file: /etc/llm-fleet-exporter/tls.crt
+      key_file: /etc/llm-fleet-exporter/tls.key
+      client_auth_type: RequireAndVerifyClientCert   # or NoClientCert, VerifyClientCertIfGiven
+      client_ca_file: /etc/llm-fleet-exporter/clients.pem
+      min_version: TLS12
+    basic_auth_users:
+      prometheus: $2y$10$...   # bcrypt hashes only, never passwords
+
+Basic auth protects every path but /healthz (liveness probes carry no credentials).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import ssl
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from exporter.config import ConfigError
+
+OPEN_PATHS = ("/healthz",)
+REALM = "llm-fleet-exporter"
+TLS_KEYS = {"cert_file", "key_file", "client_auth_type", "client_ca_file", "min_version", "max_version"}
+VERSIONS = {"TLS10": ssl.TLSVersion.TLSv1, "TLS11": ssl.TLSVersion.TLSv1_1, "TLS12": ssl.TLSVersion.TLSv1_2,
+            "TLS13": ssl.TLSVersion.TLSv1_3}
+# The toolkit's client_auth_type values Python's ssl module can honour exactly. Request- and
+# RequireAny- ask for a certificate without verifying it, which ssl cannot do.
+CLIENT_AUTH = {"NoClientCert": ssl.CERT_NONE, "VerifyClientCertIfGiven": ssl.CERT_OPTIONAL,
+               "RequireAndVerifyClientCert": ssl.CERT_REQUIRED}
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    tls: ssl.SSLContext | None = None
+    users: dict[str, bytes] = field(default_factory=dict, repr=False)  # user -> bcrypt hash
+
+
+def load(path: str) -> WebConfig:
+    """Reads and checks the file; every problem is one line naming its key, raised together."""
+    where = f"{path}"
+    try:
+        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise ConfigError([f"{where}: cannot read web config: {exc.strerror}"]) from None
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError([f"{where}: not a YAML web config: {str(exc).splitlines()[0]}"]) from None
+    if not isinstance(doc, dict):
+        raise ConfigError([f"{where}: expected a mapping with tls_server_config and basic_auth_users"])
+    problems = [f"{where}: {key}: unknown key (this exporter reads tls_server_config and basic_auth_users)"
+                for key in doc if key not in ("tls_server_config", "basic_auth_users")]
+    users = _users(doc.get("basic_auth_users"), where, problems)
+    tls = _tls(doc.get("tls_server_config"), where, problems)
+    if problems:
+        raise ConfigError(problems)
+    return WebConfig(tls=tls, users=users)
+
+
+def _users(raw: Any, where: str, problems: list[str]) -> dict[str, bytes]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: basic_auth_users: expected a mapping of user names to bcrypt hashes")
+        return {}
+    users = {}
+    for user, hashed in raw.items():
+        if not isinstance(hashed, str) or not hashed.startswith(("$2a$", "$2b$", "$2y$")) or len(hashed) != 60:
+            # Never echo the value: it may be a password pasted where a hash belongs.
+            problems.append(f"{where}: basic_auth_users.{user}: not a bcrypt hash (the file holds hashes only)")
+            continue
+        users[str(user)] = hashed.encode()
+    return users
+
+
+def _tls(raw: Any, where: str, problems: list[str]) -> ssl.SSLContext | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: tls_server_config: expected a mapping")
+        return None
+    key = f"{where}: tls_server_config"
+    problems.extend(f"{key}.{k}: unknown key" for k in raw if k not in TLS_KEYS)
+    for needed in ("cert_file", "key_file"):
+        if not raw.get(needed):
+            problems.append(f"{key}.{needed}: required for TLS")
+    auth = raw.get("client_auth_type", "NoClientCert")
+    if auth not in CLIENT_AUTH:
+        problems.append(f"{key}.client_auth_type: {auth!r} is not supported (one of: {', '.join(CLIENT_AUTH)})")
+    elif auth != "NoClientCert" and not raw.get("client_ca_file"):
+        problems.append(f"{key}.client_ca_file: required with client_auth_type {auth}")
+    versions = {}
+    for bound in ("min_version", "max_version"):
+        if bound in raw:
+            if raw[bound] not in VERSIONS:
+                problems.append(f"{key}.{bound}: {raw[bound]!r} is not one of {', '.join(VERSIONS)}")
+            else:
+                versions[bound] = VERSIONS[raw[bound]]
+    if problems:
+        return None
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = versions.get("min_version", ssl.TLSVersion.TLSv1_2)
+    if "max_version" in versions:
+        context.maximum_version = versions["max_version"]
+    try:
+        context.load_cert_chain(raw["cert_file"], raw["key_file"])
+    except (OSError, ssl.SSLError) as exc:
+        problems.append(f"{key}.cert_file: cannot load the certificate and key: {_reason(exc)}")
+        return None
+    context.verify_mode = CLIENT_AUTH[auth]
+    if raw.get("client_ca_file"):
+        try:
+            context.load_verify_locations(cafile=raw["client_ca_file"])
+        except (OSError, ssl.SSLError) as exc:
+            problems.append(f"{key}.client_ca_file: cannot load: {_reason(exc)}")
+            return None
+    return context
+
+
+def _reason(exc: BaseException) -> str:
+    return getattr(exc, "strerror", None) or getattr(exc, "reason", None) or type(exc).__name__
+
+
+class BasicAuth:
+    """WSGI middleware: every path but OPEN_PATHS needs one of the configured users. A request
+    without valid credentials learns nothing but 401 and the realm."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], users: dict[str, bytes]):
+        self.app = app
+        self.users = users
+        # bcrypt is slow on purpose; a scrape every few seconds should not pay it each time.
+        # Remembered as keyed digests, so the cache never holds a password.
+        self._key = os.urandom(32)
+        self._verified: set[bytes] = set()
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") in OPEN_PATHS or self._allowed(environ.get("HTTP_AUTHORIZATION", "")):
+            return self.app(environ, start_response)
+        body = b"401 Unauthorized\n"
+        start_response("401 Unauthorized", [("Content-Type", "text/plain; charset=utf-8"),
+                                             ("Content-Length", str(len(body))),
+                                             ("WWW-Authenticate", f'Basic realm="{REALM}"')])
+        return [body]
+
+    def _allowed(self, header: str) -> bool:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "basic":
+            return False
+        try:
+            user, _, password = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return False
+        hashed = self.users.get(user)
+        digest = hmac.new(self._key, f"{user}\0{password}".encode(), hashlib.sha256).digest()
+        with self._lock:
+            if digest in self._verified:
+                return True
+        import bcrypt  # only deployments with basic auth need it loaded
+
+        if hashed is None:
+            # Spend the same time as for a known user, so timing does not reveal user names.
+            bcrypt.checkpw(password.encode(), b"$2b$10$" + b"." * 53)
+            return False
+        if not bcrypt.checkpw(password.encode(), hashed):
+            return False
+        with self._lock:
+            self._verified.add(digest)
+        return True

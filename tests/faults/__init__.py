@@ -1,0 +1,1 @@
+"""A fault-injecting HTTP server in front of the demo fleet (see server.py)."""
