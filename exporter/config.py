@@ -25,6 +25,8 @@ from exporter.budgets import budgets_from
 from exporter.classes import CatalogSettings, settings_from
 from exporter.fleet import fleet_from
 from exporter.http import MAX_BODY_BYTES
+from exporter.probes import ProbeSettings
+from exporter.probes import settings_from as probe_settings_from
 from exporter.spending import SpendSettings
 
 DEFAULTS = {
@@ -92,6 +94,7 @@ class Config:
     state_dir: str = DEFAULTS["state_dir"]
     catalog: CatalogSettings = field(default_factory=lambda: settings_from(None))
     spending: SpendSettings = field(default_factory=SpendSettings)
+    probes: ProbeSettings = field(default_factory=ProbeSettings)
 
 
 def parse_duration(value: object) -> float | None:
@@ -315,6 +318,7 @@ def _build(doc: dict[str, Any], origin: str) -> Config:
         budgets=budgets_from(doc.get("budgets"), set(seen), problems),
         min_savings_usd=Decimal(str(doc.get("recommendations", {}).get("min_savings_usd", 1))),
     )
+    probes = probe_settings_from(doc.get("probes"), {sc.name: SOURCE_TYPES[sc.type] for sc in sources}, problems)
     if problems:
         raise ConfigError(problems)
     return Config(
@@ -327,6 +331,7 @@ def _build(doc: dict[str, Any], origin: str) -> Config:
         state_dir=doc.get("state_dir", DEFAULTS["state_dir"]),
         catalog=settings_from(doc.get("catalog")),
         spending=spending,
+        probes=probes,
     )
 
 

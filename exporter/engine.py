@@ -21,9 +21,11 @@ from decimal import Decimal
 import requests
 import schedule
 
+from exporter import probes
 from exporter import sources as source_types
 from exporter.config import Config, SourceConfig
 from exporter.http import Client, FetchError, PollRecorder, new_session
+from exporter.probes import ProbeBook, ProbeResult, ProbeTarget, ProbeView
 from exporter.redact import redact
 from exporter.snapshot import Snapshot, carry_over
 from exporter.sources.base import Source
@@ -68,6 +70,7 @@ class FleetView:
     sources: tuple[SourceView, ...]
     catalog: CatalogView = field(default_factory=CatalogView)
     spending: SpendView = field(default_factory=SpendView)
+    probes: ProbeView = field(default_factory=ProbeView)
     # (source, balance_alert_threshold) for the sources that set one
     thresholds: tuple[tuple[str, Decimal], ...] = ()
 
@@ -136,6 +139,11 @@ class Engine:
         self._spending = self._spend.view()
         self._spend_job: schedule.Job | None = None
         self._spend_running = False
+        self._probe_book = ProbeBook(config.probes, clock)
+        self._probes = self._probe_book.view()
+        # Made when the first round of polls is over: a probe needs its source's first poll.
+        self._probe_schedule: probes.Schedule | None = None
+        self._probing: set[tuple[str, str]] = set()
         self._listeners: list[Callable[[], None]] = []
         self._apply(config)
 
@@ -156,6 +164,8 @@ class Engine:
         self._bump()
         if self._spend.settings.active:
             self._run_spending()
+        probing = [self._submit_probe(target) for target in self._config.probes.targets]
+        wait([f for f in probing if f is not None])
         return self.view()
 
     def stop(self) -> None:
@@ -184,6 +194,11 @@ class Engine:
         self._spend.reconfigure(config.spending)
         if self._thread is not None:
             self._schedule_spending()
+        with self._lock:
+            self._probe_book.configure(config.probes)
+            self._probes = self._probe_book.view()
+            if self._probe_schedule is not None:
+                self._probe_schedule.reset(config.probes.targets, time.monotonic())
         self._bump()
 
     # -- views ------------------------------------------------------------------------------
@@ -208,6 +223,7 @@ class Engine:
                     sources=tuple(slot.view for slot in self._slots.values()),
                     catalog=self._catalog,
                     spending=self._spending,
+                    probes=self._probes,
                     thresholds=tuple((sc.name, sc.balance_alert_threshold) for sc in self._config.sources
                                      if sc.balance_alert_threshold is not None),
                 )
@@ -272,6 +288,8 @@ class Engine:
         if self._spend.settings.active:
             self._run_spending()
         self._ready.set()
+        with self._lock:
+            self._probe_schedule = probes.Schedule(self._config.probes.targets, time.monotonic())
         self._bump()
         # What the first round built (catalogs, the rendered exposition) lives long, and
         # carry_over keeps it alive while it does not change: exempt it from the cyclic
@@ -321,10 +339,76 @@ class Engine:
         while not self._stop.is_set():
             try:
                 self._scheduler.run_pending()
+                with self._lock:
+                    due = self._probe_schedule.due(time.monotonic()) if self._probe_schedule else []
+                for target in due:
+                    self._submit_probe(target)
             except Exception:  # the loop must outlive any bug in a job
                 log.exception("scheduler error")
             idle = self._scheduler.idle_seconds
             self._stop.wait(0.5 if idle is None else max(0.05, min(idle, 0.5)))
+
+    # -- synthetic probes ------------------------------------------------------------------------
+    def _submit_probe(self, target: ProbeTarget) -> Future[None] | None:
+        with self._lock:
+            busy = target.key in self._probing  # the last one still runs: never two at once
+            if not busy:
+                self._probing.add(target.key)
+        if busy:
+            self._probe_outcome(target, skip="overlap")
+            return None
+        try:
+            return self._pool.submit(self._probe, target)
+        except RuntimeError:  # pool shut down while stopping
+            with self._lock:
+                self._probing.discard(target.key)
+            return None
+
+    def _probe(self, target: ProbeTarget) -> None:
+        try:
+            self._probe_unguarded(target)
+        except Exception:  # a probe's bug must not kill a worker or stop later probes
+            log.exception("probe %s/%s: unexpected error", target.source, target.model)
+        finally:
+            with self._lock:
+                self._probing.discard(target.key)
+
+    def _probe_unguarded(self, target: ProbeTarget) -> None:
+        with self._lock:
+            slot = self._slots.get(target.source)
+            view = slot.view if slot is not None else None
+            settings = self._config.probes
+        snapshot = view.snapshot if view is not None and view.up else None
+        if slot is None or snapshot is None:  # down, or never polled successfully yet
+            self._probe_outcome(target, skip="source_down")
+            return
+        model = next((m for m in snapshot.models if m.id == target.model), None)
+        with self._lock:
+            allowed = self._probe_book.allows(target, free=model is not None and model.free)
+        if not allowed:
+            self._probe_outcome(target, skip="budget")
+            return
+        prices = (model.price("input"), model.price("output")) if model is not None else (None, None)
+        client = Client(timeout=target.timeout, deadline=time.monotonic() + target.timeout, recorder=PollRecorder(),
+                        retries=0, max_body=slot.source.config.max_response_bytes)
+        with client:
+            try:
+                result = probes.run(client, slot.source, target, settings, prices, self._clock)
+            except Exception as exc:  # a vendor's odd stream must never escape as a crash
+                result = ProbeResult(target.source, target.model, self._clock(), False, "invalid_response",
+                                     redact(f"{type(exc).__name__}: {exc}")[:300])
+        self._probe_outcome(target, result=result)
+
+    def _probe_outcome(self, target: ProbeTarget, *, skip: str | None = None, result: ProbeResult | None = None
+                       ) -> None:
+        with self._lock:
+            if skip is not None:
+                self._probe_book.skip(target, skip)
+            if result is not None:
+                self._probe_book.record(result)
+            self._probes = self._probe_book.view()
+            self._generation += 1
+        self._notify()
 
     def _submit(self, slot: _Slot) -> Future[None] | None:
         with self._lock:

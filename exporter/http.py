@@ -17,6 +17,7 @@ import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +73,39 @@ class Response:
     headers: dict[str, str]
     body: bytes
     elapsed: float
+
+
+class Stream:
+    """A streamed answer being read: its status line and headers, and its lines as they
+    arrive, each with the monotonic time it came in. Only alive inside Client.stream()."""
+
+    def __init__(self, endpoint: str, raw: requests.Response, started: float, headers_at: float, max_body: int):
+        self.endpoint = endpoint
+        self.status = raw.status_code
+        self.headers = {k.lower(): v for k, v in raw.headers.items()}
+        self.started = started
+        self.headers_at = headers_at
+        self._raw = raw
+        self._max_body = max_body
+
+    def lines(self) -> Iterator[tuple[bytes, float]]:
+        """Lines without their end-of-line bytes. read1 hands over whatever has arrived, so a
+        line's time is when its bytes came, not when a buffer filled."""
+        pending = b""
+        size = 0
+        while True:
+            chunk = self._raw.raw.read1(_CHUNK)
+            if not chunk:
+                break
+            at = time.monotonic()
+            size += len(chunk)
+            if size > self._max_body:
+                raise FetchError(self.endpoint, "invalid_response", f"stream larger than {self._max_body} bytes")
+            *complete, pending = (pending + chunk).split(b"\n")
+            for line in complete:
+                yield line.rstrip(b"\r"), at
+        if pending:
+            yield pending.rstrip(b"\r"), time.monotonic()
 
 
 # --- the deadline watchdog -------------------------------------------------------------
@@ -236,6 +270,58 @@ class Client:
             raise self.invalid(endpoint, f"{url} gave no answer")
         return response, self.decode_json(response)
 
+    @contextlib.contextmanager
+    def stream(self, endpoint: str, url: str, *, payload: Any, headers: dict[str, str] | None = None
+               ) -> Iterator[Stream]:
+        """POSTs `payload` as JSON and yields the answer as a Stream while it is read, all of
+        it (headers and every line) under the client's deadline. Not retried: a retried
+        request would measure something else. A status other than 200 raises at once."""
+        budget = self.deadline - time.monotonic()
+        if budget <= 0.05:
+            self.recorder.failure(endpoint, "timeout")
+            raise FetchError(endpoint, "timeout", f"POST {url}: no time left")
+        self.recorder.request(endpoint)
+        conns: list[Any] = []
+        fired = threading.Event()
+        timer = threading.Timer(budget, _shutdown, args=(conns, fired))
+        timer.daemon = True
+        started = time.monotonic()
+        timer.start()
+        try:
+            _watch.conns = conns
+            try:
+                raw = self._session.post(url, json=payload, headers=headers, timeout=(budget, budget), stream=True)
+            finally:
+                _watch.conns = None
+            with raw:
+                stream = Stream(endpoint, raw, started, time.monotonic(), self.max_body)
+                if stream.status != 200:
+                    # A short error body is enough to classify; never read a large one.
+                    body = raw.raw.read(_CHUNK) or b""
+                    raise self._status_error(Response(endpoint, redact(url), stream.status, stream.headers, body,
+                                                      stream.headers_at - started), "POST")
+                yield stream
+        except FetchError as err:
+            self.recorder.failure(endpoint, err.reason)
+            raise
+        except (requests.Timeout, urllib3.exceptions.TimeoutError) as exc:
+            self.recorder.failure(endpoint, "timeout")
+            raise FetchError(endpoint, "timeout", f"POST {url}: timed out after {budget:.1f}s") from exc
+        except requests.TooManyRedirects:
+            self.recorder.failure(endpoint, "http_error")
+            raise FetchError(endpoint, "http_error", f"POST {url}: more than 30 redirects") from None
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            reason = "timeout" if fired.is_set() else "connection"
+            self.recorder.failure(endpoint, reason)
+            what = f"no full answer in {budget:.1f}s" if fired.is_set() else _describe(exc)
+            raise FetchError(endpoint, reason, f"POST {url}: {what}") from None
+        finally:
+            timer.cancel()
+        if fired.is_set():
+            # The watchdog cut the stream and the read ended quietly instead of failing.
+            self.recorder.failure(endpoint, "timeout")
+            raise FetchError(endpoint, "timeout", f"POST {url}: no full answer in {budget:.1f}s")
+
     def decode_json(self, response: Response) -> Any:
         content_type = response.headers.get("content-type", "").lower()
         head = response.body.lstrip()[:1]
@@ -267,9 +353,9 @@ class Client:
         time.sleep(delay)
         return True
 
-    def _status_error(self, response: Response) -> FetchError:
+    def _status_error(self, response: Response, method: str = "GET") -> FetchError:
         status, endpoint = response.status, response.endpoint
-        where = f"GET {response.url} answered HTTP {status}"
+        where = f"{method} {response.url} answered HTTP {status}"
         if status == 429:
             retry_after = parse_retry_after(response.headers.get("retry-after"))
             return FetchError(endpoint, "rate_limited", where, retry_after=retry_after)

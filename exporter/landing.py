@@ -120,6 +120,22 @@ def _changes(view: FleetView) -> Iterable[str]:
                f"<td>{old}</td><td>{new}</td></tr>")
 
 
+def _probes(view: FleetView) -> Iterable[str]:
+    for entry in view.probes.entries:
+        last = entry.last
+        if last is None:
+            outcome, ttft, when = '<span class="muted">not probed yet</span>', NONE, NONE
+        else:
+            outcome = ('<span class="up">ok</span>' if last.ok else
+                       f'<span class="down">{_e(last.reason)}</span> <span class="muted">{_e(last.error)}</span>')
+            ttft = NONE if last.ttft_seconds is None else f"{last.ttft_seconds:.2f} s"
+            when = _time(last.at)
+        tps = entry.last_success.tokens_per_second if entry.last_success else None
+        yield (f"<tr><td>{_e(entry.target.source)}</td><td>{_e(entry.target.model)}</td><td>{outcome}</td>"
+               f'<td class="num">{ttft}</td><td class="num">{NONE if tps is None else f"{tps:.0f}"}</td>'
+               f"<td>{when}</td></tr>")
+
+
 def render(view: FleetView) -> str:
     free_rows, free_total = _free_models(view)
     more = (f'Showing the {FREE_SHOWN} newest of {free_total}: <a href="/api/models?free=true&amp;limit=1000">'
@@ -141,6 +157,10 @@ def render(view: FleetView) -> str:
         _table("changes", f"Last {CHANGES_SHOWN} catalog changes",
                ["Time", "Source", "Model", "Change", "Before", "After"], _changes(view),
                "No catalog changes since the first poll of each source."),
+        _table("probes", "Probes", ["Source", "Model", "Last result", "First token", "Tokens/s", "Last probe"],
+               _probes(view), "No probes configured.",
+               note=f"Today's probe budget: ${view.probes.budget_remaining_usd:.4f} of "
+                    f"${view.probes.daily_budget_usd:.2f} left."),
     ]
     ready = "Ready" if view.ready else "Waiting for the first round of polls"
     return f"""<!doctype html>

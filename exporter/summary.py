@@ -28,6 +28,26 @@ def _model(source: str, m: Model) -> dict[str, Any]:
     }
 
 
+def _probes(view: FleetView) -> list[dict[str, Any]]:
+    out = []
+    for entry in view.probes.entries:
+        last, good = entry.last, entry.last_success
+        out.append({
+            "source": entry.target.source,
+            "model": entry.target.model,
+            "success": None if last is None else last.ok,
+            "reason": None if last is None else last.reason,
+            "error": None if last is None else last.error,
+            "ttft_seconds": None if last is None else last.ttft_seconds,
+            "duration_seconds": None if last is None or not last.ok else last.duration_seconds,
+            "tokens_per_second": None if last is None or not last.ok else last.tokens_per_second,
+            "last_probe": None if last is None else last.at,
+            "last_success": None if good is None else good.at,
+            "consecutive_failures": entry.consecutive_failures,
+        })
+    return out
+
+
 def build(view: FleetView) -> dict[str, Any]:
     sources, providers, balances, counts = [], [], [], []
     paid: list[tuple[Decimal, str, dict[str, Any]]] = []
@@ -80,4 +100,5 @@ def build(view: FleetView) -> dict[str, Any]:
         "model_counts": counts,
         "cheapest_paid_models": [entry for _, _, entry in paid[:CHEAPEST]],
         "free_models": sorted(free, key=lambda e: (e["source"], e["model"])),
+        "probes": _probes(view),
     }

@@ -137,20 +137,24 @@ class Totals:
 
 @dataclass(frozen=True, slots=True)
 class Histogram:
-    buckets: tuple[int, ...] = (0,) * len(DURATION_BUCKETS)  # cumulative counts are made at render time
+    """A Prometheus histogram's state: per-bucket counts (cumulative ones are made at render
+    time), sum and count. Also the probes' latency histogram, with its own bounds."""
+
+    buckets: tuple[int, ...] = ()  # empty: every bucket at 0
     total: float = 0.0
     count: int = 0
+    bounds: tuple[float, ...] = DURATION_BUCKETS
 
     def observe(self, seconds: float) -> Histogram:
-        index = next((i for i, bound in enumerate(DURATION_BUCKETS) if seconds <= bound), None)
-        buckets = list(self.buckets)
+        index = next((i for i, bound in enumerate(self.bounds) if seconds <= bound), None)
+        buckets = list(self.buckets or (0,) * len(self.bounds))
         if index is not None:
             buckets[index] += 1
-        return Histogram(tuple(buckets), self.total + seconds, self.count + 1)
+        return Histogram(tuple(buckets), self.total + seconds, self.count + 1, self.bounds)
 
     def cumulative(self) -> list[tuple[str, int]]:
         out, running = [], 0
-        for bound, n in zip(DURATION_BUCKETS, self.buckets, strict=True):
+        for bound, n in zip(self.bounds, self.buckets or (0,) * len(self.bounds), strict=True):
             running += n
             out.append((f"{bound:g}", running))
         out.append(("+Inf", self.count))

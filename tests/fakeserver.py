@@ -28,6 +28,18 @@ class Reply:
     drip: float | None = None  # seconds between single bytes of the body
 
 
+@dataclass
+class StreamReply:
+    """A streamed answer: each (delay, bytes) is sent after its delay, as one HTTP chunk
+    (chunked=True) or on a connection that closes at the end (chunked=False)."""
+
+    events: list[tuple[float, bytes]]
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "text/event-stream"})
+    chunked: bool = True
+    drip: float | None = None  # seconds between single bytes, instead of whole events
+
+
 def json_reply(body: Any, status: int = 200, **kwargs: Any) -> Reply:
     return Reply(status=status, body=json.dumps(body).encode(), **kwargs)
 
@@ -41,6 +53,8 @@ class Seen:
     path: str
     query: dict[str, list[str]]
     headers: dict[str, str]
+    method: str = "GET"
+    body: bytes = b""
 
 
 class _Server(ThreadingHTTPServer):
@@ -69,9 +83,17 @@ class FakeServer:
                 super().setup()
 
             def do_GET(self) -> None:
+                self._serve("GET", b"")
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                self._serve("POST", self.rfile.read(length))
+
+            def _serve(self, method: str, body: bytes) -> None:
                 parts = urlsplit(self.path)
                 with server._lock:
-                    server.seen.append(Seen(parts.path, parse_qs(parts.query), dict(self.headers.items())))
+                    server.seen.append(Seen(parts.path, parse_qs(parts.query), dict(self.headers.items()), method,
+                                            body))
                     server.in_flight += 1
                     server.max_in_flight = max(server.max_in_flight, server.in_flight)
                     route = server.routes.get(parts.path)
@@ -83,6 +105,9 @@ class FakeServer:
                 try:
                     if reply is None:
                         reply = json_reply({"error": "not found"}, status=404)
+                    if isinstance(reply, StreamReply):
+                        self._stream(reply)
+                        return
                     if reply.delay:
                         time.sleep(reply.delay)
                     self.send_response(reply.status)
@@ -102,6 +127,28 @@ class FakeServer:
                 finally:
                     with server._lock:
                         server.in_flight -= 1
+
+            def _stream(self, reply: StreamReply) -> None:
+                self.send_response(reply.status)
+                for key, value in reply.headers.items():
+                    self.send_header(key, value)
+                if reply.chunked:
+                    self.send_header("Transfer-Encoding", "chunked")
+                else:
+                    self.send_header("Connection", "close")
+                    self.close_connection = True
+                self.end_headers()
+                self.wfile.flush()
+                for delay, data in reply.events:
+                    time.sleep(delay)
+                    pieces = [data] if reply.drip is None else [data[i:i + 1] for i in range(len(data))]
+                    for piece in pieces:
+                        if reply.drip is not None:
+                            time.sleep(reply.drip)
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece) if reply.chunked else piece)
+                        self.wfile.flush()
+                if reply.chunked:
+                    self.wfile.write(b"0\r\n\r\n")
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

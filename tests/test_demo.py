@@ -143,3 +143,26 @@ def test_demo_makes_cost_and_budgets_move() -> None:
     finally:
         engine.stop()
         fleet.stop()
+
+
+def test_streamed_answers_cycle_through_slow_limited_and_cut() -> None:
+    from exporter.demo.streaming import PROBE_CYCLE, StreamSim
+
+    sim = StreamSim(seed=1)
+    plans = [sim.plan("anthropic/claude-haiku-4-5", 8) for _ in range(PROBE_CYCLE)]
+    assert [p.status for p in plans].count(429) == 1 and plans[6].status == 429
+    assert plans[3].ttft > 3.0 and all(p.ttft < 0.7 for i, p in enumerate(plans) if i not in (3, 6))
+    assert [i for i, p in enumerate(plans) if p.cut] == [11]
+    assert plans[0].tokens == 7  # the whole answer fits in max_tokens 8
+
+
+def test_spells_make_the_probe_alerts_fire() -> None:
+    from exporter.demo.streaming import StreamSim
+
+    sim = StreamSim(seed=1)
+    # GPT-4o-mini on OpenRouter: 503 from 5 to 7 minutes, more than 3 probes at 30 s
+    assert [sim.plan("openrouter/openai/gpt-4o-mini", 8, elapsed=t).status for t in (299, 300, 419, 420)] == [
+        200, 503, 503, 200]
+    # Gemini 2.5 Flash: over the demo's 2 s slow_first_token threshold for 12 minutes
+    assert all(sim.plan("gemini/gemini-2.5-flash", 8, elapsed=t).ttft > 2.5 for t in (0, 400, 719))
+    assert StreamSim(seed=1).plan("gemini/gemini-2.5-flash", 8, elapsed=721).ttft < 2.0

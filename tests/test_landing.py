@@ -9,7 +9,7 @@ from pathlib import Path
 from tests.browser import Browser
 from tests.conftest import Exporter, tool
 
-SECTIONS = ["sources", "providers", "balances", "cheapest", "free-models", "changes"]
+SECTIONS = ["sources", "providers", "balances", "cheapest", "free-models", "changes", "probes"]
 FACTS = """JSON.stringify({
   width: document.documentElement.scrollWidth,
   viewport: window.innerWidth,
@@ -31,6 +31,10 @@ def test_landing_page_in_headless_chromium(exporter_process, tmp_path: Path) -> 
     # (at 15 s) finds it: then every section has something to show.
     deadline = time.monotonic() + 40
     while proc.get("/api/changes").json()["total"] == 0:
+        assert time.monotonic() < deadline, proc.log()
+        time.sleep(0.5)
+    # Probes start spread over their 30 s interval: wait until each model has had its first.
+    while not all(p["last_probe"] for p in proc.get("/api/summary").json()["probes"]):
         assert time.monotonic() < deadline, proc.log()
         time.sleep(0.5)
 
@@ -61,3 +65,9 @@ def test_landing_page_in_headless_chromium(exporter_process, tmp_path: Path) -> 
     assert change[1:4] == ["openrouter", "meta-llama/llama-3.3-70b-instruct:free", "added"]
     assert {row[0] for row in sections["balances"]["rows"]} == {"openrouter", "deepseek", "moonshot", "siliconflow",
                                                                 "acme"}
+    # each probed model's last result: the first answer of each demo model is a quick one
+    probes = sections["probes"]["rows"]
+    assert [row[:2] for row in probes] == [
+        ["openrouter", "openai/gpt-4o-mini"], ["openrouter", "deepseek/deepseek-r1:free"],
+        ["anthropic", "claude-haiku-4-5"], ["gemini", "gemini-2.5-flash"], ["ollama", "llama3.2:3b"]]
+    assert all(row[2] == "ok" and row[3].endswith(" s") for row in probes), probes

@@ -17,7 +17,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from exporter.demo import simulator
+from exporter.demo import simulator, streaming
 from exporter.demo.simulator import LEDGER_BACKFILL_DAYS, LEDGER_SLOT, FleetSimulator, ledger_lines
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,17 @@ def _routes(sim: FleetSimulator) -> dict[str, tuple[str | None, Callable[[dict[s
     }
 
 
+# Streamed chat calls the probes make: path -> (auth header, stream shape, vendor).
+STREAM_ROUTES = {
+    "/openrouter/api/v1/chat/completions": ("bearer", "openai", "openrouter"),
+    "/openai/v1/chat/completions": ("bearer", "openai", "openai"),
+    "/ollama/v1/chat/completions": (None, "openai", "ollama"),
+    "/anthropic/v1/messages": ("x-api-key", "anthropic", "anthropic"),
+}
+GEMINI_STREAM = ("/gemini/v1beta/models/", ":streamGenerateContent")
+OPENROUTER_PRICES = {m["id"]: (float(m["in"]), float(m["out"])) for m in simulator.OPENROUTER_MODELS}
+
+
 class _Server(ThreadingHTTPServer):
     request_queue_size = 128  # every demo source polls at once at startup
     daemon_threads = True
@@ -87,6 +98,8 @@ class Fleet:
         self._stopping = threading.Event()
         routes = _routes(self.sim)
         key = self.key
+        answers = streaming.StreamSim()
+        sim = self.sim
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
@@ -104,11 +117,53 @@ class Fleet:
                 status, body = handler(parse_qs(parts.query))
                 self._reply(status, body)
 
-            def _reply(self, status: int, body: Any) -> None:
+            def do_POST(self) -> None:
+                path = urlsplit(self.path).path
+                route = STREAM_ROUTES.get(path)
+                model = None
+                if route is None and path.startswith(GEMINI_STREAM[0]) and path.endswith(GEMINI_STREAM[1]):
+                    route = ("x-goog-api-key", "gemini", "gemini")
+                    model = path[len(GEMINI_STREAM[0]):-len(GEMINI_STREAM[1])]
+                if route is None:
+                    return self._reply(404, {"error": {"code": 404, "message": "not found"}})
+                auth, shape, vendor = route
+                header = "Authorization" if auth == "bearer" else auth
+                expected = f"Bearer {key}" if auth == "bearer" else key
+                if header is not None and self.headers.get(header) != expected:
+                    return self._reply(401, {"error": {"code": 401, "message": "invalid api key"}})
+                length = int(self.headers.get("Content-Length") or 0)
+                try:
+                    request = json.loads(self.rfile.read(length) or b"{}")
+                except json.JSONDecodeError:
+                    return self._reply(400, {"error": {"code": 400, "message": "invalid JSON"}})
+                model = model or str(request.get("model", ""))
+                max_tokens = request.get("max_tokens") or request.get("generationConfig", {}).get("maxOutputTokens")
+                plan = answers.plan(f"{vendor}/{model}", int(max_tokens or 8),
+                                    degraded=sim.health(vendor) == "degraded", elapsed=sim.elapsed())
+                if plan.status == 429:
+                    return self._reply(429, {"error": {"code": 429, "message": "rate limited"}},
+                                       {"Retry-After": str(streaming.RETRY_AFTER)})
+                if plan.status != 200:
+                    return self._reply(plan.status, {"error": {"code": plan.status, "message": "upstream unavailable"}})
+                price_in, price_out = OPENROUTER_PRICES.get(model, (0.0, 0.0))
+                chunks = streaming.events(shape, model, plan, price_in, price_out, reports_cost=vendor == "openrouter")
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Cache-Control", "no-cache")
+                self.end_headers()
+                for delay, data in chunks:
+                    time.sleep(delay)
+                    self.wfile.write(data)
+                    self.wfile.flush()
+                return None
+
+            def _reply(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
 

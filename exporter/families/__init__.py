@@ -6,10 +6,22 @@ in the order their samples appear within a family (per source, then fleet-wide).
 
 from __future__ import annotations
 
-from exporter.families import catalog, exporter, fleet, gatewayz, models, ollama, providers, proxies, status, usage
+from exporter.families import (
+    catalog,
+    exporter,
+    fleet,
+    gatewayz,
+    models,
+    ollama,
+    probes,
+    providers,
+    proxies,
+    status,
+    usage,
+)
 from exporter.families.base import CACHED, Family, Part, Same, Sample
 
-DOMAINS = (exporter, providers, models, catalog, usage, fleet, status, gatewayz, proxies, ollama)
+DOMAINS = (exporter, providers, models, catalog, usage, fleet, probes, status, gatewayz, proxies, ollama)
 ALL: tuple[Family, ...] = tuple(f for domain in DOMAINS for f in domain.FAMILIES)
 BY_NAME: dict[str, Family] = {f.name: f for f in ALL}
 PARTS: tuple[Part, ...] = tuple(p for domain in DOMAINS for p in domain.PARTS)

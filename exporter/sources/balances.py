@@ -16,6 +16,7 @@ _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 
 class DeepSeekSource(Source):
     type_name = "deepseek"
+    probe_api = ("openai", "/chat/completions")
     default_url = "https://api.deepseek.com"
     endpoints = ("balance",)
 
@@ -61,6 +62,7 @@ class _HostCurrencySource(Source):
 
 class MoonshotSource(_HostCurrencySource):
     type_name = "moonshot"
+    probe_api = ("openai", "/chat/completions")
     default_url = "https://api.moonshot.ai/v1"
     endpoints = ("balance",)
 
@@ -84,6 +86,7 @@ class MoonshotSource(_HostCurrencySource):
 
 class SiliconFlowSource(_HostCurrencySource):
     type_name = "siliconflow"
+    probe_api = ("openai", "/chat/completions")
     default_url = "https://api.siliconflow.cn/v1"
     endpoints = ("user_info",)
     SUCCESS = 20000

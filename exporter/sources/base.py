@@ -26,6 +26,9 @@ class Source:
     endpoints: ClassVar[tuple[str, ...]] = ()
     # How the type authenticates, as the README's source table says (a test holds them equal).
     auth: ClassVar[str] = "Authorization: Bearer <key>"
+    # How a synthetic probe reaches a model through this source: (streams.py shape, path of
+    # the streamed chat call under the source's url). None: the type cannot be probed.
+    probe_api: ClassVar[tuple[str, str] | None] = None
 
     def __init__(self, config: SourceConfig):
         self.config = config

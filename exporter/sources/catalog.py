@@ -64,6 +64,7 @@ def is_free(prices: dict[str, Any]) -> bool:
 
 class OpenAISource(Source):
     type_name = "openai"
+    probe_api = ("openai", "/chat/completions")
     default_url = "https://api.openai.com/v1"
     endpoints = ("models",)
 
@@ -113,6 +114,7 @@ def openai_model(provider: str, item: dict[str, Any]) -> Model | None:
 
 class AnthropicSource(Source):
     type_name = "anthropic"
+    probe_api = ("anthropic", "/v1/messages")
     default_url = "https://api.anthropic.com"
     endpoints = ("models",)
     auth = "x-api-key: <key>, anthropic-version: 2023-06-01"
@@ -161,6 +163,7 @@ def anthropic_model(provider: str, item: dict[str, Any]) -> Model:
 
 class GeminiSource(Source):
     type_name = "gemini"
+    probe_api = ("gemini", "/models/{model}:streamGenerateContent?alt=sse")
     default_url = "https://generativelanguage.googleapis.com/v1beta"
     endpoints = ("models",)
     auth = "x-goog-api-key: <key>"

@@ -20,6 +20,7 @@ CAPABILITY_KEYS = {
 
 class GatewayzSource(Source):
     type_name = "gatewayz"
+    probe_api = ("openai", "/v1/chat/completions")
     default_url = "https://api.gatewayz.ai"
     endpoints = ("providers", "providers_stats")
 

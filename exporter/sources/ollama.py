@@ -13,6 +13,7 @@ from exporter.sources.catalog import self_provider
 
 class OllamaSource(Source):
     type_name = "ollama"
+    probe_api = ("openai", "/v1/chat/completions")  # Ollama's OpenAI-compatible API
     default_url = "http://localhost:11434"
     needs_key = False
     endpoints = ("tags", "ps")

@@ -15,6 +15,7 @@ SPEND_KEYS = {"day": "usage_daily", "week": "usage_weekly", "month": "usage_mont
 
 class OpenRouterSource(Source):
     type_name = "openrouter"
+    probe_api = ("openai", "/chat/completions")
     default_url = "https://openrouter.ai/api/v1"
     endpoints = ("models", "key", "credits")
 

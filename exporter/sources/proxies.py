@@ -87,6 +87,7 @@ NON_TEXT_MODES = {"embedding", "image_generation", "audio_speech", "rerank", "mo
 
 class LitellmSource(Source):
     type_name = "litellm"
+    probe_api = ("openai", "/chat/completions")
     default_url = "http://localhost:4000"
     needs_key = False
     endpoints = ("readiness", "model_info")
