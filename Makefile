@@ -10,7 +10,7 @@ LISTEN ?= 0.0.0.0:8001
 TOOLS  := promtool amtool prometheus prometheus-alertmanager chromium openssl
 PACKAGES := prometheus prometheus-alertmanager chromium openssl
 
-.PHONY: run test lint tools check bench clean
+.PHONY: run test lint tools check bench dashboards clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ test: $(STAMP) tools lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check exporter tests
+	$(BIN)/ruff check exporter tests dashboards
 
 tools:
 	@missing=""; for t in $(TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
@@ -43,6 +43,10 @@ tools:
 # Speed goals live here, as ratios against a baseline measured in the same run; never in tests.
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench
+
+# The dashboards' JSON is committed: regenerate it after editing a dashboards/*.dashboard.py.
+dashboards: $(STAMP)
+	$(BIN)/python dashboards/build.py
 
 check: $(STAMP)
 	$(BIN)/llm-fleet-exporter --check-config --config.file $(CONFIG)

@@ -128,6 +128,8 @@ class GatewayzStats:
     unknown: int
     # slug -> average response time in milliseconds as GatewayZ reports it
     response_times_ms: tuple[tuple[str, float], ...] = ()
+    # slug -> unix seconds of GatewayZ's last health check of that provider, where it reports one
+    last_health_checks: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,8 @@ CONTRACT = [
     "gatewayz_providers_unknown", "gatewayz_provider_response_time_ms", "gatewayz_provider_supports_streaming",
     "gatewayz_provider_supports_function_calling", "gatewayz_provider_supports_vision",
     "gatewayz_provider_supports_image_generation", "gatewayz_provider_is_active",
-    "gatewayz_provider_health_status", "gatewayz_provider_metrics_last_update", "gatewayz_provider_scrape_errors",
+    "gatewayz_provider_health_status", "gatewayz_provider_last_health_check_timestamp_seconds",
+    "gatewayz_provider_metrics_last_update", "gatewayz_provider_scrape_errors",
     # catalog intelligence
     "llm_catalog_changes", "llm_catalog_free_changes", "llm_model_first_seen_timestamp_seconds",
     "llm_cheapest_model_info", "llm_cheapest_price_usd_per_token", "llm_cheapest_model_changes",
@@ -118,6 +119,7 @@ def test_once_prints_recorded_gatewayz_values(fake: FakeServer, tmp_path: Path) 
     assert value(p, "gatewayz_provider_health_status", provider="openai", **g) == 1
     assert value(p, "gatewayz_provider_health_status", provider="mistral", **g) == 3
     assert value(p, "gatewayz_provider_scrape_errors", **g) == 0
+    assert value(p, "gatewayz_provider_last_health_check_timestamp_seconds", provider="openai", **g) == 1765915800
     assert value(p, "gatewayz_provider_metrics_last_update", **g) == pytest.approx(time.time(), abs=60)
     assert value(p, "llm_provider_response_time_seconds", provider="openai", **g) == pytest.approx(0.245)
     assert value(p, "llm_provider_health", provider="mistral", state="down", **g) == 1

@@ -31,6 +31,8 @@ def test_gatewayz_providers_and_stats(gatewayz: FakeServer) -> None:
     assert (stats.total, stats.active, stats.inactive, stats.healthy, stats.degraded, stats.down,
             stats.unknown) == (5, 4, 1, 3, 1, 1, 0)
     assert stats.response_times_ms == (("openai", 245.0),)
+    # 2025-12-16T20:10:00Z; mistral's null check time gives no entry at all
+    assert stats.last_health_checks == (("openai", 1765915800.0),)
     assert rec.requests == {"providers": 1, "providers_stats": 1}
     call = gatewayz.requests_to("/providers")[0]
     assert call.query == {"include_inactive": ["true"]}

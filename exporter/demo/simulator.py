@@ -119,9 +119,14 @@ class Simulator:
                 "is_active": active, "supports_streaming": stream, "supports_function_calling": tools,
                 "supports_vision": vision, "supports_image_generation": image, "metadata": {},
                 "average_response_time_ms": None if latency is None or health == "down" else self.jitter(latency),
-                "health_status": health, "last_health_check_at": None,
+                "health_status": health, "last_health_check_at": self._checked_at(pid),
             })
         return out
+
+    def _checked_at(self, pid: int) -> str:
+        # GatewayZ checks its providers every few minutes, not all at once.
+        at = self._clock() - 30 * pid - self.elapsed() % 60
+        return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def gatewayz_stats(self) -> dict[str, int]:
         providers = self.gatewayz_providers()

@@ -28,6 +28,10 @@ FAMILIES = (
     F("gatewayz_provider_is_active", "gauge", "0/1", SP, "Provider active status (1=yes, 0=no)." + CACHED),
     F("gatewayz_provider_health_status", "gauge", "code", SP,
       "Provider health status (0=unknown, 1=healthy, 2=degraded, 3=down)." + CACHED),
+    # Not in GatewayZ's exporter, which put the time in a label of gatewayz_provider_info; a
+    # value here keeps the series count flat and lets the details table show the age.
+    F("gatewayz_provider_last_health_check_timestamp_seconds", "gauge", "unix seconds", SP,
+      "Unix time of GatewayZ's last health check of the provider; absent when it reports none." + CACHED),
     F("gatewayz_provider_metrics_last_update", "gauge", "unix seconds", ("source",),
       "Unix time of the last successful update from GatewayZ."),
     F("gatewayz_provider_scrape_errors_total", "counter", "polls", ("source",), "Failed polls of the GatewayZ API."),
@@ -56,6 +60,8 @@ def _samples(view, s) -> Iterator[Sample]:  # type: ignore[no-untyped-def]
         yield f"gatewayz_providers_{key}", (s.name,), getattr(stats, key)
     for slug, ms in stats.response_times_ms:
         yield "gatewayz_provider_response_time_ms", (s.name, slug), ms
+    for slug, at in stats.last_health_checks:
+        yield "gatewayz_provider_last_health_check_timestamp_seconds", (s.name, slug), at
     for p in snap.providers:
         caps = dict(p.capabilities)
         for cap, _ in CAPABILITIES:

@@ -45,6 +45,11 @@ class GatewayzSource(Source):
                 for item in records(listing(body))
                 if (ms := units.number(item.get("average_response_time_ms"))) is not None
             ),
+            last_health_checks=tuple(
+                (item["slug"], at)
+                for item in records(listing(body))
+                if (at := units.iso_to_epoch_seconds(item.get("last_health_check_at"))) is not None
+            ),
         )
         return Snapshot(providers=providers, gatewayz=stats)
 
