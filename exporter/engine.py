@@ -125,7 +125,10 @@ class Engine:
         self._lock = threading.Lock()
         self._generation = 0
         self._view: FleetView | None = None
-        self._ready = threading.Event()
+        self._ready = threading.Event()  # the first round is over: views made from now on say so
+        # Set once the ready view has also reached the listeners (the exposition), so /readyz
+        # never says ready while /metrics still serves a body from before the first round ended.
+        self._announced = threading.Event()
         self._stop = threading.Event()
         self._pool = ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="poll")
         self._scheduler = schedule.Scheduler()
@@ -162,6 +165,7 @@ class Engine:
         wait([f for f in futures if f is not None])
         self._ready.set()
         self._bump()
+        self._announced.set()
         if self._spend.settings.active:
             self._run_spending()
         probing = [self._submit_probe(target) for target in self._config.probes.targets]
@@ -178,11 +182,11 @@ class Engine:
             slot.close()
 
     def wait_ready(self, timeout: float | None = None) -> bool:
-        return self._ready.wait(timeout)
+        return self._announced.wait(timeout)
 
     @property
     def ready(self) -> bool:
-        return self._ready.is_set()
+        return self._announced.is_set()
 
     def reload(self, config: Config) -> None:
         """Swaps in a new config. Unchanged sources keep their state and schedule; new ones
@@ -290,7 +294,8 @@ class Engine:
         self._ready.set()
         with self._lock:
             self._probe_schedule = probes.Schedule(self._config.probes.targets, time.monotonic())
-        self._bump()
+        self._bump()  # the listeners render the ready view here, before readiness is announced
+        self._announced.set()
         # What the first round built (catalogs, the rendered exposition) lives long, and
         # carry_over keeps it alive while it does not change: exempt it from the cyclic
         # collector, whose full passes over it otherwise stall a scrape now and then. Objects

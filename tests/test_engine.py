@@ -211,3 +211,32 @@ def test_polls_of_a_source_reuse_one_connection(fake: FakeServer) -> None:
         time.sleep(0.05)
     engine.stop()
     assert fake.connections == 2
+
+
+def test_ready_is_announced_after_the_exposition_has_the_ready_view(fake: FakeServer) -> None:
+    """/readyz and /metrics must agree: while the listeners render the view of the finished
+    first round, the engine does not say ready yet, and once it does, the exposition's body
+    holds every source of that round."""
+    for i in range(5):
+        fake.routes[f"/p{i}{SUMMARY}"] = fixture_reply("statuspage__summary.json", delay=0.05 * i)
+    engine = engine_for(statuspages(fake.url, 5))
+    exposition = Exposition(engine.view)
+    said_ready_while_rendering: list[bool] = []
+
+    def slow_listener() -> None:
+        view = engine.view()
+        if view.ready:
+            said_ready_while_rendering.append(engine.ready)
+            time.sleep(0.3)  # a long render: a scrape in this gap must not see ready
+
+    engine.subscribe(slow_listener)
+    exposition.follow(engine)
+    engine.start()
+    try:
+        assert engine.wait_ready(10)
+        assert said_ready_while_rendering and not any(said_ready_while_rendering)
+        body = exposition.render().decode()
+        assert exposition.view is not None and exposition.view.ready
+        assert all(f'indicator="none",source="page{i}"}}' in body for i in range(5)), body
+    finally:
+        engine.stop()

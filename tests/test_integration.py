@@ -68,11 +68,20 @@ def promtool_problems(text: str) -> list[str]:
 
 def test_demo_serves_every_family_within_20s(exporter_process) -> None:  # type: ignore[no-untyped-def]
     proc: Exporter = exporter_process("--demo")
-    assert proc.wait_ready(timeout=20) < 20
-    text = proc.get("/metrics").text
-    parsed = samples(text)
-    missing = [name for name in CONTRACT if not parsed.get(name)]
-    assert not missing, missing
+    waited = proc.wait_ready(timeout=20)
+    # Ready means the first round is over, not that every poll of it succeeded: on a busy
+    # machine a demo source may time out once. The promise is every family within 20 s.
+    while True:
+        text = proc.get("/metrics").text
+        parsed = samples(text)
+        missing = [name for name in CONTRACT if not parsed.get(name)]
+        if not missing or waited >= 20:
+            break
+        time.sleep(0.5)
+        waited += 0.5
+    if missing:
+        sources = {s["name"]: (s["up"], s["last_error"]) for s in proc.get("/api/summary").json()["sources"]}
+        raise AssertionError(f"missing {missing}\nsources: {sources}\nlog:\n{proc.log()[-4000:]}")
     assert value(parsed, "llm_source_up", source="gatewayz") == 1
     assert {lab["source"]: v for lab, v in parsed["llm_source_up"]} == {lab["source"]: 1.0 for lab, _ in
                                                                            parsed["llm_source_up"]}
