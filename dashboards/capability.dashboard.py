@@ -4,21 +4,19 @@ how the catalogs change, free models above all."""
 
 from house import (
     NEUTRAL,
+    PROVIDER_CAPABILITIES,
+    SP,
     YES_NO,
+    S,
     bargauge,
     dashboard,
     matrix,
     piechart,
     query,
-    sel,
     table,
     timeseries,
 )
 
-S = sel("source")
-SP = sel("source", "provider")
-PROVIDER_CAPABILITIES = (("streaming", "Streaming"), ("function_calling", "Function calling"),
-                         ("vision", "Vision"), ("image_generation", "Image generation"))
 MODEL_CAPABILITIES = "tools|vision|reasoning|image_generation"
 # Context-window bands, in tokens, for the distribution
 BANDS = ((None, 8192, "up to 8k"), (8192, 32768, "8k to 32k"), (32768, 131072, "32k to 128k"),

@@ -3,7 +3,11 @@ from the usage ledger, budgets and their forecasts, the vendors' own spend repor
 the cheapest model per class over time, and the savings the recommender finds."""
 
 from house import (
+    BUDGET,
     NEUTRAL,
+    SP,
+    P,
+    S,
     bargauge,
     column_unit,
     dashboard,
@@ -11,7 +15,6 @@ from house import (
     merge,
     organize,
     query,
-    sel,
     state_timeline,
     steps,
     table,
@@ -19,10 +22,6 @@ from house import (
     value_map,
 )
 
-S = sel("source")
-P = sel("provider")
-SP = sel("source", "provider")
-BUDGET = steps(("green", None), ("orange", 0.8), ("red", 1))
 PER_HOUR = 3600
 PER_MILLION = "1e6"
 

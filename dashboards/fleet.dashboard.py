@@ -4,7 +4,10 @@ links to the dashboard that explains it."""
 
 from house import (
     BAD_HIGH,
+    BUDGET,
     NEUTRAL,
+    SP,
+    S,
     bargauge,
     column_unit,
     dashboard,
@@ -13,15 +16,10 @@ from house import (
     panel_link,
     piechart,
     query,
-    sel,
     stat,
     steps,
     table,
 )
-
-S = sel("source")
-SP = sel("source", "provider")
-BUDGET = steps(("green", None), ("orange", 0.8), ("red", 1))
 
 now = [
     stat(query(f"sum(llm_source_up{{{S}}})"), title="Sources up", unit="short", thresholds=NEUTRAL,

@@ -5,7 +5,9 @@ original queried series its exporter never produced, and six of its panels staye
 from house import (
     HEALTH,
     NEUTRAL,
+    PROVIDER_CAPABILITIES,
     YES_NO,
+    S,
     column_unit,
     dashboard,
     filter_variable,
@@ -13,17 +15,13 @@ from house import (
     organize,
     piechart,
     query,
-    sel,
     stat,
     steps,
     table,
     timeseries,
 )
 
-S = sel("source")
 GATEWAYZ_SOURCE = filter_variable("source", "GatewayZ source", "gatewayz_providers_total")
-CAPABILITIES = (("streaming", "Streaming"), ("function_calling", "Function calling"), ("vision", "Vision"),
-                ("image_generation", "Image generation"))
 
 
 def per_provider(metric: str) -> str:
@@ -74,18 +72,18 @@ capabilities = [
                    "not supported"),
              title=f"{name} support", unit="short", w=6,
              description=f"Providers that support {name.lower()} and those that do not.")
-    for cap, name in CAPABILITIES
+    for cap, name in PROVIDER_CAPABILITIES
 ]
 
 COLUMNS = {"Value #A": "Health", "Value #B": "Active", "Value #C": "Response time", "Value #D": "Last health check",
-           **{f"Value #{chr(ord('E') + i)}": name for i, (_, name) in enumerate(CAPABILITIES)},
+           **{f"Value #{chr(ord('E') + i)}": name for i, (_, name) in enumerate(PROVIDER_CAPABILITIES)},
            "name": "Name", "provider": "Slug", "source": "Source"}
 details = [
     table(query(per_provider("gatewayz_provider_health_status"), table=True),
           query(per_provider("gatewayz_provider_is_active"), table=True),
           query(per_provider("gatewayz_provider_response_time_ms"), table=True),
           query(per_provider("gatewayz_provider_last_health_check_timestamp_seconds"), table=True),
-          *(query(per_provider(f"gatewayz_provider_supports_{cap}"), table=True) for cap, _ in CAPABILITIES),
+          *(query(per_provider(f"gatewayz_provider_supports_{cap}"), table=True) for cap, _ in PROVIDER_CAPABILITIES),
           title="Provider details", unit="none", w=24, h=10, mappings=YES_NO, cell="color-text",
           transformations=[merge(), organize(COLUMNS, order=("name", "provider", "source", *list(COLUMNS)[:8]))],
           overrides=[

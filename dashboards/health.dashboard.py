@@ -6,12 +6,13 @@ from house import (
     GOOD_HIGH,
     HEALTH,
     NEUTRAL,
+    SP,
     UP_DOWN,
+    S,
     bargauge,
     dashboard,
     health_code,
     query,
-    sel,
     stat,
     state_code,
     state_timeline,
@@ -21,8 +22,6 @@ from house import (
     value_map,
 )
 
-S = sel("source")
-SP = sel("source", "provider")
 INDICATOR = {"none": 0, "minor": 1, "major": 2, "critical": 3, "maintenance": 4}
 COMPONENT = {"operational": 0, "degraded_performance": 1, "partial_outage": 2, "major_outage": 3,
              "under_maintenance": 4}

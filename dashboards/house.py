@@ -49,6 +49,12 @@ def sel(*labels: str, **fixed: str) -> str:
     return ",".join([FILTER[name] for name in labels] + [f'{k}="{v}"' for k, v in fixed.items()])
 
 
+# The selectors nearly every query starts from: the source filter, the provider filter, both.
+S = sel("source")
+P = sel("provider")
+SP = sel("source", "provider")
+
+
 @attr.s
 class Query(core.Target):
     """A Prometheus query as Grafana's Prometheus editor writes it, always on the variable."""
@@ -165,6 +171,11 @@ def steps(*pairs: tuple[str, float | None]) -> list[dict[str, Any]]:
 GOOD_HIGH = steps(("red", None), ("green", 1))  # 0 is bad, 1 is good
 BAD_HIGH = steps(("green", None), ("red", 1))  # anything above 0 wants attention
 NEUTRAL = steps(("blue", None))
+BUDGET = steps(("green", None), ("orange", 0.8), ("red", 1))  # share of a budget: 80 % warns
+
+# The four capabilities GatewayZ reports per provider, with the names its dashboard shows.
+PROVIDER_CAPABILITIES = (("streaming", "Streaming"), ("function_calling", "Function calling"),
+                         ("vision", "Vision"), ("image_generation", "Image generation"))
 
 
 def value_map(entries: dict[int | str, tuple[str, str]]) -> list[dict[str, Any]]:
