@@ -395,7 +395,7 @@ class Engine:
             return
         prices = (model.price("input"), model.price("output")) if model is not None else (None, None)
         client = Client(timeout=target.timeout, deadline=time.monotonic() + target.timeout, recorder=PollRecorder(),
-                        retries=0, max_body=slot.source.config.max_response_bytes)
+                        retries=0, max_body=slot.source.config.max_response_bytes, clock=self._clock)
         with client:
             try:
                 result = probes.run(client, slot.source, target, settings, prices, self._clock)
@@ -459,7 +459,7 @@ class Engine:
             slot.session = new_session()
         with Client(
             timeout=sc.timeout, deadline=deadline, recorder=recorder, retries=self._retries, backoff=self._backoff,
-            session=slot.session, max_body=sc.max_response_bytes,
+            session=slot.session, max_body=sc.max_response_bytes, clock=self._clock,
         ) as client:
             try:
                 snapshot = source.poll(client)

@@ -17,7 +17,7 @@ import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,7 +148,7 @@ def _shutdown(conns: list[Any], fired: threading.Event) -> None:
                 sock.shutdown(socket.SHUT_RDWR)
 
 
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+def parse_retry_after(value: str | None, now: float) -> float | None:
     """Seconds to wait, from either form RFC 9110 allows (delta-seconds or an HTTP date)."""
     if not value:
         return None
@@ -161,7 +161,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+    return max(0.0, when.timestamp() - now)
 
 
 def new_session() -> requests.Session:
@@ -193,10 +193,15 @@ class Client:
         max_body: int = MAX_BODY_BYTES,
         rng: random.Random | None = None,
         session: requests.Session | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         """session: a source's own session (new_session()), kept across polls so a poll does
         not pay a connection and TLS handshake each time; the caller owns and closes it.
-        Without one the client makes its own and closes it with itself."""
+        Without one the client makes its own and closes it with itself.
+
+        clock: the engine's clock. A source asks `now()` for the time of its poll (which UTC
+        day a cost report is for, whether a rate limit has ended), so the engine, its tests
+        and the demo decide what time it is, never the wall clock behind their back."""
         self.timeout = timeout
         self.deadline = deadline
         self.recorder = recorder
@@ -206,6 +211,11 @@ class Client:
         self._rng = rng or random.Random()
         self._owns_session = session is None
         self._session = session if session is not None else new_session()
+        self._clock = clock
+
+    def now(self) -> float:
+        """Unix seconds on the engine's clock."""
+        return self._clock()
 
     def close(self) -> None:
         if self._owns_session:
@@ -357,7 +367,7 @@ class Client:
         status, endpoint = response.status, response.endpoint
         where = f"{method} {response.url} answered HTTP {status}"
         if status == 429:
-            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            retry_after = parse_retry_after(response.headers.get("retry-after"), self.now())
             return FetchError(endpoint, "rate_limited", where, retry_after=retry_after)
         if status in (401, 403):
             return FetchError(endpoint, "auth", where)

@@ -20,10 +20,12 @@ def make_source(type_: str, url: str, *, key: str | None = KEY, max_pages: int =
     return sources.build(config)
 
 
-def poll(type_: str, url: str, **kwargs: Any) -> tuple[Snapshot, PollRecorder]:
+def poll(type_: str, url: str, *, now: float | None = None, **kwargs: Any) -> tuple[Snapshot, PollRecorder]:
+    """One poll as the engine makes it; `now` pins the engine's clock (unix seconds)."""
     source = make_source(type_, url, **kwargs)
     recorder = PollRecorder()
-    with Client(timeout=5, deadline=time.monotonic() + 20, recorder=recorder, backoff=0.01) as client:
+    clock = time.time if now is None else (lambda: now)
+    with Client(timeout=5, deadline=time.monotonic() + 20, recorder=recorder, backoff=0.01, clock=clock) as client:
         return source.poll(client), recorder
 
 

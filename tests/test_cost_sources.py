@@ -1,9 +1,10 @@
-"""openai_costs and anthropic_costs against the recorded report shapes, re-dated to this month."""
+"""openai_costs and anthropic_costs against the recorded report shapes, re-dated to the month
+of the engine's clock, which the tests pin: the adapters ask for the month the engine says it
+is, whatever the calendar outside says."""
 
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -17,12 +18,15 @@ from tests.fakeserver import FakeServer, fixture, json_reply
 D = Decimal
 
 
-def today() -> float:
-    return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC).timestamp()  # the engine's clock in these tests
 
 
-def month_start() -> float:
-    return datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0).timestamp()
+def today(now: float = NOW) -> float:
+    return datetime.fromtimestamp(now, UTC).replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+
+def month_start(now: float = NOW) -> float:
+    return datetime.fromtimestamp(now, UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0).timestamp()
 
 
 def iso(ts: float) -> str:
@@ -43,15 +47,8 @@ def redated(name: str, starts: list[float], key: str = "start_time") -> dict[str
     return body
 
 
-@pytest.fixture(autouse=True)
-def not_at_midnight() -> None:
-    # The adapters read the clock; a test that straddles 00:00 UTC would see two different days.
-    if time.time() - today() > 86400 - 5:
-        time.sleep(6)
-
-
 def test_openai_costs_day_and_month(fake: FakeServer) -> None:
-    days = [month_start(), today()] if today() != month_start() else [today()]
+    days = [month_start(), today()]
     costs = redated("openai__costs_string_amount.json", days)  # 12.5 and "2.25" per bucket
     fake.routes["/organization/costs"] = json_reply(costs)
     first = redated("openai__usage_completions.json", [today()])  # has_more, with a next_page cursor
@@ -59,7 +56,7 @@ def test_openai_costs_day_and_month(fake: FakeServer) -> None:
     cursor = first["next_page"]
     fake.routes["/organization/usage/completions"] = lambda q: json_reply(last if q.get("page") == [cursor]
                                                                           else first)
-    snap, rec = poll("openai_costs", fake.url)
+    snap, rec = poll("openai_costs", fake.url, now=NOW)
     spend = dict(snap.spend)
     assert spend["day"] == D("14.75")
     assert spend["month"] == D("14.75") * len(days)
@@ -82,7 +79,7 @@ def test_openai_costs_day_and_month(fake: FakeServer) -> None:
 def test_openai_costs_ignore_buckets_before_the_month(fake: FakeServer) -> None:
     fake.routes["/organization/costs"] = json_reply(redated("openai__costs.json", [month_start() - 86400]))
     fake.routes["/organization/usage/completions"] = json_reply({"data": [], "has_more": False})
-    snap, _ = poll("openai_costs", fake.url)
+    snap, _ = poll("openai_costs", fake.url, now=NOW)
     assert dict(snap.spend) == {"day": 0, "month": 0}
 
 
@@ -91,7 +88,7 @@ def test_openai_costs_reject_an_unusable_amount(fake: FakeServer) -> None:
     body["data"][0]["results"][0]["amount"]["value"] = "n/a"
     fake.routes["/organization/costs"] = json_reply(body)
     with pytest.raises(FetchError) as err:
-        poll("openai_costs", fake.url)
+        poll("openai_costs", fake.url, now=NOW)
     assert (err.value.endpoint, err.value.reason) == ("costs", "invalid_response")
 
 
@@ -102,7 +99,7 @@ def test_anthropic_costs_in_cents(fake: FakeServer) -> None:
     cursor = first["next_page"]
     fake.routes["/v1/organizations/usage_report/messages"] = lambda q: json_reply(
         {"data": [], "has_more": False, "next_page": None} if q.get("page") == [cursor] else first)
-    snap, rec = poll("anthropic_costs", fake.url)
+    snap, rec = poll("anthropic_costs", fake.url, now=NOW)
     # "123.45" and "10.00" cents: $1.3345
     assert dict(snap.spend) == {"day": D("1.3345"), "month": D("1.3345")}
     assert dict(snap.vendor_usage) == {
@@ -114,3 +111,15 @@ def test_anthropic_costs_in_cents(fake: FakeServer) -> None:
     assert call.headers["x-api-key"] == KEY and call.headers["anthropic-version"] == "2023-06-01"
     assert call.query["starting_at"] == [iso(month_start())]
     assert fake.requests_to("/v1/organizations/usage_report/messages")[0].query["group_by[]"] == ["model"]
+
+
+def test_on_the_first_day_of_a_month_only_that_day_counts(fake: FakeServer) -> None:
+    """Just after 00:00 UTC on the 1st, day and month are the same bucket, and last month's
+    buckets (which the report may still hold) count for neither."""
+    first = datetime(2027, 1, 1, 0, 0, 30, tzinfo=UTC).timestamp()
+    fake.routes["/organization/costs"] = json_reply(
+        redated("openai__costs_string_amount.json", [today(first) - 86400, today(first)]))
+    fake.routes["/organization/usage/completions"] = json_reply({"data": [], "has_more": False})
+    snap, _ = poll("openai_costs", fake.url, now=first)
+    assert dict(snap.spend) == {"day": D("14.75"), "month": D("14.75")}
+    assert fake.requests_to("/organization/costs")[0].query["start_time"] == [str(int(today(first)))]

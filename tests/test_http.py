@@ -91,8 +91,8 @@ def test_429_honours_retry_after_without_retrying(fake: FakeServer) -> None:
 
 def test_retry_after_http_date() -> None:
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412420.0) == 60.0
-    assert parse_retry_after("garbage") is None
-    assert parse_retry_after(None) is None
+    assert parse_retry_after("garbage", now=0.0) is None
+    assert parse_retry_after(None, now=0.0) is None
 
 
 @pytest.mark.parametrize(("status", "reason"), [(401, "auth"), (403, "auth"), (404, "http_error")])

@@ -9,7 +9,6 @@ tokens per model.
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -69,7 +68,7 @@ class OpenAICostsSource(_CostReport):
     auth = "Authorization: Bearer <admin key>"
 
     def poll(self, client: Client) -> Snapshot:
-        month, today = month_and_day(time.time())
+        month, today = month_and_day(client.now())
         since = {"start_time": int(month.timestamp()), "bucket_width": "1d", "limit": 31}
         days: Counter[float] = Counter()
         for bucket in self._buckets(client, "costs", "/organization/costs", since):
@@ -107,7 +106,7 @@ class AnthropicCostsSource(_CostReport):
         return {"x-api-key": self.config.api_key or "", "anthropic-version": "2023-06-01"}
 
     def poll(self, client: Client) -> Snapshot:
-        month, today = month_and_day(time.time())
+        month, today = month_and_day(client.now())
         since = {"starting_at": month.strftime("%Y-%m-%dT%H:%M:%SZ"), "bucket_width": "1d"}
         days: Counter[float] = Counter()
         for bucket in self._buckets(client, "costs", "/v1/organizations/cost_report", since):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from exporter import money, units
@@ -39,7 +38,7 @@ class CcflareSource(Source):
         if not isinstance(stats, dict):
             raise client.invalid("stats", "expected a JSON object")
         accounts = client.get_json("accounts", self.url("/api/accounts"), headers=headers)
-        now = time.time()
+        now = client.now()
         success = units.number(stats.get("successRate"))
         return Snapshot(proxy=ProxyStatus(
             up=health.get("status") == "ok",
