@@ -6,9 +6,10 @@ STAMP  := $(VENV)/.installed
 LISTEN ?= 0.0.0.0:8001
 # Debian's packages give promtool, amtool, prometheus and alertmanager at the versions the
 # configs are written for (Prometheus 2.42, Alertmanager 0.25), and the Chromium that renders
-# the landing page as a person sees it, and openssl for the TLS tests' certificates.
-TOOLS  := promtool amtool prometheus prometheus-alertmanager chromium openssl
-PACKAGES := prometheus prometheus-alertmanager chromium openssl
+# the landing page as a person sees it, openssl for the TLS tests' certificates, and faketime
+# to run the date-sensitive tests at other dates.
+TOOLS  := promtool amtool prometheus prometheus-alertmanager chromium openssl faketime
+PACKAGES := prometheus prometheus-alertmanager chromium openssl faketime
 
 .PHONY: run test lint tools check bench dashboards clean
 
@@ -36,7 +37,7 @@ tools:
 	else \
 	  echo "missing:$$missing"; \
 	  echo "install them with: sudo apt-get install $(PACKAGES)"; \
-	  echo "(Debian 12 packages; the tests need promtool, amtool, prometheus, prometheus-alertmanager, chromium, openssl)"; \
+	  echo "(Debian 12 packages; the tests need $(TOOLS))"; \
 	  exit 1; \
 	fi
 

@@ -37,7 +37,7 @@ def tool(name: str) -> str:
     path = shutil.which(name)
     if path:
         return path
-    message = f"{name} not found: sudo apt-get install prometheus prometheus-alertmanager chromium openssl"
+    message = f"{name} not found: sudo apt-get install prometheus prometheus-alertmanager chromium openssl faketime"
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
