@@ -4,19 +4,25 @@ The samples come from the parts declared in exporter.families: per source its st
 providers and account, its models, its status page and so on, and fleet-wide the cheapest
 models, the usage ledger and the budgets. Each part is rendered once when its key changes
 (a new snapshot, a changed counter) into per-family sample lines, which are the same bytes in
-the text and OpenMetrics formats; a gzip member of each is made on first use. A scrape joins
-the cached pieces under each family's HELP and TYPE lines, so its cost does not depend on
-how often sources poll, and a poll costs what it changed.
+the text and OpenMetrics formats. A scrape joins the cached pieces under each family's HELP
+and TYPE lines, so its cost does not depend on how often sources poll, and a poll costs what
+it changed.
 
-A concatenation of gzip members is itself a valid gzip stream (RFC 1952), which Prometheus's
-and urllib3's readers decode, so gzip too is done once per piece rather than once per body.
+gzip is done once per piece too, yet a body is one gzip member, which every client reads
+whole (curl and urllib3 stop after the first member of a multi-member stream). Each piece is
+compressed alone as raw deflate ending on a full flush: byte-aligned, its last block not
+final, and referring to no byte before it, so pieces can be laid end to end in any order.
+A body is a gzip header, the pieces' deflate, one empty final block, and the CRC-32 and
+length of the plain body (RFC 1951, RFC 1952).
 """
 
 from __future__ import annotations
 
 import gzip
 import re
+import struct
 import threading
+import zlib
 from collections.abc import Callable, Hashable, Iterable
 from decimal import Decimal
 from typing import Any
@@ -100,17 +106,37 @@ def _headers(family: Family) -> dict[str, bytes]:
     return {TEXT: text, OPENMETRICS: om.removesuffix(_EOF)}
 
 
+# A gzip header (RFC 1952): deflate, no flags, mtime 0, no extra flags, OS unknown.
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+_FINAL_BLOCK = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS).flush()  # an empty final block
+
+
+def deflate_piece(data: bytes) -> bytes:
+    """`data` as raw deflate that ends on a full flush: it can sit anywhere in a deflate stream."""
+    packer = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return packer.compress(data) + packer.flush(zlib.Z_FULL_FLUSH)
+
+
+def gzip_member(plain: list[bytes], deflated: list[bytes]) -> bytes:
+    """One gzip member of the plain pieces' concatenation, from their deflate_piece()s."""
+    crc, size = 0, 0
+    for data in plain:
+        crc = zlib.crc32(data, crc)
+        size += len(data)
+    return b"".join((_GZIP_HEADER, *deflated, _FINAL_BLOCK, struct.pack("<II", crc, size & 0xFFFFFFFF)))
+
+
 class _Piece:
-    """One part's rendered samples, per family, and their gzip members. Both are made when
-    the part is rendered, on the poll path: Prometheus always asks for gzip, and compressing
-    a large fragment on the first scrape after a change would put it on the scrape path."""
+    """One part's rendered samples, per family, and their deflate. Both are made when the
+    part is rendered, on the poll path: Prometheus always asks for gzip, and compressing a
+    large fragment on the first scrape after a change would put it on the scrape path."""
 
     __slots__ = ("gz", "key", "lines")
 
     def __init__(self, key: Hashable, lines: dict[str, bytes]):
         self.key = key
         self.lines = lines
-        self.gz = {name: gzip.compress(data, GZIP_LEVEL, mtime=0) for name, data in lines.items()}
+        self.gz = {name: deflate_piece(data) for name, data in lines.items()}
 
 
 def _render(samples: Iterable[Sample]) -> dict[str, bytes]:
@@ -127,13 +153,13 @@ def _header(name: str, fmt: str, compressed: bool) -> bytes:
     plain = _HEADERS[name][fmt]
     if not compressed:
         return plain
-    member = _HEADER_GZ.get((name, fmt))
-    if member is None:
-        member = _HEADER_GZ[(name, fmt)] = gzip.compress(plain, GZIP_LEVEL, mtime=0)
-    return member
+    packed = _HEADER_GZ.get((name, fmt))
+    if packed is None:
+        packed = _HEADER_GZ[(name, fmt)] = deflate_piece(plain)
+    return packed
 
 
-_EOF_GZ = gzip.compress(_EOF, GZIP_LEVEL, mtime=0)
+_EOF_GZ = deflate_piece(_EOF)
 
 
 def all_samples(view: FleetView) -> Iterable[Sample]:
@@ -238,14 +264,20 @@ class Exposition:
             return body
 
     def _assemble(self, fmt: str, compressed: bool) -> bytes:
-        out: list[bytes] = []
+        plain: list[bytes] = []
+        packed: list[bytes] = []
         for family in ALL:
             name = family.name
             having = [p for p in self._order if name in p.lines]
             if not having:
                 continue
-            out.append(_header(name, fmt, compressed))
-            out.extend(p.gz[name] if compressed else p.lines[name] for p in having)
+            plain.append(_header(name, fmt, False))
+            plain.extend(p.lines[name] for p in having)
+            if compressed:
+                packed.append(_header(name, fmt, True))
+                packed.extend(p.gz[name] for p in having)
         if fmt == OPENMETRICS:
-            out.append(_EOF_GZ if compressed else _EOF)
-        return b"".join(out)
+            plain.append(_EOF)
+            if compressed:
+                packed.append(_EOF_GZ)
+        return gzip_member(plain, packed) if compressed else b"".join(plain)
