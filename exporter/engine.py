@@ -8,6 +8,7 @@ dropped, so a dead source does not pretend to be current forever.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import threading
@@ -148,6 +149,8 @@ class Engine:
         self._probe_schedule: probes.Schedule | None = None
         self._probing: set[tuple[str, str]] = set()
         self._listeners: list[Callable[[], None]] = []
+        # The clients of the polls and probes in flight, so stop() can cut their requests.
+        self._clients: set[Client] = set()
         self._apply(config)
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -173,10 +176,16 @@ class Engine:
         return self.view()
 
     def stop(self) -> None:
+        """Stops polling and probing at once: requests in flight are cut (a hanging vendor
+        cannot hold the process past a SIGTERM), and what state is kept is saved."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            live = list(self._clients)
+        for client in live:
+            client.abort()
         self._spend.close()
         for slot in list(self._slots.values()):
             slot.close()
@@ -396,7 +405,7 @@ class Engine:
         prices = (model.price("input"), model.price("output")) if model is not None else (None, None)
         client = Client(timeout=target.timeout, deadline=time.monotonic() + target.timeout, recorder=PollRecorder(),
                         retries=0, max_body=slot.source.config.max_response_bytes, clock=self._clock)
-        with client:
+        with client, self._live(client):
             try:
                 result = probes.run(client, slot.source, target, settings, prices, self._clock)
             except Exception as exc:  # a vendor's odd stream must never escape as a crash
@@ -414,6 +423,20 @@ class Engine:
             self._probes = self._probe_book.view()
             self._generation += 1
         self._notify()
+
+    @contextlib.contextmanager
+    def _live(self, client: Client) -> Iterator[None]:
+        """Registers a poll's or probe's client for stop() to abort while it runs."""
+        with self._lock:
+            self._clients.add(client)
+            stopping = self._stop.is_set()
+        if stopping:
+            client.abort()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._clients.discard(client)
 
     def _submit(self, slot: _Slot) -> Future[None] | None:
         with self._lock:
@@ -460,7 +483,7 @@ class Engine:
         with Client(
             timeout=sc.timeout, deadline=deadline, recorder=recorder, retries=self._retries, backoff=self._backoff,
             session=slot.session, max_body=sc.max_response_bytes, clock=self._clock,
-        ) as client:
+        ) as client, self._live(client):
             try:
                 snapshot = source.poll(client)
             except FetchError as exc:

@@ -23,6 +23,7 @@ from typing import Any
 
 import requests
 import urllib3
+import urllib3.connection
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
@@ -110,26 +111,74 @@ class Stream:
 
 # --- the deadline watchdog -------------------------------------------------------------
 # A socket read timeout bounds each recv(), not the request: a server that drips a byte a
-# second never trips it. So every attempt arms a timer that shuts down the sockets of the
-# connections the attempt used, which makes the blocked read return at once.
+# second never trips it. So every attempt arms a timer that shuts down the sockets the attempt
+# used, which makes the blocked read return at once. The watchdog holds the sockets
+# themselves, not the connections: when a response has no Content-Length (it ends when the
+# server closes, as HTTP/1.0 servers, some proxies and SSE servers do) http.client hands the
+# socket over to the response and sets the connection's `sock` to None.
 _watch = threading.local()
 
 
-def _track(conn: Any) -> None:
-    conns = getattr(_watch, "conns", None)
-    if conns is not None:
-        conns.append(conn)
+class _Attempt:
+    """The sockets of one request attempt, and the switch that cuts them: at the deadline (its
+    timer) or when the engine stops (Client.abort)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._socks: list[socket.socket] = []
+        self.cut = threading.Event()
+
+    def add(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._socks.append(sock)
+            late = self.cut.is_set()
+        if late:  # cut while it was still connecting
+            _shutdown(sock)
+
+    def fire(self) -> None:
+        with self._lock:
+            self.cut.set()
+            socks = list(self._socks)
+        for sock in socks:
+            _shutdown(sock)
+
+
+def _shutdown(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already closed: nothing left to stop
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def _track(sock: socket.socket | None) -> None:
+    attempt = getattr(_watch, "attempt", None)
+    if attempt is not None and sock is not None:
+        attempt.add(sock)
+
+
+class _TrackedHTTPConnection(urllib3.connection.HTTPConnection):
+    def connect(self) -> None:
+        super().connect()
+        _track(self.sock)
+
+
+class _TrackedHTTPSConnection(urllib3.connection.HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        _track(self.sock)
 
 
 class _TrackedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _TrackedHTTPConnection
+
     def _make_request(self, conn, *args, **kwargs):  # type: ignore[no-untyped-def]
-        _track(conn)
+        _track(conn.sock)  # a kept-alive connection: connect() is not called again
         return super()._make_request(conn, *args, **kwargs)
 
 
 class _TrackedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _TrackedHTTPSConnection
+
     def _make_request(self, conn, *args, **kwargs):  # type: ignore[no-untyped-def]
-        _track(conn)
+        _track(conn.sock)
         return super()._make_request(conn, *args, **kwargs)
 
 
@@ -137,15 +186,6 @@ class _Adapter(HTTPAdapter):
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {"http": _TrackedHTTPPool, "https": _TrackedHTTPSPool}
-
-
-def _shutdown(conns: list[Any], fired: threading.Event) -> None:
-    fired.set()
-    for conn in conns:
-        sock = getattr(conn, "sock", None)
-        if sock is not None:
-            with contextlib.suppress(OSError):  # already closed: nothing left to stop
-                sock.shutdown(socket.SHUT_RDWR)
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:
@@ -212,10 +252,44 @@ class Client:
         self._owns_session = session is None
         self._session = session if session is not None else new_session()
         self._clock = clock
+        self._lock = threading.Lock()
+        self._live: _Attempt | None = None
+        self._aborted = False
 
     def now(self) -> float:
         """Unix seconds on the engine's clock."""
         return self._clock()
+
+    def abort(self) -> None:
+        """Ends the request in flight now and refuses further ones: the engine is stopping.
+        Safe from any thread."""
+        with self._lock:
+            self._aborted = True
+            live = self._live
+        if live is not None:
+            live.fire()
+
+    def _arm(self, budget: float) -> tuple[_Attempt, threading.Timer]:
+        """A new attempt, cut by its timer after `budget` seconds (or at once if aborted)."""
+        attempt = _Attempt()
+        timer = threading.Timer(budget, attempt.fire)
+        timer.daemon = True
+        with self._lock:
+            self._live = attempt
+            if self._aborted:
+                attempt.cut.set()
+        return attempt, timer
+
+    def _disarm(self, attempt: _Attempt) -> None:
+        with self._lock:
+            if self._live is attempt:
+                self._live = None
+
+    def _stopping(self, endpoint: str, method: str, url: str) -> FetchError | None:
+        if not self._aborted:
+            return None
+        self.recorder.failure(endpoint, "timeout")
+        return FetchError(endpoint, "timeout", f"{method} {url}: the exporter is stopping")
 
     def close(self) -> None:
         if self._owns_session:
@@ -242,6 +316,8 @@ class Client:
         status in `quiet` (an expected refusal that is not a failure), else raises."""
         attempt = 0
         while True:
+            if (stopping := self._stopping(endpoint, "GET", url)) is not None:
+                raise stopping
             remaining = self.deadline - time.monotonic()
             if remaining <= 0.05:
                 self.recorder.failure(endpoint, "timeout")
@@ -286,23 +362,23 @@ class Client:
         """POSTs `payload` as JSON and yields the answer as a Stream while it is read, all of
         it (headers and every line) under the client's deadline. Not retried: a retried
         request would measure something else. A status other than 200 raises at once."""
+        if (stopping := self._stopping(endpoint, "POST", url)) is not None:
+            raise stopping
         budget = self.deadline - time.monotonic()
         if budget <= 0.05:
             self.recorder.failure(endpoint, "timeout")
             raise FetchError(endpoint, "timeout", f"POST {url}: no time left")
         self.recorder.request(endpoint)
-        conns: list[Any] = []
-        fired = threading.Event()
-        timer = threading.Timer(budget, _shutdown, args=(conns, fired))
-        timer.daemon = True
+        attempt, timer = self._arm(budget)
+        fired = attempt.cut
         started = time.monotonic()
         timer.start()
         try:
-            _watch.conns = conns
+            _watch.attempt = attempt
             try:
                 raw = self._session.post(url, json=payload, headers=headers, timeout=(budget, budget), stream=True)
             finally:
-                _watch.conns = None
+                _watch.attempt = None
             with raw:
                 stream = Stream(endpoint, raw, started, time.monotonic(), self.max_body)
                 if stream.status != 200:
@@ -327,6 +403,7 @@ class Client:
             raise FetchError(endpoint, reason, f"POST {url}: {what}") from None
         finally:
             timer.cancel()
+            self._disarm(attempt)
         if fired.is_set():
             # The watchdog cut the stream and the read ended quietly instead of failing.
             self.recorder.failure(endpoint, "timeout")
@@ -358,7 +435,7 @@ class Client:
         # Full jitter on an exponential base: spreads retries of many exporters apart.
         delay = self._rng.uniform(0.5, 1.0) * self.backoff * (2**attempt)
         # Only retry if the sleep still leaves a useful slice of the poll for the attempt.
-        if time.monotonic() + delay + min(self.timeout, 1.0) > self.deadline:
+        if self._aborted or time.monotonic() + delay + min(self.timeout, 1.0) > self.deadline:
             return False
         time.sleep(delay)
         return True
@@ -382,11 +459,9 @@ class Client:
         budget: float,
     ) -> Response:
         self.recorder.request(endpoint)
-        conns: list[Any] = []
-        fired = threading.Event()
-        timer = threading.Timer(budget, _shutdown, args=(conns, fired))
-        timer.daemon = True
-        _watch.conns = conns
+        attempt, timer = self._arm(budget)
+        fired = attempt.cut
+        _watch.attempt = attempt
         started = time.monotonic()
         timer.start()
         try:
@@ -409,7 +484,8 @@ class Client:
             raise FetchError(endpoint, "connection", f"GET {url}: {_describe(exc)}") from None
         finally:
             timer.cancel()
-            _watch.conns = None
+            self._disarm(attempt)
+            _watch.attempt = None
         if fired.is_set():
             raise FetchError(endpoint, "timeout", f"GET {url}: no full answer in {budget:.1f}s")
         elapsed = time.monotonic() - started

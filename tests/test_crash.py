@@ -135,3 +135,52 @@ usage:
     assert cost.keys() == appender.cost.keys()
     for key, total in appender.cost.items():
         assert abs(cost[key] - float(total)) < 1e-9, key
+
+
+def test_sigterm_ends_within_5s_with_a_hanging_poll_and_a_dripping_probe(fake: FakeServer, tmp_path: Path) -> None:
+    """A vendor that never answers and a probe stream that drips a token every 0.25 s, both
+    with 30 s timeouts, both in flight: SIGTERM still ends the process within 5 s, with its
+    state saved."""
+    from tests.fakeserver import StreamReply, json_reply
+
+    fake.routes["/oa/models"] = fixture_reply("openai__models.json")
+    chunk = b'data: {"choices": [{"delta": {"content": "OK"}}]}\n\n'
+    fake.routes["/oa/chat/completions"] = StreamReply([(0.25, chunk)] * 400, chunked=False)
+    fake.routes["/sp/api/v2/summary.json"] = fixture_reply("statuspage__summary.json")
+    fake.routes["/hang/api/v2/summary.json"] = json_reply({}, delay=120)
+    config = tmp_path / "config.yaml"
+    text = f"""
+state_dir: {tmp_path / "state"}
+timeout: 30s
+sources:
+  - {{name: oa, type: openai, url: "{fake.url}/oa", api_key: test-key-not-real, interval: 60s}}
+  - {{name: page, type: statuspage, url: "{fake.url}/sp", interval: 60s}}
+probes:
+  interval: 60s
+  timeout: 30s
+  targets: [{{source: oa, models: [gpt-4o-mini]}}]
+"""
+    config.write_text(text)
+    proc = Exporter("--config.file", str(config))
+    try:
+        proc.wait_ready()
+        # the page's new url is polled at once after a reload, and never answers
+        config.write_text(text.replace(f"{fake.url}/sp", f"{fake.url}/hang"))
+        proc.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while not (fake.requests_to("/hang/api/v2/summary.json") and fake.requests_to("/oa/chat/completions")
+                   and fake.in_flight >= 2):
+            assert time.monotonic() < deadline, f"in flight: {fake.in_flight}\n{proc.log()}"
+            time.sleep(0.05)
+        time.sleep(0.5)
+        started = time.monotonic()
+        proc.proc.send_signal(signal.SIGTERM)
+        proc.proc.wait(timeout=10)
+        took = time.monotonic() - started
+        assert took < 5.0, f"SIGTERM took {took:.1f}s\n{proc.log()}"
+        assert proc.proc.returncode == 0
+        state = json.loads((tmp_path / "state" / "catalog.json").read_text())
+        assert "oa" in state["sources"]
+        assert "Traceback" not in proc.log()
+    finally:
+        proc.stop()

@@ -8,7 +8,7 @@ import pytest
 from exporter import redact
 from exporter.http import Client, FetchError, PollRecorder, parse_retry_after
 from tests.conftest import free_port
-from tests.fakeserver import FakeServer, Reply, json_reply
+from tests.fakeserver import FakeServer, Reply, StreamReply, json_reply
 
 
 def client(timeout: float = 2.0, budget: float = 30.0, **kwargs: object) -> Client:
@@ -34,6 +34,26 @@ def test_dripping_server_hits_the_total_deadline(fake: FakeServer) -> None:
         c.get("drip", fake.url + "/drip")
     assert err.value.reason == "timeout"
     assert time.monotonic() - started < 4.0
+    assert c.recorder.failures == {("drip", "timeout"): 1}
+
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked", "close-delimited"])
+def test_every_body_framing_is_cut_at_the_deadline(fake: FakeServer, framing: str) -> None:
+    """One byte per 0.5 s for 30 s. A body without Content-Length (HTTP/1.0-style, ended by
+    closing the connection) hands the socket from the connection to the response: the
+    watchdog must still reach it."""
+    body = b"[" + b"1," * 30 + b"1]"
+    if framing == "content-length":
+        fake.routes["/drip"] = Reply(body=body, drip=0.5)
+    else:
+        fake.routes["/drip"] = StreamReply([(0.0, body)], headers={"Content-Type": "application/json"},
+                                           chunked=framing == "chunked", drip=0.5)
+    c = client(timeout=1.0, budget=1.5)
+    started = time.monotonic()
+    with pytest.raises(FetchError) as err:
+        c.get("drip", fake.url + "/drip")
+    assert err.value.reason == "timeout"
+    assert time.monotonic() - started < 2.5
     assert c.recorder.failures == {("drip", "timeout"): 1}
 
 

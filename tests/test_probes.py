@@ -153,12 +153,14 @@ def test_slow_first_token(fake: FakeServer) -> None:
     assert result.ok and result.ttft_seconds >= 2.0
 
 
-def test_a_dripping_stream_is_cut_by_the_deadline(fake: FakeServer) -> None:
-    fake.routes["/chat/completions"] = StreamReply(timed(openai_stream()), drip=0.2)
+@pytest.mark.parametrize("chunked", [True, False], ids=["chunked", "close-delimited"])
+def test_a_dripping_stream_is_cut_by_the_deadline(fake: FakeServer, chunked: bool) -> None:
+    # a token every 0.25 s for 30 s: a 1.5 s probe must end at its deadline, framing aside
+    fake.routes["/chat/completions"] = StreamReply(timed(openai_stream(("OK",) * 120), gap=0.25), chunked=chunked)
     started = time.monotonic()
     result = probe(fake, "openai", timeout=1.5)
     assert (result.ok, result.reason) == (False, "timeout")
-    assert time.monotonic() - started < 3.0
+    assert time.monotonic() - started < 2.5
 
 
 def test_rate_limited_with_retry_after(fake: FakeServer) -> None:
