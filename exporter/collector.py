@@ -19,6 +19,7 @@ length of the plain body (RFC 1951, RFC 1952).
 from __future__ import annotations
 
 import gzip
+import logging
 import re
 import struct
 import threading
@@ -35,6 +36,8 @@ from exporter.engine import FleetView
 from exporter.families import ALL, BY_NAME, CACHED, FLEET_PARTS, SOURCE_PARTS, Family, Sample
 
 __all__ = ["CACHED", "Exposition", "full_render"]
+
+log = logging.getLogger(__name__)
 
 TEXT = "text"
 OPENMETRICS = "openmetrics"
@@ -61,6 +64,8 @@ def _value(family: Family, value: object) -> object:
 def label_value(value: str) -> str:
     """A label value whatever a vendor sent: without control characters, with lone surrogates
     (JSON's "\\ud800") replaced so it encodes as UTF-8, and at most MAX_LABEL_CHARS long."""
+    if not isinstance(value, str):
+        value = str(value)
     if len(value) <= MAX_LABEL_CHARS and value.isprintable():  # nearly every value
         return value
     value = _CONTROL.sub("", value)
@@ -241,10 +246,20 @@ class Exposition:
                key: Hashable, samples: Callable[[], Iterable[Sample]]) -> None:
         held = self._pieces.get(slot)
         if held is None or held.key != key:
-            held = _Piece(key, _render(samples()) if key is not None else {})
+            held = _Piece(key, self._render_part(slot, samples) if key is not None else {})
             self.parts_rendered += 1
         pieces[slot] = held
         order.append(held)
+
+    def _render_part(self, slot: tuple[str, str], samples: Callable[[], Iterable[Sample]]) -> dict[str, bytes]:
+        """One part's lines; a part that cannot be rendered is left out of the exposition
+        (logged, and tried again when its state changes), never the whole update with it."""
+        try:
+            return _render(samples())
+        except Exception:
+            log.exception("cannot render %s of %s; it is left out until its state changes", slot[1],
+                          slot[0] or "the fleet")
+            return {}
 
     def render(self, fmt: str = TEXT, compressed: bool = False) -> bytes:
         if self._view is None or not self._followed:

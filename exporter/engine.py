@@ -514,7 +514,10 @@ class Engine:
                 previous = slot.good
             snapshot = carry_over(previous, snapshot)
             # Change detection runs here, once per successful poll, never on the scrape path.
-            self._watch.observe(source.name, snapshot, finished)
+            try:
+                self._watch.observe(source.name, snapshot, finished)
+            except Exception:  # a bug there must not keep the poll from being published
+                log.exception("%s: catalog change detection failed", source.name)
 
         with self._lock:
             slot.requests.update(recorder.requests)
@@ -566,7 +569,10 @@ class Engine:
 
     def _rank(self) -> None:
         """Re-picks the cheapest model per class: any poll can change who is eligible."""
-        self._catalog = self._watch.rank(
-            ((slot.view.name, slot.view.up and slot.view.snapshot is not None) for slot in self._slots.values()),
-            settled=self._ready.is_set(),
-        )
+        try:
+            self._catalog = self._watch.rank(
+                ((slot.view.name, slot.view.up and slot.view.snapshot is not None) for slot in self._slots.values()),
+                settled=self._ready.is_set(),
+            )
+        except Exception:  # keeps the last ranking; the poll itself is still published
+            log.exception("ranking the cheapest models failed")

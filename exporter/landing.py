@@ -14,6 +14,7 @@ from decimal import Decimal
 from exporter import __version__, money
 from exporter.classes import Candidate
 from exporter.engine import FleetView
+from exporter.redact import redact
 
 NONE = "&ndash;"  # shown where a value is unknown
 REFRESH_SECONDS = 30
@@ -32,7 +33,8 @@ nav a{margin-right:1em}
 
 
 def _e(value: object) -> str:
-    return html.escape("" if value is None else str(value))
+    # Redacted before escaping: escaping first could split a secret the redactor must see whole.
+    return html.escape(redact("" if value is None else str(value)))
 
 
 def _time(ts: float | None) -> str:

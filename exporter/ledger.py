@@ -4,7 +4,9 @@ Files are followed by identity (device and inode), not by name, so each byte is 
 - new lines are read from the remembered offset; a partial last line waits for its newline;
 - rotation (the path now names another file) finishes the old file through its open handle,
   then starts the new file at 0; a rotated file that still matches a glob keeps its offset;
-- truncation (a file shorter than its offset) is read again from the start.
+- truncation (a file shorter than its offset) is read again from the start;
+- a line longer than MAX_LINE_BYTES is skipped to its newline and handed on as unreadable;
+- only regular files are opened (a named pipe would block the reader until a writer came).
 Offsets survive restarts through the state file; only without one are files read from 0.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 import glob
 import logging
 import os
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -20,6 +23,7 @@ from typing import BinaryIO
 log = logging.getLogger(__name__)
 
 READ_BUDGET = 64 << 20  # bytes read per file per pass; the rest waits for the next pass
+MAX_LINE_BYTES = 1 << 20  # a usage event is a few hundred bytes; a longer line is not one
 
 
 @dataclass
@@ -29,6 +33,7 @@ class Position:
     ino: int
     offset: int = 0
     line: int = 0  # complete lines consumed, for "file:line" in messages
+    skipping: bool = False  # inside an overlong line, whose newline is still to come
 
     @property
     def identity(self) -> tuple[int, int]:
@@ -39,7 +44,7 @@ class Position:
 class Line:
     path: str
     number: int
-    text: bytes
+    text: bytes | None  # None: longer than MAX_LINE_BYTES, skipped unread
 
 
 class _Tracked:
@@ -56,8 +61,8 @@ class Tailer:
         self._missing: set[str] = set()
 
     def positions(self) -> list[Position]:
-        return [Position(t.position.path, *t.position.identity, t.position.offset, t.position.line)
-                for t in self._tracked.values()]
+        return [Position(t.position.path, *t.position.identity, t.position.offset, t.position.line,
+                         t.position.skipping) for t in self._tracked.values()]
 
     def close(self) -> None:
         for tracked in self._tracked.values():
@@ -97,6 +102,8 @@ class Tailer:
             for path in paths:
                 try:
                     st = os.stat(path)
+                    if not stat.S_ISREG(st.st_mode):
+                        raise OSError(0, "not a regular file")
                 except OSError as exc:
                     if path not in self._missing:
                         log.warning("ledger %s: cannot read (%s); trying again each interval", path, exc.strerror)
@@ -110,7 +117,13 @@ class Tailer:
 
     def _open(self, path: str, identity: tuple[int, int]) -> _Tracked | None:
         try:
-            handle = open(path, "rb")  # noqa: SIM115 - held open across passes to finish rotated files
+            # Non-blocking, and checked again once open: the path may have been swapped for a
+            # pipe since it was scanned.
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                os.close(fd)
+                raise OSError(0, "not a regular file")
+            handle = os.fdopen(fd, "rb")  # held open across passes to finish rotated files
         except OSError as exc:
             if path not in self._missing:
                 log.warning("ledger %s: cannot open (%s); trying again each interval", path, exc.strerror)
@@ -135,20 +148,36 @@ class Tailer:
         if size < pos.offset:
             log.warning("ledger %s: truncated (now %d bytes, was read to %d); reading it again from the start",
                         pos.path, size, pos.offset)
-            pos.offset, pos.line = 0, 0
+            pos.offset, pos.line, pos.skipping = 0, 0, False
         if size == pos.offset:
             return []
         tracked.handle.seek(pos.offset)
         data = tracked.handle.read(min(size - pos.offset, READ_BUDGET))
-        end = data.rfind(b"\n") + 1
-        if final and end < len(data) and len(data) < READ_BUDGET:
+        lines: list[Line] = []
+        start = 0
+        if pos.skipping:  # the rest of an overlong line, already counted
+            newline = data.find(b"\n")
+            if newline < 0:
+                pos.offset += len(data)
+                return []
+            start, pos.skipping = newline + 1, False
+        end = max(data.rfind(b"\n") + 1, start)
+        # A last line without its newline that is already too long: skip it now, and the rest
+        # of it as it comes, instead of waiting for a newline that may never come.
+        overlong = len(data) - end >= MAX_LINE_BYTES
+        if final and not overlong and end < len(data) and len(data) < READ_BUDGET:
             end = len(data)
-        chunk = data[:end]
+        chunk = data[start:end]
         pieces = chunk[:-1].split(b"\n") if chunk.endswith(b"\n") else chunk.split(b"\n")
-        lines = []
         for raw in pieces if chunk else ():
             pos.line += 1
-            if raw.strip():
+            if len(raw) > MAX_LINE_BYTES:
+                lines.append(Line(pos.path, pos.line, None))
+            elif raw.strip():
                 lines.append(Line(pos.path, pos.line, raw))
+        if overlong:
+            pos.line += 1
+            lines.append(Line(pos.path, pos.line, None))
+            pos.skipping, end = True, len(data)
         pos.offset += end
         return lines

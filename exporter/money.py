@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
+from exporter.units import MAX_MAGNITUDE, OutOfRange
+
 PER_TOKEN = Decimal(1)
 PER_MILLION_TOKENS = Decimal("1e-6")
 CENTS = Decimal("0.01")
@@ -17,10 +19,13 @@ TEN_THOUSANDTHS = Decimal("1e-4")
 NANO = Decimal("1e-9")
 
 ZERO = Decimal(0)
+_LIMIT = Decimal(int(MAX_MAGNITUDE))
 
 
 def to_decimal(value: object) -> Decimal | None:
-    """A finite Decimal from a number or a numeric string, else None.
+    """A Decimal from a number or a numeric string; None for what is not a number. Raises
+    OutOfRange for NaN, infinities and magnitudes over units.MAX_MAGNITUDE: "9e999999" is a
+    valid Decimal, and the first multiplication with it overflows.
 
     Floats go through str() so 0.1 stays 0.1 rather than its binary neighbour.
     """
@@ -39,7 +44,9 @@ def to_decimal(value: object) -> Decimal | None:
             return None
     except (InvalidOperation, ValueError):
         return None
-    return result if result.is_finite() else None
+    if not result.is_finite() or abs(result) > _LIMIT:
+        raise OutOfRange(f"{str(value)[:40]} is out of range")
+    return result
 
 
 def amount(value: object, scale: Decimal = PER_TOKEN) -> Decimal | None:

@@ -8,8 +8,10 @@ when their value was never registered (a vendor echoing a token back, a url in a
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
+from typing import Any
 
 MASK = "<redacted>"
 
@@ -46,6 +48,30 @@ def redact(text: str) -> str:
     text = _QUERY.sub(lambda m: m.group(1) + MASK, text)
     text = _HEADER.sub(lambda m: m.group(1) + MASK, text)
     return _BEARER.sub(lambda m: m.group(1) + MASK, text)
+
+
+def encodable(text: str) -> str:
+    """`text` with what UTF-8 cannot encode (a lone surrogate from JSON's "\\ud800") as U+FFFD."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
+def scrub(node: Any) -> Any:
+    """A copy of a JSON document with every string (keys too) redacted and encodable, and
+    every float that JSON cannot carry (NaN, infinities) as null. Redaction runs on the
+    strings themselves, before encoding: on encoded JSON a mask could land inside an escape."""
+    if isinstance(node, str):
+        return encodable(redact(node))
+    if isinstance(node, dict):
+        return {scrub(k) if isinstance(k, str) else k: scrub(v) for k, v in node.items()}
+    if isinstance(node, list | tuple):
+        return [scrub(v) for v in node]
+    if isinstance(node, float) and not math.isfinite(node):
+        return None
+    return node
 
 
 class RedactingFormatter(logging.Formatter):

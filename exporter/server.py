@@ -20,7 +20,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from exporter import api, landing, summary
 from exporter.collector import Exposition
 from exporter.engine import Engine
-from exporter.redact import redact
+from exporter.redact import encodable, redact, scrub
 
 log = logging.getLogger(__name__)
 
@@ -105,13 +105,14 @@ class App:
 
     def index(self, environ: dict[str, Any]) -> tuple[str, str, bytes, list[tuple[str, str]]]:
         page = landing.render(self.engine.view())
-        return "200 OK", "text/html; charset=utf-8", redact(page).encode(), [("Cache-Control", "no-store")]
+        return "200 OK", "text/html; charset=utf-8", encodable(redact(page)).encode(), [("Cache-Control", "no-store")]
 
 
 def _json(status: str, document: dict[str, Any]) -> tuple[str, str, bytes, list[tuple[str, str]]]:
-    body = json.dumps(document, indent=2) + "\n"
-    # Nothing in a document comes from a config's secrets, but redaction is the last guard.
-    return status, "application/json", redact(body).encode(), [("Cache-Control", "no-store")]
+    # Nothing in a document comes from a config's secrets, but redaction is the last guard;
+    # scrub() also keeps NaN and infinities out (they are not JSON) and lone surrogates.
+    body = json.dumps(scrub(document), indent=2, allow_nan=False) + "\n"
+    return status, "application/json", body.encode(), [("Cache-Control", "no-store")]
 
 
 class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):

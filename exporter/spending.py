@@ -21,7 +21,7 @@ from exporter import statefile
 from exporter.budgets import Budget, BudgetState, evaluate
 from exporter.classes import DEFAULT_RATIO
 from exporter.fleet import Fleet
-from exporter.ledger import Position, Tailer
+from exporter.ledger import MAX_LINE_BYTES, Position, Tailer
 from exporter.pricing import PriceBook
 from exporter.recommend import Advice, Offer, recommend
 from exporter.snapshot import Snapshot
@@ -109,14 +109,20 @@ class SpendWatch:
             lines = self._tailer.read()
             if lines:
                 prices = PriceBook(((name, snap) for name, _, snap in fleet.fresh), fleet.ratio)
+                bad: dict[str, tuple[int, str]] = {}  # path -> (count, the first one)
                 for line in lines:
                     try:
-                        event = parse_event(line.text)
+                        if line.text is None:
+                            raise BadEvent(f"longer than {MAX_LINE_BYTES} bytes")
+                        self._book.add(parse_event(line.text), _pricer(prices))
                     except BadEvent as exc:
                         self._book.invalid_lines[line.path] += 1
-                        log.warning("ledger %s:%d: skipped a malformed line: %s", line.path, line.number, exc)
-                        continue
-                    self._book.add(event, _pricer(prices))
+                        count, first = bad.get(line.path, (0, f"line {line.number}: {exc}"))
+                        bad[line.path] = (count + 1, first)
+                        log.debug("ledger %s:%d: skipped a malformed line: %s", line.path, line.number, exc)
+                for path, (count, first) in bad.items():
+                    log.warning("ledger %s: skipped %d malformed line%s in this read (the first, %s)", path, count,
+                                "" if count == 1 else "s", first)
             expired = self._book.expire(now)
             if lines:
                 self._save()
@@ -138,7 +144,7 @@ class SpendWatch:
             return
         self._writer.save({
             "version": STATE_VERSION,
-            "positions": [[p.path, p.dev, p.ino, p.offset, p.line] for p in self._tailer.positions()],
+            "positions": [[p.path, p.dev, p.ino, p.offset, p.line, p.skipping] for p in self._tailer.positions()],
             "book": self._book.to_json(),
         })
 
@@ -147,7 +153,9 @@ class SpendWatch:
             return []
         try:
             book = UsageBook.from_json(doc["book"], self.settings.max_tasks, self.settings.max_usage_models)
-            positions = [Position(str(p), int(d), int(i), int(o), int(n)) for p, d, i, o, n in doc["positions"]]
+            # the sixth field (inside an overlong line) is newer: older files have five
+            positions = [Position(str(p), int(d), int(i), int(o), int(n), bool(rest and rest[0]))
+                         for p, d, i, o, n, *rest in doc["positions"]]
         except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:
             statefile.set_aside(path, f"corrupt ({type(exc).__name__}: {exc})")
             return []

@@ -1,18 +1,31 @@
-"""Unit conversions for time and sizes; money lives in money.py."""
+"""Unit conversions for time and sizes, and the sane range of every number a vendor sends;
+money lives in money.py."""
 
 from __future__ import annotations
 
 import math
 from datetime import datetime
 
+# No count, size, duration or timestamp (even in milliseconds) that a real answer holds is
+# larger. A bigger number is garbage, and one that cannot even be a float (1.7e308 tokens, a
+# 400-digit integer, NaN) would break the arithmetic and the exposition downstream.
+MAX_MAGNITUDE = 1e15
+
+
+class OutOfRange(ValueError):
+    """A number no real answer holds: the item that carries it is rejected."""
+
 
 def number(value: object) -> float | None:
-    """A finite float from a number or a numeric string; None for anything else.
+    """A float from a number or a numeric string; None for anything that is not a number.
+    Raises OutOfRange for NaN, infinities and magnitudes over MAX_MAGNITUDE.
 
     Vendors send numbers as strings often enough that every adapter needs this.
     """
     if isinstance(value, bool) or value is None:
         return None
+    if isinstance(value, int) and abs(value) > MAX_MAGNITUDE:  # before float(), which may overflow
+        raise OutOfRange(f"{str(value)[:40]} is out of range")
     if isinstance(value, int | float):
         result = float(value)
     elif isinstance(value, str):
@@ -22,12 +35,21 @@ def number(value: object) -> float | None:
             return None
     else:
         return None
-    return result if math.isfinite(result) else None
+    if not math.isfinite(result) or abs(result) > MAX_MAGNITUDE:
+        raise OutOfRange(f"{str(value)[:40]} is out of range")
+    return result
 
 
 def integer(value: object) -> int | None:
     result = number(value)
     return int(result) if result is not None else None
+
+
+def label(value: object, what: str) -> str:
+    """A label value from a vendor: a non-empty string, else the item is rejected."""
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{what} is not a string: {str(value)[:40]!r}")
+    return value
 
 
 def ms_to_seconds(value: object) -> float | None:

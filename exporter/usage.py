@@ -64,6 +64,19 @@ def _count(doc: Mapping[str, Any], key: str) -> int:
 
 
 def parse_event(raw: bytes) -> Event:
+    """One ledger line as an event, or BadEvent saying why not. Whatever the line holds
+    (numbers no float holds, nesting deep enough to exhaust the parser), it ends here."""
+    try:
+        return _parse_event(raw)
+    except BadEvent:
+        raise
+    except units.OutOfRange as exc:
+        raise BadEvent(f"a number out of range ({exc})") from None
+    except (ValueError, TypeError, ArithmeticError, RecursionError) as exc:
+        raise BadEvent(f"unusable ({type(exc).__name__}: {str(exc)[:100]})") from None
+
+
+def _parse_event(raw: bytes) -> Event:
     try:
         doc = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:

@@ -39,7 +39,8 @@ class Suite:
         self.tmp = tmp
         text = config_text()
         for old, new in (("poll_interval: 15s", f"poll_interval: {INTERVAL}s"), ("timeout: 5s", "timeout: 1s"),
-                         ("stale_after: 3", f"stale_after: 3\nlimits: {{max_models: {MAX_MODELS}}}")):
+                         ("stale_after: 3", f"stale_after: 3\nlimits: {{max_models: {MAX_MODELS}}}"),
+                         ("interval: 60s", f"interval: {INTERVAL}s")):
             assert old in text
             text = text.replace(old, new)
         self.config = tmp / "config.yaml"
@@ -196,6 +197,42 @@ def test_the_model_cap_drops_and_counts_the_overflow(suite: Suite) -> None:
     suite.until(lambda: suite.value("llm_source_models_dropped_total", source=SOURCE) >= before + 30,
                 "30 models dropped")
     assert suite.value("llm_models", source=SOURCE) == MAX_MODELS
+
+
+VALUES = [
+    pytest.param("/openrouter/api/v1/models", "price_overflow", "openrouter", id="price 9e999999"),
+    pytest.param("/openrouter/api/v1/models", "nan_price", "openrouter", id="price NaN and -Infinity"),
+    pytest.param("/openai/v1/organization/usage/completions", "model_number", "openai-costs", id="model 4"),
+    pytest.param("/openai/v1/organization/usage/completions", "huge_tokens", "openai-costs", id="tokens 1.7e308"),
+]
+
+
+@pytest.mark.parametrize(("path", "edit", "source"), VALUES)
+def test_a_bad_value_is_contained_to_its_item(suite: Suite, path: str, edit: str, source: str) -> None:
+    """One item with a value of the wrong kind is left out and counted; the rest of its source
+    and every other source keep publishing, and every page keeps answering."""
+    def invalid() -> float:
+        return suite.value("llm_source_request_failures_total", source=source, reason="invalid_response")
+
+    def last_success(name: str) -> float:
+        return suite.value("llm_source_last_success_timestamp_seconds", source=name)
+
+    before, page_before = invalid(), last_success("status-openai")
+    suite.faults.inject(path, "values", edit=edit)
+    suite.until(lambda: invalid() > before, f"the bad {edit} item counted")
+    polled = last_success(source)
+    suite.until(lambda: last_success(source) > polled, f"{source} still publishing")
+    suite.until(lambda: last_success("status-openai") > page_before, "a healthy source still advancing")
+    assert suite.value("llm_source_up", source=source) == 1
+    if source == "openrouter":  # the other models are still there
+        assert suite.value("llm_models", source=source) >= 5
+    else:
+        assert suite.has("llm_vendor_usage_tokens", source=source)
+    for page in ("/", "/api/summary", "/api/models?limit=1000", "/api/route?class=chat", "/api/usage"):
+        answer = requests.get(suite.exporter.url + page, timeout=5)
+        assert answer.status_code == 200, page
+        assert "NaN" not in answer.text and "Infinity" not in answer.text, page
+    suite.faults.clear(path)
 
 
 class TextOnly:

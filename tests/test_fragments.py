@@ -139,3 +139,36 @@ def test_a_poll_that_changes_nothing_renders_only_the_status(fake: FakeServer) -
         assert model_lines == [line for line in second.splitlines() if line.startswith(b"llm_model_")]
     finally:
         engine.stop()
+
+
+def test_a_part_that_cannot_render_is_left_out_alone(fake: FakeServer, monkeypatch: pytest.MonkeyPatch,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    """A bug or a value no family can hold in one part costs that part, not the update: the
+    other parts of the same source and every other source are rendered, in both formats."""
+    import logging
+
+    from exporter import collector
+    from exporter.families import Part
+
+    def broken(view, s):  # type: ignore[no-untyped-def]
+        if s.name == "v1":
+            raise OverflowError("int too large to convert to float")
+        return iter(())
+
+    monkeypatch.setattr(collector, "SOURCE_PARTS", (*collector.SOURCE_PARTS, Part("broken", "source",
+                                                                                   lambda view, s: (s.name,), broken)))
+    vendors = Vendors(fake, random.Random(1))
+    vendors.step()
+    engine = Engine(load_text(vendors.config(["v0", "v1", "sp"]), env={}), clock=Clock(), backoff=0.01, retries=0)
+    try:
+        engine.run_once()
+        with caplog.at_level(logging.ERROR):
+            exposition = Exposition(engine.view)
+            for fmt in (TEXT, OPENMETRICS):
+                body = exposition.render(fmt).decode()
+                for name in ("v0", "v1", "sp"):
+                    assert f'llm_source_up{{source="{name}"}} 1' in body, (fmt, name)
+        assert [r.getMessage() for r in caplog.records] == ["cannot render broken of v1; it is left out until its "
+                                                             "state changes"]
+    finally:
+        engine.stop()

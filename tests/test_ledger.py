@@ -182,15 +182,72 @@ def test_malformed_lines_are_counted_logged_and_skipped(tmp_path: Path, caplog) 
            + json.dumps({"ts": NOW, "provider": "p", "model": "m", "input_tokens": -3}) + "\n"
            + "[1, 2]\n" + event(2, success="yes") + event(3))
     w = watch(path, None)
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.DEBUG):
         view = w.run(CATALOG)
     assert view.book.invalid_lines == {str(path): 5}
     assert totals(view) == (2, 2 * COST)
-    messages = [r.getMessage() for r in caplog.records]
-    assert f"ledger {path}:2: skipped a malformed line: not JSON" in messages[0]
-    assert any(f"{path}:3:" in m and "ts must be RFC 3339 or unix seconds" in m for m in messages)
-    assert any(f"{path}:4:" in m and "input_tokens must be a whole number of tokens" in m for m in messages)
-    assert any(f"{path}:6:" in m and "success must be true or false" in m for m in messages)
+    # one warning per file and read, with the count and the first bad line; each line at debug
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [f"ledger {path}: skipped 5 malformed lines in this read (the first, line 2: not JSON "
+                        "(Expecting value: line 1 column 1 (char 0)))"]
+    details = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
+    assert any(f"{path}:3:" in m and "ts must be RFC 3339 or unix seconds" in m for m in details)
+    assert any(f"{path}:4:" in m and "input_tokens must be a whole number of tokens" in m for m in details)
+    assert any(f"{path}:6:" in m and "success must be true or false" in m for m in details)
+
+
+HOSTILE_LINES = [
+    ("a 400-digit integer", f'{{"ts": {NOW}, "provider": "p", "model": "m", "input_tokens": 1{"0" * 400}}}'),
+    ("tokens no float holds", json.dumps({"ts": NOW, "provider": "p", "model": "m", "input_tokens": 1.7e308})),
+    ("a price that overflows", json.dumps({"ts": NOW, "provider": "p", "model": "m", "cost_usd": "9e999999"})),
+    ("NaN cost", f'{{"ts": {NOW}, "provider": "p", "model": "m", "cost_usd": NaN}}'),
+    ("nesting 100,000 deep", "[" * 100_000 + "]" * 100_000),
+    ("a label that is a number", json.dumps({"ts": NOW, "provider": "p", "model": 4})),
+    ("a timestamp out of range", json.dumps({"ts": 1e300, "provider": "p", "model": "m"})),
+]
+
+
+@pytest.mark.parametrize(("what", "line"), HOSTILE_LINES, ids=[w for w, _ in HOSTILE_LINES])
+def test_a_hostile_line_is_counted_alone(tmp_path: Path, what: str, line: str) -> None:
+    """Each line is handled alone: the good lines after a bad one in the same read count, and
+    nothing absurd reaches the totals or the state file."""
+    path, state = tmp_path / "app.jsonl", tmp_path / "state"
+    append(path, event(1) + line + "\n" + event(2) + event(3))
+    w = watch(path, state)
+    view = w.run(CATALOG)
+    w.close()
+    assert view.book.invalid_lines == {str(path): 1}
+    assert totals(view) == (3, 3 * COST)
+    saved = (state / "usage.json").read_text()
+    assert "e+308" not in saved and "0" * 100 not in saved and "NaN" not in saved
+
+
+def test_an_overlong_line_is_skipped_and_counted(tmp_path: Path) -> None:
+    """A 65 MiB line without a newline (more than one read's budget) does not stop the reader:
+    it is skipped, counted once, and the lines after it are read."""
+    path = tmp_path / "app.jsonl"
+    append(path, event(1))
+    with path.open("a") as out:
+        out.write('{"ts": 1, "junk": "' + "x" * (65 << 20))
+    w = watch(path, None)
+    assert totals(w.run(CATALOG)) == (1, COST)
+    append(path, '"}\n' + event(2))
+    view = w.run(CATALOG)
+    assert totals(view) == (2, 2 * COST)
+    assert view.book.invalid_lines == {str(path): 1}
+    append(path, event(3))
+    assert totals(w.run(CATALOG)) == (3, 3 * COST)
+
+
+def test_a_named_pipe_is_not_opened(tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
+    """Only regular files are read: a FIFO would block the read (and readiness, and SIGTERM)
+    until a writer came."""
+    fifo = tmp_path / "pipe.jsonl"
+    os.mkfifo(fifo)
+    tailer = Tailer([str(fifo)])
+    with caplog.at_level(logging.WARNING):
+        assert tailer.read() == [] and tailer.read() == []
+    assert len([r for r in caplog.records if "not a regular file" in r.getMessage()]) == 1
 
 
 def test_events_are_read_in_every_form(tmp_path: Path) -> None:

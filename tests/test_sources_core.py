@@ -169,3 +169,34 @@ def test_statuspage_unknown_is_invalid_response_not_outage(fake: FakeServer, rep
     with pytest.raises(FetchError) as err:
         poll("statuspage", fake.url, key=None)
     assert err.value.reason == "invalid_response"
+
+
+# -- one bad item -----------------------------------------------------------------------------
+@pytest.mark.parametrize("bad", [
+    {"pricing": {"prompt": "9e999999", "completion": "1"}},  # overflows the first multiplication
+    {"pricing": {"prompt": "NaN", "completion": "0.1"}},
+    {"context_length": 1.7e308},
+    {"id": 4},
+])
+def test_one_bad_model_is_left_out_and_counted_once(fake: FakeServer, bad: dict) -> None:
+    import json
+
+    from tests.fakeserver import fixture
+
+    body = json.loads(fixture("openrouter__models.json"))
+    total = len(body["data"])
+    body["data"][0] = {**body["data"][0], **bad}
+    fake.routes["/models"] = json_reply(body)
+    fake.routes["/key"] = fixture_reply("openrouter__key.json")
+    fake.routes["/credits"] = fixture_reply("openrouter__credits.json")
+    snap, rec = poll("openrouter", fake.url)
+    assert len(snap.models) == total - 1
+    assert rec.failures == {("models", "invalid_response"): 1}
+
+
+def test_an_answer_with_no_usable_item_fails_the_poll(fake: FakeServer) -> None:
+    fake.routes["/models"] = json_reply({"data": [{"id": None}, {"id": 7, "pricing": {}}]})
+    fake.routes["/key"] = fixture_reply("openrouter__key.json")
+    with pytest.raises(FetchError) as err:
+        poll("openrouter", fake.url)
+    assert (err.value.endpoint, err.value.reason) == ("models", "invalid_response")

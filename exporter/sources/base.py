@@ -7,15 +7,21 @@ prometheus_client: turning snapshots into metrics is the collector's job.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
 from exporter.config import SourceConfig
 from exporter.http import Client
+from exporter.redact import redact
 from exporter.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+# What a parse function raises for an item it cannot use: a missing or mistyped field
+# (KeyError, TypeError, ValueError, units.OutOfRange) or arithmetic a value breaks.
+ITEM_ERRORS = (KeyError, TypeError, ValueError, ArithmeticError, AttributeError)
 
 
 class Source:
@@ -32,6 +38,8 @@ class Source:
 
     def __init__(self, config: SourceConfig):
         self.config = config
+        # Endpoints whose last answer had items left out, so that is logged once per streak.
+        self._rejecting: set[str] = set()
 
     @classmethod
     def check_options(cls, path: str, options: dict[str, Any]) -> list[str]:
@@ -58,6 +66,42 @@ class Source:
 
     def poll(self, client: Client) -> Snapshot:
         raise NotImplementedError
+
+    def each(self, client: Client, endpoint: str, items: Iterable[Any], parse: Callable[[Any], T | None], *,
+             whole: bool = False) -> list[T]:
+        """parse() of every item of one answer, without the items it rejects: one item with
+        a value of the wrong type or out of range must not cost the rest of the answer, the
+        rest of the source or the exposition. An answer with rejected items counts once as
+        the endpoint's invalid_response; the first such answer in a row is logged.
+        parse() may return None for an item it skips on purpose. An answer whose every item
+        is rejected fails the poll, as does any rejected item with whole=True (an answer only
+        good whole, such as a total that would be wrong with a row left out)."""
+        out: list[T] = []
+        rejected = usable = 0
+        first = ""
+        for item in items:
+            try:
+                parsed = parse(item)
+            except ITEM_ERRORS as exc:
+                rejected += 1
+                first = first or redact(f"{type(exc).__name__}: {exc}")[:200]
+                continue
+            usable += 1
+            if parsed is not None:
+                out.append(parsed)
+        if rejected and (whole or not usable):
+            # Not one usable item: the answer as a whole is garbage, not a catalog of none.
+            raise client.invalid(endpoint, f"{rejected} unusable item(s), first: {first}")
+        if rejected:
+            client.recorder.failure(endpoint, "invalid_response")
+            if endpoint not in self._rejecting:
+                self._rejecting.add(endpoint)
+                log.warning("%s: %s: left out %d unusable item(s) of the answer (first: %s)", self.name, endpoint,
+                            rejected, first)
+        elif endpoint in self._rejecting:
+            self._rejecting.discard(endpoint)
+            log.info("%s: %s: every item usable again", self.name, endpoint)
+        return out
 
 
 def listing(body: Any, *keys: str) -> list[Any]:

@@ -70,9 +70,7 @@ class OpenAISource(Source):
 
     def poll(self, client: Client) -> Snapshot:
         response, body = client.fetch_json("models", self.url("/models"), headers=self.headers())
-        models = tuple(
-            model for item in records(listing(body)) if (model := openai_model(self.name, item)) is not None
-        )
+        models = tuple(self.each(client, "models", records(listing(body)), lambda item: openai_model(self.name, item)))
         return Snapshot(providers=(self_provider(self, response),), models=models, catalog=True)
 
 
@@ -130,7 +128,7 @@ class AnthropicSource(Source):
             return None
 
         first, items = paged_catalog(self, client, "/v1/models", {"limit": self.PAGE_SIZE}, "after_id", next_cursor)
-        models = tuple(anthropic_model(self.name, item) for item in items)
+        models = tuple(self.each(client, "models", items, lambda item: anthropic_model(self.name, item)))
         return Snapshot(providers=(self_provider(self, first),), models=models, catalog=True)
 
 
@@ -178,7 +176,7 @@ class GeminiSource(Source):
             return str(token) if token else None
 
         first, items = paged_catalog(self, client, "/models", {"pageSize": self.PAGE_SIZE}, "pageToken", next_cursor)
-        models = tuple(gemini_model(self.name, item) for item in items)
+        models = tuple(self.each(client, "models", items, lambda item: gemini_model(self.name, item)))
         return Snapshot(providers=(self_provider(self, first),), models=models, catalog=True)
 
 

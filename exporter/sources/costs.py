@@ -10,15 +10,17 @@ tokens per model.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from exporter import money, units
 from exporter.http import Client
 from exporter.snapshot import Snapshot
 from exporter.sources.base import Source, listing, paginate, records
+
+T = TypeVar("T")
 
 MAX_MODELS = 500  # per source; the rest of a month's models fold into "other"
 
@@ -40,13 +42,25 @@ class _CostReport(Source):
 
     endpoints = ("costs", "usage")
 
-    def _buckets(self, client: Client, endpoint: str, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    def _rows(self, client: Client, endpoint: str, path: str, params: dict[str, Any], start_key: str,
+              parse: Callable[[dict[str, Any]], T], *, whole: bool = False) -> list[tuple[float | None, T]]:
+        """(bucket start, parse(result)) for every result row of every page. A row with an
+        unusable value is left out and counted, not the whole report; whole=True for cost
+        rows, where a spend total that silently left a row out would be wrong."""
         def fetch(cursor: str | None) -> Any:
             return client.get_json(endpoint, self.url(path), headers=self.headers(),
                                    params={**params, "page": cursor} if cursor else params)
 
-        for body in paginate(fetch, _next_page, max_pages=self.config.max_pages, source=self.name):
-            yield from records(listing(body))
+        def row(pair: tuple[dict[str, Any], dict[str, Any]]) -> tuple[float | None, T]:
+            bucket, result = pair
+            raw = bucket.get(start_key)
+            start = units.number(raw) if start_key == "start_time" else units.iso_to_epoch_seconds(raw)
+            return start, parse(result)
+
+        pairs = [(bucket, result)
+                 for body in paginate(fetch, _next_page, max_pages=self.config.max_pages, source=self.name)
+                 for bucket in records(listing(body)) for result in records(bucket.get("results") or [])]
+        return self.each(client, endpoint, pairs, row, whole=whole)
 
     @staticmethod
     def _fold(tokens: Counter[tuple[str, str]]) -> tuple[tuple[tuple[str, str], int], ...]:
@@ -71,30 +85,34 @@ class OpenAICostsSource(_CostReport):
         month, today = month_and_day(client.now())
         since = {"start_time": int(month.timestamp()), "bucket_width": "1d", "limit": 31}
         days: Counter[float] = Counter()
-        for bucket in self._buckets(client, "costs", "/organization/costs", since):
-            start = units.number(bucket.get("start_time"))
-            for result in records(bucket.get("results") or []):
-                amount = result.get("amount") if isinstance(result.get("amount"), dict) else {}
-                # amount.value is a number, or a numeric string in some live answers
-                value = money.amount(amount.get("value"))
-                if value is None or money.currency_code(amount.get("currency")) != "USD":
-                    raise client.invalid("costs", f"unusable amount {amount!r}")
-                if start is not None and start >= month.timestamp():
-                    days[start] += value
+        for start, value in self._rows(client, "costs", "/organization/costs", since, "start_time", openai_cost,
+                                       whole=True):
+            if start is not None and start >= month.timestamp():
+                days[start] += value
         tokens: Counter[tuple[str, str]] = Counter()
-        for bucket in self._buckets(client, "usage", "/organization/usage/completions", {**since,
-                                                                                          "group_by": ["model"]}):
-            start = units.number(bucket.get("start_time"))
-            if start is not None and start < month.timestamp():
-                continue
-            for r in records(bucket.get("results") or []):
-                model = r.get("model") or "unknown"
-                cached = units.integer(r.get("input_cached_tokens")) or 0
-                # input_tokens includes the cached ones; here "input" means uncached input
-                tokens[(model, "input")] += max((units.integer(r.get("input_tokens")) or 0) - cached, 0)
-                tokens[(model, "cache_read")] += cached
-                tokens[(model, "output")] += units.integer(r.get("output_tokens")) or 0
+        usage = self._rows(client, "usage", "/organization/usage/completions", {**since, "group_by": ["model"]},
+                           "start_time", openai_usage)
+        for start, counts in usage:
+            if start is None or start >= month.timestamp():
+                tokens.update(counts)
         return Snapshot(spend=self._spend(days, today), vendor_usage=self._fold(tokens))
+
+
+def openai_cost(result: dict[str, Any]) -> Decimal:
+    amount = result.get("amount") if isinstance(result.get("amount"), dict) else {}
+    # amount.value is a number, or a numeric string in some live answers
+    value = money.amount(amount.get("value"))
+    if value is None or money.currency_code(amount.get("currency")) != "USD":
+        raise ValueError(f"unusable amount {amount!r}")
+    return value
+
+
+def openai_usage(r: dict[str, Any]) -> Counter[tuple[str, str]]:
+    model = units.label(r.get("model") or "unknown", "model")
+    cached = units.integer(r.get("input_cached_tokens")) or 0
+    # input_tokens includes the cached ones; here "input" means uncached input
+    return Counter({(model, "input"): max((units.integer(r.get("input_tokens")) or 0) - cached, 0),
+                    (model, "cache_read"): cached, (model, "output"): units.integer(r.get("output_tokens")) or 0})
 
 
 class AnthropicCostsSource(_CostReport):
@@ -109,28 +127,33 @@ class AnthropicCostsSource(_CostReport):
         month, today = month_and_day(client.now())
         since = {"starting_at": month.strftime("%Y-%m-%dT%H:%M:%SZ"), "bucket_width": "1d"}
         days: Counter[float] = Counter()
-        for bucket in self._buckets(client, "costs", "/v1/organizations/cost_report", since):
-            start = units.iso_to_epoch_seconds(bucket.get("starting_at"))
-            for result in records(bucket.get("results") or []):
-                # decimal strings in cents: "123.45" is $1.2345
-                value = money.amount(result.get("amount"), money.CENTS)
-                if value is None or money.currency_code(result.get("currency")) != "USD":
-                    raise client.invalid("costs", f"unusable amount {result.get('amount')!r}")
-                if start is not None and start >= month.timestamp():
-                    days[start] += value
+        for start, value in self._rows(client, "costs", "/v1/organizations/cost_report", since, "starting_at",
+                                       anthropic_cost, whole=True):
+            if start is not None and start >= month.timestamp():
+                days[start] += value
         tokens: Counter[tuple[str, str]] = Counter()
-        usage_params = {**since, "group_by[]": ["model"]}
-        for bucket in self._buckets(client, "usage", "/v1/organizations/usage_report/messages", usage_params):
-            start = units.iso_to_epoch_seconds(bucket.get("starting_at"))
-            if start is not None and start < month.timestamp():
-                continue
-            for r in records(bucket.get("results") or []):
-                model = r.get("model") or "unknown"
-                tokens[(model, "input")] += units.integer(r.get("uncached_input_tokens")) or 0
-                tokens[(model, "cache_read")] += units.integer(r.get("cache_read_input_tokens")) or 0
-                tokens[(model, "output")] += units.integer(r.get("output_tokens")) or 0
-                creation = r.get("cache_creation") if isinstance(r.get("cache_creation"), dict) else {}
-                tokens[(model, "cache_write")] += sum(units.integer(v) or 0 for v in creation.values())
+        usage = self._rows(client, "usage", "/v1/organizations/usage_report/messages",
+                           {**since, "group_by[]": ["model"]}, "starting_at", anthropic_usage)
+        for start, counts in usage:
+            if start is None or start >= month.timestamp():
+                tokens.update(counts)
         return Snapshot(spend=self._spend(days, today), vendor_usage=self._fold(tokens))
 
 
+def anthropic_cost(result: dict[str, Any]) -> Decimal:
+    # decimal strings in cents: "123.45" is $1.2345
+    value = money.amount(result.get("amount"), money.CENTS)
+    if value is None or money.currency_code(result.get("currency")) != "USD":
+        raise ValueError(f"unusable amount {result.get('amount')!r}")
+    return value
+
+
+def anthropic_usage(r: dict[str, Any]) -> Counter[tuple[str, str]]:
+    model = units.label(r.get("model") or "unknown", "model")
+    creation = r.get("cache_creation") if isinstance(r.get("cache_creation"), dict) else {}
+    return Counter({
+        (model, "input"): units.integer(r.get("uncached_input_tokens")) or 0,
+        (model, "cache_read"): units.integer(r.get("cache_read_input_tokens")) or 0,
+        (model, "output"): units.integer(r.get("output_tokens")) or 0,
+        (model, "cache_write"): sum(units.integer(v) or 0 for v in creation.values()),
+    })

@@ -85,7 +85,7 @@ class HttpSource(Source):
             items = self._at(client, "models", body, spec.get("items", ""))
             if not isinstance(items, list):
                 raise client.invalid("models", f"items path {spec.get('items', '')!r} is not a list")
-            models = tuple(self._model(client, spec, item) for item in records(items))
+            models = tuple(self.each(client, "models", records(items), lambda item: self._model(spec, item)))
         return Snapshot(providers=(self_provider(self, first, name=self.name),), balances=balances, models=models,
                         catalog="models" in specs)
 
@@ -95,10 +95,11 @@ class HttpSource(Source):
             raise client.invalid(endpoint, f"path {path!r} not found in the answer")
         return value
 
-    def _model(self, client: Client, spec: dict[str, Any], item: dict[str, Any]) -> Model:
-        model_id = self._at(client, "models", item, spec["id"])
-        if not isinstance(model_id, str | int) or model_id == "":
-            raise client.invalid("models", f"id path {spec['id']!r} is not a string")
+    def _model(self, spec: dict[str, Any], item: dict[str, Any]) -> Model:
+        model_id = resolve(item, spec["id"])
+        if model_id is _MISSING or isinstance(model_id, bool) or not isinstance(model_id, str | int) \
+                or model_id == "":
+            raise ValueError(f"id path {spec['id']!r} is not a string")
         scale = Decimal(str(spec.get("price_scale", 1)))
         prices = {}
         for token_type, key in (("input", "input_price"), ("output", "output_price")):

@@ -29,7 +29,8 @@ class GatewayzSource(Source):
         body = client.get_json(
             "providers", self.url("/providers"), headers=self.headers(), params={"include_inactive": "true"}
         )
-        providers = tuple(parse_provider(item) for item in records(listing(body)))
+        parsed = self.each(client, "providers", records(listing(body)), parse_entry)
+        providers = tuple(p for p, _, _ in parsed)
         stats_body = client.get_json("providers_stats", self.url("/providers/stats"), headers=self.headers())
         if not isinstance(stats_body, dict):
             raise client.invalid("providers_stats", "expected a JSON object of counts")
@@ -40,18 +41,17 @@ class GatewayzSource(Source):
             raise client.invalid("providers_stats", "all counts are zero while /providers lists providers")
         stats = GatewayzStats(
             **counts,
-            response_times_ms=tuple(
-                (item["slug"], ms)
-                for item in records(listing(body))
-                if (ms := units.number(item.get("average_response_time_ms"))) is not None
-            ),
-            last_health_checks=tuple(
-                (item["slug"], at)
-                for item in records(listing(body))
-                if (at := units.iso_to_epoch_seconds(item.get("last_health_check_at"))) is not None
-            ),
+            response_times_ms=tuple((p.id, ms) for p, ms, _ in parsed if ms is not None),
+            last_health_checks=tuple((p.id, at) for p, _, at in parsed if at is not None),
         )
         return Snapshot(providers=providers, gatewayz=stats)
+
+
+def parse_entry(item: dict[str, Any]) -> tuple[Provider, float | None, float | None]:
+    """A provider, its average response time in ms as GatewayZ reports it, and when GatewayZ
+    last checked its health."""
+    return (parse_provider(item), units.number(item.get("average_response_time_ms")),
+            units.iso_to_epoch_seconds(item.get("last_health_check_at")))
 
 
 def parse_provider(item: dict[str, Any]) -> Provider:

@@ -21,11 +21,13 @@ class OllamaSource(Source):
 
     def poll(self, client: Client) -> Snapshot:
         response, tags = client.fetch_json("tags", self.url("/api/tags"), headers=self.headers())
-        installed = list(records(listing(tags, "models")))
-        loaded = list(records(listing(client.get_json("ps", self.url("/api/ps")), "models")))
-        contexts = {_name(item): units.integer(item.get("context_length")) for item in loaded}
-        names = [_name(item) for item in installed]
-        cloud = tuple(_name(item) for item in installed if is_cloud(item))
+        installed = self.each(client, "tags", records(listing(tags, "models")), lambda item: (_name(item), item))
+        loaded = self.each(client, "ps", records(listing(client.get_json("ps", self.url("/api/ps")), "models")),
+                           lambda item: (_name(item), units.integer(item.get("context_length")),
+                                         units.integer(item.get("size_vram"))))
+        contexts = {name: context for name, context, _ in loaded}
+        names = [name for name, _ in installed]
+        cloud = tuple(name for name, item in installed if is_cloud(item))
         # Local models cost nothing per token: they are free, and have no price. Cloud models
         # run on ollama.com under its plans, so they are not free (and their price is unknown).
         models = tuple(
@@ -39,9 +41,7 @@ class OllamaSource(Source):
             ollama_installed=tuple(names),
             ollama_cloud=cloud,
             # A model in /api/ps that /api/tags does not list is still loaded: it is reported.
-            ollama_loaded=tuple(
-                LoadedModel(model=_name(item), vram_bytes=units.integer(item.get("size_vram"))) for item in loaded
-            ),
+            ollama_loaded=tuple(LoadedModel(model=name, vram_bytes=vram) for name, _, vram in loaded),
         )
 
 

@@ -24,7 +24,7 @@ class OpenRouterSource(Source):
         # Without output_modalities=all the catalog holds only text-output models.
         response, body = client.fetch_json("models", self.url("/models"), headers=headers,
                                            params={"output_modalities": "all"})
-        models = tuple(parse_model(self.name, item) for item in records(listing(body)))
+        models = tuple(self.each(client, "models", records(listing(body)), lambda item: parse_model(self.name, item)))
 
         key = client.get_json("key", self.url("/key"), headers=headers)
         data = key.get("data", key) if isinstance(key, dict) else None

@@ -42,7 +42,8 @@ class CcflareSource(Source):
         success = units.number(stats.get("successRate"))
         return Snapshot(proxy=ProxyStatus(
             up=health.get("status") == "ok",
-            accounts=tuple(ccflare_account(item, now) for item in records(listing(accounts, "accounts"))),
+            accounts=tuple(self.each(client, "accounts", records(listing(accounts, "accounts")),
+                                     lambda item: ccflare_account(item, now))),
             window_days=self.window_days,
             requests=units.number(stats.get("totalRequests")),
             tokens=units.number(stats.get("totalTokens")),
@@ -98,7 +99,8 @@ class LitellmSource(Source):
         if str(status).lower() not in ("healthy", "connected"):
             raise client.invalid("readiness", f"proxy not ready (status {status!r})")
         response, body = client.fetch_json("model_info", self.url("/model/info"), headers=self.headers())
-        models = tuple(litellm_model(self.name, item) for item in records(listing(body)))
+        models = tuple(self.each(client, "model_info", records(listing(body)), lambda item: litellm_model(self.name,
+                                                                                                           item)))
         return Snapshot(providers=(self_provider(self, response, name="LiteLLM"),), models=models, catalog=True)
 
 

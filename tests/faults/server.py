@@ -27,7 +27,24 @@ HOSTILE = ["naïve-模型-🚀", "ctl\x00\x01\x07\x1b[31mred", 'quote"and\\backs
            "x" * 10_000, "tab\tand\x7fdel", "\u2028line-separator", "\ud800lone-surrogate"]
 
 FAULTS = ("hang", "reset", "status", "rate_limited", "html", "truncated", "list_for_object", "strings_for_numbers",
-          "nulls", "huge", "drip", "redirect_loop", "hostile_strings", "flood")
+          "nulls", "huge", "drip", "redirect_loop", "hostile_strings", "flood", "values")
+
+
+def _first_result(body: Any) -> dict[str, Any]:
+    """The first result row of a cost or usage report's first bucket."""
+    return body["data"][0]["results"][0]
+
+
+# Values of the right shape and the wrong kind: each edits the demo's real answer in place.
+HOSTILE_VALUES: dict[str, Any] = {
+    # decimal.Overflow as soon as the price is multiplied
+    "price_overflow": lambda body: body["data"][0]["pricing"].update(prompt="9e999999"),
+    # a label that is not a string
+    "model_number": lambda body: _first_result(body).update(model=4),
+    # an integer too large for a float
+    "huge_tokens": lambda body: _first_result(body).update(input_tokens=1.7e308, output_tokens=1.7e308),
+    "nan_price": lambda body: body["data"][0]["pricing"].update(prompt="NaN", completion="-Infinity"),
+}
 
 
 def reshape(body: Any, how: str) -> Any:
@@ -169,6 +186,11 @@ class FaultFleet:
             def _hostile_strings(self, method: str, body: bytes) -> None:
                 # ensure_ascii keeps the lone surrogate as the escape "\ud800", as a JSON encoder may
                 self._send(200, json.dumps(reshape(self._real_json(method, body), "hostile_strings")).encode())
+
+            def _values(self, method: str, body: bytes, edit: str = "") -> None:
+                answer = self._real_json(method, body)
+                HOSTILE_VALUES[edit](answer)
+                self._send(200, json.dumps(answer).encode())
 
             def _flood(self, method: str, body: bytes, count: int = 100) -> None:
                 self._send(200, json.dumps(flood(self._real_json(method, body), count)).encode())
