@@ -11,6 +11,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -123,9 +124,13 @@ def serve(args: argparse.Namespace, config: Config) -> int:
         log.error("cannot listen on %s: %s", address, exc)
         engine.stop()
         return 1
-    stopping = threading.Event()
+    # Set by the signal handlers. Stopping is a plain flag the main thread polls: a handler
+    # runs on the main thread, and setting an Event that thread is waiting on could try to
+    # take a lock that thread holds. Only the reloader thread waits on reload_wanted.
+    stopping: list[bool] = []
+    reload_wanted = threading.Event()
 
-    def reload(signum: int, frame: object) -> None:
+    def reload() -> None:
         if not args.config_file:
             log.info("SIGHUP: the demo has no config file to reload")
             return
@@ -134,19 +139,33 @@ def serve(args: argparse.Namespace, config: Config) -> int:
         except ConfigError as err:
             log.error("reload failed, keeping the running config:\n  %s", "\n  ".join(err.problems))
             return
-        engine.reload(new)
+        try:
+            engine.reload(new)
+        except Exception:  # whatever went wrong, the running config stays, as documented
+            log.exception("reload of %s failed, keeping the running config", args.config_file)
+            return
         log.info("reloaded %s: %d sources", args.config_file, len(new.sources))
 
-    signal.signal(signal.SIGHUP, reload)
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    def reloader() -> None:
+        """Reloads one at a time, on a thread of their own: a signal handler that reloaded
+        itself could be re-entered by the next SIGHUP while holding the engine's lock."""
+        while not stopping:
+            if reload_wanted.wait(0.2):
+                reload_wanted.clear()  # SIGHUPs that arrive during a reload make one more
+                reload()
+
+    # The handlers only set flags: nothing that takes a lock runs inside a signal handler.
+    signal.signal(signal.SIGHUP, lambda *_: reload_wanted.set())
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    signal.signal(signal.SIGINT, lambda *_: stopping.append(True))
+    threading.Thread(target=reloader, name="reloader", daemon=True).start()
 
     server.start()
     engine.start()
     log.info("llm-fleet-exporter %s serving on %s%s with %d sources", __version__, address,
              " (TLS)" if web.tls else "", len(config.sources))
-    while not stopping.wait(1.0):
-        pass
+    while not stopping:
+        time.sleep(0.1)
     log.info("shutting down")
     engine.stop()
     server.stop()

@@ -45,9 +45,29 @@ _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 _VAR = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
+# A config is a few hundred values, nested a few levels. Far past that is a mistake or an
+# attack: YAML aliases can make a 420-byte file stand for billions of values ("billion
+# laughs"), and deep nesting exhausts the parser's recursion.
+MAX_DEPTH = 64
+MAX_VALUES = 100_000
+
+
 class _Loader(yaml.SafeLoader):
     """YAML 1.1 reads `1e-6` as a string (its floats need a dot); users write it as a number,
-    as YAML 1.2 does, so exponent floats resolve to floats here."""
+    as YAML 1.2 does, so exponent floats resolve to floats here. Nesting deeper than
+    MAX_DEPTH stops the composer before Python's recursion limit does."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise yaml.MarkedYAMLError(problem=f"nested more than {MAX_DEPTH} levels deep", problem_mark=mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 _Loader.add_implicit_resolver(
@@ -212,8 +232,9 @@ def _listen_ok(value: str) -> bool:
     return bool(sep) and port.isdigit() and 0 < int(port) < 65536 and " " not in host
 
 
-def load_text(text: str, *, origin: str = "<config>", env: Mapping[str, str] | None = None) -> Config:
-    env = os.environ if env is None else env
+def read_yaml(text: str, origin: str) -> Any:
+    """A YAML document, safely: no tags beyond plain data, no nesting past MAX_DEPTH, and no
+    alias expansion past MAX_VALUES values. Every problem is a ConfigError of one line."""
     try:
         document = yaml.load(text, Loader=_Loader)  # _Loader is a SafeLoader
     except yaml.MarkedYAMLError as exc:
@@ -221,7 +242,33 @@ def load_text(text: str, *, origin: str = "<config>", env: Mapping[str, str] | N
         where = f"{origin}:{mark.line + 1}:{mark.column + 1}" if mark else origin
         raise ConfigError([f"{where}: {exc.problem or exc.context or 'invalid YAML'}"]) from None
     except yaml.YAMLError as exc:
-        raise ConfigError([f"{origin}: invalid YAML: {exc}"]) from None
+        raise ConfigError([f"{origin}: invalid YAML: {str(exc).splitlines()[0]}"]) from None
+    except RecursionError:
+        raise ConfigError([f"{origin}: nested too deeply to read"]) from None
+    _count_values(document, origin)
+    return document
+
+
+def _count_values(document: Any, origin: str) -> None:
+    """Walks the document as the code will (an alias counts each time it is used), stopping
+    as soon as it is too big, so a bomb costs at most MAX_VALUES steps."""
+    seen = 0
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        seen += 1
+        if seen > MAX_VALUES:
+            raise ConfigError([f"{origin}: expands to more than {MAX_VALUES:,} values; YAML aliases (*name) are "
+                               "limited to what a config needs"])
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
+def load_text(text: str, *, origin: str = "<config>", env: Mapping[str, str] | None = None) -> Config:
+    env = os.environ if env is None else env
+    document = read_yaml(text, origin)
     if document is None:
         raise ConfigError([f"{origin}: the file is empty; it needs at least a `sources:` list"])
     if not isinstance(document, dict):

@@ -26,9 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from exporter.config import ConfigError
+from exporter.config import ConfigError, read_yaml
 
 OPEN_PATHS = ("/healthz",)
 REALM = "llm-fleet-exporter"
@@ -51,11 +49,12 @@ def load(path: str) -> WebConfig:
     """Reads and checks the file; every problem is one line naming its key, raised together."""
     where = f"{path}"
     try:
-        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError([f"{where}: cannot read web config: {exc.strerror}"]) from None
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+    except UnicodeDecodeError as exc:
         raise ConfigError([f"{where}: not a YAML web config: {str(exc).splitlines()[0]}"]) from None
+    doc = read_yaml(text, where) or {}
     if not isinstance(doc, dict):
         raise ConfigError([f"{where}: expected a mapping with tls_server_config and basic_auth_users"])
     problems = [f"{where}: {key}: unknown key (this exporter reads tls_server_config and basic_auth_users)"

@@ -212,6 +212,45 @@ def test_sighup_reloads_and_keeps_running_config_on_error(fake: FakeServer, tmp_
     assert 'llm_source_up{source="a"} 1.0' in text and 'llm_source_up{source="b"} 1.0' in text
 
 
+def test_a_sighup_storm_neither_deadlocks_nor_ignores_sigterm(fake: FakeServer, tmp_path: Path,
+                                                              exporter_process) -> None:  # type: ignore[no-untyped-def]
+    """Pairs of SIGHUPs 5 ms apart while a 3,000-model catalog is being reloaded, and a reload
+    into a config nested 5,000 levels deep: the exporter keeps serving, keeps its config, and
+    still stops on SIGTERM."""
+    models = [{"id": f"m{i}", "in": "1", "out": "2"} for i in range(3000)]
+    fake.routes["/big/models"] = json_reply({"data": models})
+    config = tmp_path / "c.yaml"
+
+    def text(interval: int) -> str:
+        return (f"sources:\n  - {{name: big, type: http, interval: {interval}s, models: {{url: '{fake.url}/big/models',"
+                " items: data, id: id, input_price: in, output_price: out}}\n")
+
+    config.write_text(text(30))
+    proc: Exporter = exporter_process("--config.file", str(config))
+    proc.wait_ready()
+    for i in range(10):
+        config.write_text(text(31 + i))  # a changed source: re-polled and re-ranked on reload
+        proc.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.005)
+        proc.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.05)
+    config.write_text("sources: " + "[" * 5000 + "]" * 5000 + "\n")
+    proc.proc.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 15
+    while "nested more than 64 levels deep" not in proc.log():
+        assert time.monotonic() < deadline, proc.log()[-3000:]
+        time.sleep(0.1)
+    assert proc.proc.poll() is None
+    assert proc.get("/readyz").status_code == 200
+    assert 'llm_models{provider="big",source="big"} 3000.0' in proc.get("/metrics").text
+    assert 'llm_source_poll_interval_seconds{source="big"} 40.0' in proc.get("/metrics").text
+    started = time.monotonic()
+    proc.proc.send_signal(signal.SIGTERM)
+    assert proc.proc.wait(timeout=10) == 0
+    assert time.monotonic() - started < 5
+    assert "Traceback" not in proc.log()
+
+
 def test_sigterm_stops_cleanly(exporter_process) -> None:  # type: ignore[no-untyped-def]
     proc: Exporter = exporter_process("--demo")
     proc.wait_ready()
