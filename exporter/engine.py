@@ -102,6 +102,11 @@ class _Slot:
             self.session = None
 
 
+def max_retry_after(interval: float) -> float:
+    """The longest a 429's Retry-After parks a source: 10 intervals, at most an hour."""
+    return min(10 * interval, 3600.0)
+
+
 def poll_budget(interval: float, timeout: float, retries: int) -> float:
     """How long one poll may take: its requests and retries, but never past 80% of the
     interval, so a poll is always over before the next one is due."""
@@ -492,6 +497,9 @@ class Engine:
                 if exc.reason == "rate_limited" and retry_after is None:
                     # A 429 that does not say how long to wait: skip one interval.
                     retry_after = sc.interval
+                if retry_after is not None:
+                    # A vendor's Retry-After of 999999999 must not park a source for 31 years.
+                    retry_after = min(retry_after, max_retry_after(sc.interval))
             except Exception as exc:  # a vendor's odd answer must never take the process down
                 endpoint = recorder.last_endpoint or (source.endpoint_names() or ("unknown",))[0]
                 recorder.failure(endpoint, "invalid_response")

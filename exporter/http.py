@@ -204,10 +204,25 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     return max(0.0, when.timestamp() - now)
 
 
+# Headers a request keeps when a redirect leads to another origin. Every other header a
+# source sets may carry a credential (Authorization, x-api-key, x-goog-api-key, or whatever
+# an `http` source's config names), and must not reach a host the config never named.
+_KEPT_ACROSS_ORIGINS = frozenset({"user-agent", "accept", "accept-encoding", "connection", "content-type",
+                                  "content-length"})
+
+
+class _Session(requests.Session):
+    def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: requests.Response) -> None:
+        super().rebuild_auth(prepared_request, response)  # drops Authorization, as requests always does
+        if self.should_strip_auth(response.request.url, prepared_request.url):
+            for name in [n for n in prepared_request.headers if n.lower() not in _KEPT_ACROSS_ORIGINS]:
+                del prepared_request.headers[name]
+
+
 def new_session() -> requests.Session:
     """A session with the deadline watchdog's adapter and no retries of its own (the client
-    retries, inside the poll's budget)."""
-    session = requests.Session()
+    retries, inside the poll's budget), that keeps credentials on their origin."""
+    session = _Session()
     session.headers["User-Agent"] = USER_AGENT
     adapter = _Adapter(max_retries=0)
     session.mount("http://", adapter)

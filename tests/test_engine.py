@@ -100,6 +100,20 @@ def test_retry_after_skips_polls_and_counts_them(fake: FakeServer) -> None:
     engine.stop()
 
 
+@pytest.mark.parametrize(("interval", "parked"), [(60, 600), (600, 3600)])
+def test_a_huge_retry_after_is_capped(fake: FakeServer, interval: int, parked: int) -> None:
+    """Retry-After: 999999999 parks the source for 10 intervals or an hour, whichever is less."""
+    clock = Clock()
+    fake.routes[f"/p0{SUMMARY}"] = json_reply({"error": "slow down"}, status=429,
+                                              headers={"Retry-After": "999999999"})
+    engine = engine_for(statuspages(fake.url, 1, f"{interval}s"), clock)
+    try:
+        engine.run_once()
+        assert source(engine, "page0").blocked_until == clock.now + parked
+    finally:
+        engine.stop()
+
+
 def test_vanished_provider_vanishes_from_metrics(fake: FakeServer) -> None:
     fake.routes["/providers"] = fixture_reply("gatewayz__providers.json")
     fake.routes["/providers/stats"] = fixture_reply("gatewayz__providers_stats.json")

@@ -208,3 +208,29 @@ sources:
     assert (capped.up, free.up) == (False, True)
     assert dict(capped.failures)[("summary", "invalid_response")] == 1
     assert "larger than 2048 bytes" in capped.last_error
+
+
+CREDENTIALS = {"Authorization": "Bearer k-auth-0000", "x-api-key": "k-anthropic-0000",
+               "x-goog-api-key": "k-gemini-0000", "X-Acme-Key": "k-acme-0000"}
+
+
+def test_a_cross_origin_redirect_carries_no_credential(fake: FakeServer) -> None:
+    other = FakeServer().start()
+    try:
+        other.routes["/landed"] = json_reply({"ok": True})
+        fake.routes["/moved"] = Reply(status=302, body=b"", headers={"Location": other.url + "/landed"})
+        assert client().get_json("x", fake.url + "/moved", headers=dict(CREDENTIALS)) == {"ok": True}
+        (seen,) = other.requests_to("/landed")
+        sent = {k.lower() for k in seen.headers}
+        assert not sent & {k.lower() for k in CREDENTIALS}, seen.headers
+        assert seen.headers["User-Agent"].startswith("llm-fleet-exporter/")
+    finally:
+        other.stop()
+
+
+def test_a_same_origin_redirect_keeps_them(fake: FakeServer) -> None:
+    fake.routes["/landed"] = json_reply({"ok": True})
+    fake.routes["/moved"] = Reply(status=302, body=b"", headers={"Location": "/landed"})
+    client().get_json("x", fake.url + "/moved", headers=dict(CREDENTIALS))
+    (seen,) = fake.requests_to("/landed")
+    assert {k: seen.headers[k] for k in CREDENTIALS} == CREDENTIALS
