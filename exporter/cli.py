@@ -20,7 +20,7 @@ from exporter.collector import Exposition
 from exporter.config import Config, ConfigError, load_file, load_text
 from exporter.engine import Engine
 from exporter.redact import RedactingFormatter
-from exporter.server import App, Server
+from exporter.server import App, Headers, Server, connection_limit, raise_fd_limit
 from exporter.webconfig import WebConfig
 
 log = logging.getLogger("exporter")
@@ -114,12 +114,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 def serve(args: argparse.Namespace, config: Config) -> int:
     address = args.listen_address or config.listen_address
     web: WebConfig = args.web
+    fds = raise_fd_limit()
     engine = Engine(config, persist=True)
     app: Any = App(engine)
     if web.users:
         app = webconfig.BasicAuth(app, web.users)
+    app = Headers(app, web.headers)
     try:
-        server = Server(app, address, tls=web.tls)
+        server = Server(app, address, tls=web.tls, max_connections=connection_limit(fds))
     except (OSError, ValueError) as exc:
         log.error("cannot listen on %s: %s", address, exc)
         engine.stop()

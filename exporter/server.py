@@ -6,16 +6,19 @@ Every route reads the engine's cached view; none of them reaches a provider.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
+import resource
 import socket
 import socketserver
 import ssl
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer, make_server
 
 from exporter import api, landing, summary
 from exporter.collector import Exposition
@@ -24,6 +27,7 @@ from exporter.redact import encodable, redact, scrub
 
 log = logging.getLogger(__name__)
 
+SERVER = "llm-fleet-exporter"
 TEXT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 OPENMETRICS_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
@@ -108,6 +112,40 @@ class App:
         return "200 OK", "text/html; charset=utf-8", encodable(redact(page)).encode(), [("Cache-Control", "no-store")]
 
 
+# On every response: no content-type sniffing, no framing, and a policy that lets the landing
+# page (inline CSS, no scripts, no external assets) render and nothing else.
+DEFAULT_HEADERS = (
+    ("Content-Security-Policy",
+     "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+)
+
+
+class Headers:
+    """WSGI middleware, outermost: the security headers on every response (401s too), the web
+    config's http_server_config.headers over the defaults, and never a body on HEAD."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], extra: Iterable[tuple[str, str]] = ()):
+        self.app = app
+        merged = {name.lower(): (name, value) for name, value in (*DEFAULT_HEADERS, *extra)}
+        self.headers = list(merged.values())
+
+    def __call__(self, environ: dict[str, Any], start_response: Start) -> Iterable[bytes]:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            own = {name.lower() for name, _ in headers}
+            return start_response(status, [*headers, *(h for h in self.headers if h[0].lower() not in own)],
+                                  exc_info)
+
+        body = self.app(environ, start)
+        if environ.get("REQUEST_METHOD") == "HEAD":
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+            return [b""]
+        return body
+
+
 def _json(status: str, document: dict[str, Any]) -> tuple[str, str, bytes, list[tuple[str, str]]]:
     # Nothing in a document comes from a config's secrets, but redaction is the last guard;
     # scrub() also keeps NaN and infinities out (they are not JSON) and lone surrogates.
@@ -116,11 +154,83 @@ def _json(status: str, document: dict[str, Any]) -> tuple[str, str, bytes, list[
 
 
 class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
+    """One thread per connection, with limits a flood of connections cannot break: at most
+    max_connections open at once (the oldest one still waiting for its request line gives way
+    to a new one), idle clients timed out, and an accept loop that backs off instead of
+    spinning when the process runs out of file descriptors."""
+
     daemon_threads = True
     allow_reuse_address = True
     # socketserver's default backlog of 5 drops connections when several Prometheus
     # servers and browsers arrive together.
     request_queue_size = 128
+    max_connections = 512
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # connection -> [accepted at (monotonic), still waiting for its request line]
+        self._open: dict[Any, list[Any]] = {}
+        self._open_lock = threading.Lock()
+        self._starved = 0  # accepts in a row that failed for want of file descriptors
+        self._warned_at = -3600.0  # when that was last logged (monotonic)
+        super().__init__(*args, **kwargs)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._open[request] = [time.monotonic(), True]
+            over = len(self._open) > self.max_connections
+        if over and not self._evict_idle():
+            log.debug("%d connections open, none idle", len(self._open))
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.pop(request, None)
+        super().shutdown_request(request)
+
+    def busy(self, request: Any) -> None:
+        """The connection sent its request line: it is not idle, and is never evicted."""
+        with self._open_lock:
+            entry = self._open.get(request)
+            if entry is not None:
+                entry[1] = False
+
+    def _evict_idle(self) -> bool:
+        """Closes the connection that has waited longest without sending a request."""
+        with self._open_lock:
+            idle = [(entry[0], sock) for sock, entry in self._open.items() if entry[1]]
+            if not idle:
+                return False
+            _, oldest = min(idle, key=lambda pair: pair[0])
+            self._open[oldest][1] = False  # on its way out: not chosen twice
+        with contextlib.suppress(OSError):  # the plain socket's shutdown, under TLS too
+            socket.socket.shutdown(oldest, socket.SHUT_RDWR)
+        return True
+
+    def _handle_request_noblock(self) -> None:
+        try:
+            request, client_address = self.get_request()
+        except OSError as exc:
+            if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                self._out_of_descriptors(exc)
+            return
+        self._starved = 0
+        try:
+            self.process_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+            self.shutdown_request(request)
+
+    def _out_of_descriptors(self, exc: OSError) -> None:
+        """accept() failed with no descriptor left: the listening socket stays readable, so
+        retrying at once would spin at 100% CPU. Free an idle connection and back off."""
+        now = time.monotonic()
+        if now - self._warned_at >= 60:  # a flood would otherwise log a line per accept
+            self._warned_at = now
+            log.warning("cannot accept connections: %s (%d open); closing idle ones and backing off "
+                        "(logged at most once a minute)", exc.strerror, len(self._open))
+        self._starved += 1
+        self._evict_idle()
+        time.sleep(min(1.0, 0.005 * 2 ** min(self._starved, 8)))
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that drops the connection or fails the TLS handshake is not our error, and
@@ -139,11 +249,54 @@ class _DualStackServer(_ThreadingServer):
         super().server_bind()
 
 
+class _ServerHandler(ServerHandler):
+    server_software = SERVER  # wsgiref's default names the Python version
+
+
 class _QuietHandler(WSGIRequestHandler):
-    timeout = 60  # a client that connects and says nothing does not hold a thread forever
+    # A client that connects and says nothing (or reads nothing) gives its thread back after
+    # this; Prometheus sends its request at once.
+    timeout = 15
+    server_version = SERVER
+    sys_version = ""
+
+    def handle(self) -> None:
+        """wsgiref's handle(), with the connection marked busy once its request line is in
+        and the Server header naming only this exporter."""
+        self.raw_requestline = self.rfile.readline(65537)
+        if not self.raw_requestline:
+            return
+        self.server.busy(self.request)  # type: ignore[attr-defined]
+        if len(self.raw_requestline) > 65536:
+            self.requestline = self.request_version = self.command = ""
+            self.send_error(414)
+            return
+        if not self.parse_request():  # an error has been sent
+            return
+        handler = _ServerHandler(self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=False)
+        handler.request_handler = self  # type: ignore[attr-defined]
+        handler.run(self.server.get_app())  # type: ignore[attr-defined]
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), redact(format % args))
+
+
+def raise_fd_limit() -> int:
+    """Raises the soft limit on open files to the hard one, as Go programs do at start, and
+    returns it: each connection and each source's session holds a descriptor."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+    if soft != resource.RLIM_INFINITY and soft < want:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+            soft = want
+    return soft
+
+
+def connection_limit(fd_limit: int) -> int:
+    """Concurrent connections to serve: half the descriptors (the rest stay for the sources,
+    the state files and the accept loop), between 16 and 1,024."""
+    return max(16, min(1024, fd_limit // 2))
 
 
 def parse_address(address: str) -> tuple[str, int]:
@@ -153,10 +306,13 @@ def parse_address(address: str) -> tuple[str, int]:
 
 
 class Server:
-    def __init__(self, app: Callable[..., Iterable[bytes]], address: str, tls: ssl.SSLContext | None = None):
+    def __init__(self, app: Callable[..., Iterable[bytes]], address: str, tls: ssl.SSLContext | None = None,
+                 max_connections: int | None = None):
         host, port = parse_address(address)
         server_class = _DualStackServer if ":" in host else _ThreadingServer
         self._httpd = make_server(host, port, app, server_class=server_class, handler_class=_QuietHandler)
+        if max_connections is not None:
+            self._httpd.max_connections = max_connections  # type: ignore[attr-defined]
         if tls is not None:
             # The handshake happens on the connection's own thread at its first read, so a
             # slow or broken client cannot stall the accept loop.

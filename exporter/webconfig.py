@@ -9,8 +9,12 @@ of the Prometheus exporter-toolkit, so operators configure this exporter like ev
       min_version: TLS12
     basic_auth_users:
       prometheus: $2y$10$...   # bcrypt hashes only, never passwords
+    http_server_config:
+      headers:                 # added to every response, over the defaults below
+        Strict-Transport-Security: max-age=31536000
 
-Basic auth protects every path but /healthz (liveness probes carry no credentials).
+Basic auth protects every path but /healthz (liveness probes carry no credentials). As in Go's
+bcrypt, a password longer than 72 bytes never matches (a 401, like any wrong password).
 """
 
 from __future__ import annotations
@@ -39,10 +43,18 @@ CLIENT_AUTH = {"NoClientCert": ssl.CERT_NONE, "VerifyClientCertIfGiven": ssl.CER
                "RequireAndVerifyClientCert": ssl.CERT_REQUIRED}
 
 
+# http_server_config.headers: the headers exporter-toolkit lets a user set, and the values it
+# accepts for the two that take a keyword.
+HEADERS = ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "X-XSS-Protection",
+           "Strict-Transport-Security")
+HEADER_VALUES = {"X-Frame-Options": ("deny", "sameorigin"), "X-Content-Type-Options": ("nosniff",)}
+
+
 @dataclass(frozen=True)
 class WebConfig:
     tls: ssl.SSLContext | None = None
     users: dict[str, bytes] = field(default_factory=dict, repr=False)  # user -> bcrypt hash
+    headers: tuple[tuple[str, str], ...] = ()  # http_server_config.headers
 
 
 def load(path: str) -> WebConfig:
@@ -57,13 +69,49 @@ def load(path: str) -> WebConfig:
     doc = read_yaml(text, where) or {}
     if not isinstance(doc, dict):
         raise ConfigError([f"{where}: expected a mapping with tls_server_config and basic_auth_users"])
-    problems = [f"{where}: {key}: unknown key (this exporter reads tls_server_config and basic_auth_users)"
-                for key in doc if key not in ("tls_server_config", "basic_auth_users")]
+    known = ("tls_server_config", "basic_auth_users", "http_server_config")
+    problems = [f"{where}: {key}: unknown key (this exporter reads {', '.join(known)})"
+                for key in doc if key not in known]
     users = _users(doc.get("basic_auth_users"), where, problems)
     tls = _tls(doc.get("tls_server_config"), where, problems)
+    headers = _http(doc.get("http_server_config"), where, problems)
     if problems:
         raise ConfigError(problems)
-    return WebConfig(tls=tls, users=users)
+    return WebConfig(tls=tls, users=users, headers=headers)
+
+
+def _http(raw: Any, where: str, problems: list[str]) -> tuple[tuple[str, str], ...]:
+    if raw is None:
+        return ()
+    key = f"{where}: http_server_config"
+    if not isinstance(raw, dict):
+        problems.append(f"{key}: expected a mapping")
+        return ()
+    problems.extend(f"{key}.{k}: unknown key" for k in raw if k not in ("headers", "http2"))
+    # http2: accepted so exporter-toolkit files load as they are; this server speaks HTTP/1.1.
+    if "http2" in raw and not isinstance(raw["http2"], bool):
+        problems.append(f"{key}.http2: expected true or false")
+    headers = raw.get("headers") or {}
+    if not isinstance(headers, dict):
+        problems.append(f"{key}.headers: expected a mapping of header names to values")
+        return ()
+    out = []
+    for name, value in headers.items():
+        canonical = next((h for h in HEADERS if h.lower() == str(name).lower()), None)
+        if canonical is None:
+            problems.append(f"{key}.headers.{name}: not a header this file may set (one of: {', '.join(HEADERS)})")
+            continue
+        if value is None or value == "":
+            continue  # blank: unset, as exporter-toolkit reads it
+        if not isinstance(value, str) or any(c in value for c in "\r\n"):
+            problems.append(f"{key}.headers.{name}: expected a one-line string")
+            continue
+        allowed = HEADER_VALUES.get(canonical)
+        if allowed and value.lower() not in allowed:
+            problems.append(f"{key}.headers.{name}: {value!r} is not one of {', '.join(allowed)}")
+            continue
+        out.append((canonical, value))
+    return tuple(out)
 
 
 def _users(raw: Any, where: str, problems: list[str]) -> dict[str, bytes]:
@@ -132,9 +180,13 @@ def _reason(exc: BaseException) -> str:
 
 class BasicAuth:
     """WSGI middleware: every path but OPEN_PATHS needs one of the configured users. A request
-    without valid credentials learns nothing but 401 and the realm."""
+    without valid credentials learns nothing but 401 and the realm, and not even whether the
+    user exists: an unknown user costs the same bcrypt work as a wrong password."""
 
     def __init__(self, app: Callable[..., Iterable[bytes]], users: dict[str, bytes]):
+        import bcrypt  # only deployments with basic auth need it loaded
+
+        self._bcrypt = bcrypt
         self.app = app
         self.users = users
         # bcrypt is slow on purpose; a scrape every few seconds should not pay it each time.
@@ -142,6 +194,9 @@ class BasicAuth:
         self._key = os.urandom(32)
         self._verified: set[bytes] = set()
         self._lock = threading.Lock()
+        # What an unknown user is checked against: a real hash at the users' highest cost.
+        cost = max((int(h[4:6]) for h in users.values()), default=10)
+        self._dummy = bcrypt.hashpw(os.urandom(18), bcrypt.gensalt(rounds=cost))
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") in OPEN_PATHS or self._allowed(environ.get("HTTP_AUTHORIZATION", "")):
@@ -150,7 +205,7 @@ class BasicAuth:
         start_response("401 Unauthorized", [("Content-Type", "text/plain; charset=utf-8"),
                                              ("Content-Length", str(len(body))),
                                              ("WWW-Authenticate", f'Basic realm="{REALM}"')])
-        return [body]
+        return [b""] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
 
     def _allowed(self, header: str) -> bool:
         scheme, _, value = header.partition(" ")
@@ -165,13 +220,12 @@ class BasicAuth:
         with self._lock:
             if digest in self._verified:
                 return True
-        import bcrypt  # only deployments with basic auth need it loaded
-
-        if hashed is None:
-            # Spend the same time as for a known user, so timing does not reveal user names.
-            bcrypt.checkpw(password.encode(), b"$2b$10$" + b"." * 53)
-            return False
-        if not bcrypt.checkpw(password.encode(), hashed):
+        secret = password.encode()
+        # bcrypt reads 72 bytes at most, and the bcrypt module refuses more (a ValueError, which
+        # was a 500). Go's bcrypt, which exporter-toolkit uses, refuses such passwords too: they
+        # never match, after the same work as any other check.
+        matched = self._bcrypt.checkpw(secret[:72], hashed if hashed is not None else self._dummy)
+        if not matched or hashed is None or len(secret) > 72:
             return False
         with self._lock:
             self._verified.add(digest)

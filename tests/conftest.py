@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -46,7 +47,8 @@ def tool(name: str) -> str:
 class Exporter:
     """The real exporter as a child process, on a free port; always stopped by the fixture."""
 
-    def __init__(self, *args: str, env: dict[str, str] | None = None):
+    def __init__(self, *args: str, env: dict[str, str] | None = None, limits: tuple[int, int] | None = None):
+        """limits: the child's (soft, hard) limit on open files."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"exporter-{self.port}.log"
@@ -57,6 +59,7 @@ class Exporter:
             [sys.executable, "-m", "exporter", *args, "--web.listen-address", f"127.0.0.1:{self.port}"],
             cwd=self.workdir, stdout=subprocess.DEVNULL, stderr=self._log,
             env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+            preexec_fn=None if limits is None else lambda: resource.setrlimit(resource.RLIMIT_NOFILE, limits),
         )
 
     def wait_ready(self, timeout: float = 20.0) -> float:

@@ -190,9 +190,14 @@ def test_min_version_refuses_older_clients(serve, certs: Path, tmp_path: Path) -
 @pytest.mark.parametrize(("doc", "lines"), [
     ({"basic_auth_users": {"prometheus": "plain-text-password"}},
      ["basic_auth_users.prometheus: not a bcrypt hash (the file holds hashes only)"]),
-    ({"tls_server_config": {"cert_file": "/nonexistent.crt"}, "http_server_config": {}},
-     ["http_server_config: unknown key (this exporter reads tls_server_config and basic_auth_users)",
+    ({"tls_server_config": {"cert_file": "/nonexistent.crt"}, "rate_limit": {}},
+     ["rate_limit: unknown key (this exporter reads tls_server_config, basic_auth_users, http_server_config)",
       "tls_server_config.key_file: required for TLS"]),
+    ({"http_server_config": {"headers": {"X-Frame-Options": "allow-all", "Set-Cookie": "a=b"}, "http2": "yes"}},
+     ["http_server_config.http2: expected true or false",
+      "http_server_config.headers.Set-Cookie: not a header this file may set (one of: Content-Security-Policy, "
+      "X-Frame-Options, X-Content-Type-Options, X-XSS-Protection, Strict-Transport-Security)",
+      "http_server_config.headers.X-Frame-Options: 'allow-all' is not one of deny, sameorigin"]),
     ({"tls_server_config": {"cert_file": "a", "key_file": "b", "client_auth_type": "RequireAnyClientCert",
                             "min_version": "TLS99"}},
      ["tls_server_config.client_auth_type: 'RequireAnyClientCert' is not supported (one of: NoClientCert, "
@@ -216,3 +221,59 @@ def test_listen_on_ipv6_and_ipv4_at_once(serve) -> None:  # type: ignore[no-unty
     served.wait(f"http://127.0.0.1:{port}/healthz")
     assert requests.get(f"http://[::1]:{port}/healthz", timeout=5).text == "ok\n"
     assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).text == "ok\n"
+
+
+LONG_PASSWORD = "p" * 73  # over bcrypt's 72 bytes
+
+
+def test_security_headers_and_a_bodiless_head(serve, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Every response carries the security headers (the web config's over the defaults), the
+    Server header names no Python version, and HEAD gets no body, a 401 included."""
+    hashed = bcrypt.hashpw(LONG_PASSWORD[:72].encode(), bcrypt.gensalt(rounds=4)).decode()
+    path = tmp_path / "web.yml"
+    path.write_text(yaml.safe_dump({
+        "basic_auth_users": {"prometheus": HASH, "long": hashed},
+        "http_server_config": {"http2": True, "headers": {"Strict-Transport-Security": "max-age=31536000",
+                                                          "X-Frame-Options": "sameorigin"}}}))
+    served = serve("--web.config.file", str(path))
+    base = f"http://127.0.0.1:{served.port}"
+    served.wait(base + "/healthz")
+    auth = ("prometheus", PASSWORD)
+    for method, route, who, status in (("GET", "/", auth, 200), ("GET", "/metrics", auth, 200),
+                                       ("GET", "/api/summary", auth, 200), ("GET", "/nope", auth, 404),
+                                       ("GET", "/metrics", None, 401), ("HEAD", "/metrics", None, 401),
+                                       ("HEAD", "/", auth, 200)):
+        answer = requests.request(method, base + route, auth=who, timeout=5)
+        assert answer.status_code == status, (method, route)
+        h = answer.headers
+        assert h["X-Content-Type-Options"] == "nosniff", route
+        assert h["X-Frame-Options"] == "sameorigin", route
+        assert h["Strict-Transport-Security"] == "max-age=31536000", route
+        assert "frame-ancestors 'none'" in h["Content-Security-Policy"], route
+        assert "script-src" not in h["Content-Security-Policy"]  # default-src 'none': no scripts
+        assert h["Server"] == "llm-fleet-exporter", h["Server"]
+        if method == "HEAD":
+            assert answer.content == b"", route
+    # a password over 72 bytes is refused with a 401, never a 500, even where its first 72 match
+    for user in ("long", "prometheus", "nobody"):
+        assert requests.get(base + "/metrics", auth=(user, LONG_PASSWORD), timeout=5).status_code == 401, user
+    assert "Traceback" not in served.log_path.read_text()
+
+
+def test_an_unknown_user_costs_the_same_bcrypt_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Timing must not tell user names apart: an unknown user is checked against a real hash
+    of the configured users' cost, like a known user with a wrong password."""
+    from exporter.webconfig import BasicAuth
+
+    known = bcrypt.hashpw(b"right", bcrypt.gensalt(rounds=6))
+    guard = BasicAuth(lambda e, s: [b""], {"prometheus": known})
+    checked: list[bytes] = []
+    real = bcrypt.checkpw
+    monkeypatch.setattr(bcrypt, "checkpw", lambda pw, h: checked.append(h) or real(pw, h))
+    import base64
+
+    for user in ("prometheus", "nobody"):
+        header = "Basic " + base64.b64encode(f"{user}:wrong".encode()).decode()
+        assert not guard._allowed(header)
+    assert [h[:7] for h in checked] == [b"$2b$06$", b"$2b$06$"]
+    assert checked[1] != known
