@@ -37,6 +37,7 @@ DEFAULTS = {
     "max_pages": 50,
     "max_response_bytes": MAX_BODY_BYTES,
     "max_models": 5000,
+    "max_providers": 1000,
     "state_dir": "./state",
 }
 
@@ -97,6 +98,7 @@ class SourceConfig:
     # Largest response body read (checked while it streams) and models kept per poll.
     max_response_bytes: int = DEFAULTS["max_response_bytes"]
     max_models: int = DEFAULTS["max_models"]
+    max_providers: int = DEFAULTS["max_providers"]
     # Type-specific keys, validated by the schema (currency, stats_window_days, ...).
     options: Mapping[str, Any] = field(default_factory=dict, repr=False)
     # LLMBalanceLow fires under this balance, in the balance's currency.
@@ -309,6 +311,7 @@ def _build(doc: dict[str, Any], origin: str) -> Config:
     max_pages = doc.get("limits", {}).get("max_pages", DEFAULTS["max_pages"])
     max_bytes = doc.get("limits", {}).get("max_response_bytes", DEFAULTS["max_response_bytes"])
     max_models = doc.get("limits", {}).get("max_models", DEFAULTS["max_models"])
+    max_providers = doc.get("limits", {}).get("max_providers", DEFAULTS["max_providers"])
 
     sources: list[SourceConfig] = []
     seen: dict[str, int] = {}
@@ -348,6 +351,7 @@ def _build(doc: dict[str, Any], origin: str) -> Config:
                 max_pages=raw.get("limits", {}).get("max_pages", max_pages),
                 max_response_bytes=raw.get("limits", {}).get("max_response_bytes", max_bytes),
                 max_models=raw.get("limits", {}).get("max_models", max_models),
+                max_providers=raw.get("limits", {}).get("max_providers", max_providers),
                 api_key=key,
                 options=options,
                 balance_alert_threshold=None if raw.get("balance_alert_threshold") is None

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import Any
 
 import requests
 import schedule
@@ -62,6 +63,7 @@ class SourceView:
     failed_polls: int = 0
     blocked_until: float | None = None
     models_dropped: int = 0  # over limits.max_models, summed over polls
+    providers_dropped: int = 0  # over limits.max_providers, summed over polls
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +102,29 @@ class _Slot:
         if self.session is not None:
             self.session.close()
             self.session = None
+
+
+def cap(snapshot: Snapshot, sc: SourceConfig) -> tuple[Snapshot, int, int]:
+    """The snapshot within limits.max_models and limits.max_providers, and how many of each
+    were left out: a vendor that lists a runaway number must not take the memory and the
+    series count with it. The first ones, in the vendor's order, are kept."""
+    models = len(snapshot.models) - sc.max_models
+    providers = len(snapshot.providers) - sc.max_providers
+    if models <= 0 and providers <= 0:
+        return snapshot, 0, 0
+    changes: dict[str, Any] = {}
+    if models > 0:
+        changes["models"] = snapshot.models[: sc.max_models]
+    if providers > 0:
+        kept = snapshot.providers[: sc.max_providers]
+        changes["providers"] = kept
+        if snapshot.gatewayz is not None:
+            ids = {p.id for p in kept}
+            stats = snapshot.gatewayz
+            changes["gatewayz"] = replace(
+                stats, response_times_ms=tuple(pair for pair in stats.response_times_ms if pair[0] in ids),
+                last_health_checks=tuple(pair for pair in stats.last_health_checks if pair[0] in ids))
+    return replace(snapshot, **changes), max(models, 0), max(providers, 0)
 
 
 def max_retry_after(interval: float) -> float:
@@ -506,15 +531,15 @@ class Engine:
                 error = redact(f"{endpoint}: invalid_response: {type(exc).__name__}: {exc}")[:500]
         duration = time.monotonic() - started
         finished = self._clock()
-        dropped = 0
-        if snapshot is not None and len(snapshot.models) > sc.max_models:
-            # A vendor that lists a runaway number of models must not take the memory and the
-            # series count with it: keep the first max_models, in the vendor's order.
-            dropped = len(snapshot.models) - sc.max_models
-            if slot.view.models_dropped == 0 or not slot.view.up:
+        dropped = providers_dropped = 0
+        if snapshot is not None:
+            snapshot, dropped, providers_dropped = cap(snapshot, sc)
+            if dropped and (slot.view.models_dropped == 0 or not slot.view.up):
                 log.warning("%s: %d models over limits.max_models=%d are left out", source.name, dropped,
                             sc.max_models)
-            snapshot = replace(snapshot, models=snapshot.models[: sc.max_models])
+            if providers_dropped and (slot.view.providers_dropped == 0 or not slot.view.up):
+                log.warning("%s: %d providers over limits.max_providers=%d are left out", source.name,
+                            providers_dropped, sc.max_providers)
         if snapshot is not None:
             # Fields equal to the last good snapshot's keep their identity, so what did not
             # change upstream is neither compared again nor rendered again.
@@ -546,7 +571,8 @@ class Engine:
                     blocked_until=finished + retry_after if retry_after else None,
                 )
             slot.view = replace(view, polled=True, last_poll=finished, poll_duration=duration,
-                                models_dropped=view.models_dropped + dropped)
+                                models_dropped=view.models_dropped + dropped,
+                                providers_dropped=view.providers_dropped + providers_dropped)
             self._publish(slot)
         self._notify()
 

@@ -154,9 +154,11 @@ class SpendWatch:
         try:
             book = UsageBook.from_json(doc["book"], self.settings.max_tasks, self.settings.max_usage_models)
             # the sixth field (inside an overlong line) is newer: older files have five
-            positions = [Position(str(p), int(d), int(i), int(o), int(n), bool(rest and rest[0]))
+            # dev and ino are whatever the filesystem says; offsets and line numbers are counts
+            count = statefile.count
+            positions = [Position(str(p), int(d), int(i), count(o), count(n), bool(rest and rest[0]))
                          for p, d, i, o, n, *rest in doc["positions"]]
-        except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:
+        except statefile.CORRUPT as exc:
             statefile.set_aside(path, f"corrupt ({type(exc).__name__}: {exc})")
             return []
         self._book = book

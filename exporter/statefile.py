@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from exporter import units
+
 log = logging.getLogger(__name__)
 
 
@@ -37,6 +39,9 @@ def load(path: Path, version: int) -> dict[str, Any] | None:
     except ValueError as exc:
         set_aside(path, f"corrupt ({exc})")
         return None
+    except RecursionError:
+        set_aside(path, "nested too deeply to read")
+        return None
     if not isinstance(doc, dict) or doc.get("version") != version:
         set_aside(path, f"not a version {version} state file")
         return None
@@ -52,6 +57,26 @@ def set_aside(path: Path, why: str) -> None:
         log.warning("state file %s is %s and cannot be set aside (%s); ignoring it", path, why, exc)
         return
     log.warning("state file %s is %s; set aside as %s, starting without it", path, why, aside.name)
+
+
+# What the readers of a state file catch: a file of the right shape with values no real state
+# holds (NaN, a 400-digit number, a string for a number) is corrupt, like a truncated one.
+CORRUPT = (KeyError, TypeError, ValueError, AttributeError, ArithmeticError, IndexError)
+
+
+def number(value: object) -> float:
+    """A finite number from a state file, within units' sane range, else ValueError."""
+    result = units.number(value) if not isinstance(value, str) else None
+    if result is None:
+        raise ValueError(f"not a number: {str(value)[:40]!r}")
+    return result
+
+
+def count(value: object) -> int:
+    result = number(value)
+    if result < 0 or result != int(result):
+        raise ValueError(f"not a count: {str(value)[:40]!r}")
+    return int(result)
 
 
 class Writer:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from exporter import money, units
+from exporter import money, statefile, units
 
 OTHER = "other"
 DEFAULT_TASK = "default"
@@ -144,8 +144,13 @@ class Totals:
 
     @staticmethod
     def from_json(values: list[Any]) -> Totals:
+        """Raises ValueError for anything no real state holds (NaN, a 400-digit count)."""
         r, f, i, o, c, cost, dsum, dcount = values
-        return Totals(int(r), int(f), int(i), int(o), int(c), Decimal(str(cost)), float(dsum), int(dcount))
+        usd = money.to_decimal(cost)
+        if usd is None:
+            raise ValueError(f"not an amount: {str(cost)[:40]!r}")
+        n = statefile.count
+        return Totals(n(r), n(f), n(i), n(o), n(c), usd, statefile.number(dsum), n(dcount))
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,19 +294,20 @@ class UsageBook:
 
     @staticmethod
     def from_json(doc: Mapping[str, Any], max_tasks: int, max_models: int) -> UsageBook:
+        n = statefile.count
         durations = {}
         for p, m, buckets, total, count in doc["durations"]:
             if len(buckets) != len(DURATION_BUCKETS):
                 raise ValueError("duration buckets changed")
-            durations[(str(p), str(m))] = Histogram(tuple(int(b) for b in buckets), float(total), int(count))
+            durations[(str(p), str(m))] = Histogram(tuple(n(b) for b in buckets), statefile.number(total), n(count))
         last = doc.get("last_event")
         return UsageBook(
             max_tasks=max_tasks, max_models=max_models,
             counters={(str(p), str(m), str(t)): Totals.from_json(v) for p, m, t, v in doc["counters"]},
-            daily={(int(d), str(p), str(m), str(t)): Totals.from_json(v) for d, p, m, t, v in doc["daily"]},
+            daily={(n(d), str(p), str(m), str(t)): Totals.from_json(v) for d, p, m, t, v in doc["daily"]},
             durations=durations,
-            invalid_lines=Counter({str(k): int(v) for k, v in doc["invalid_lines"].items()}),
-            unpriced=Counter({str(k): int(v) for k, v in doc["unpriced"].items()}),
-            folded=Counter({str(k): int(v) for k, v in doc["folded"].items()}),
-            last_event=None if last is None else float(last),
+            invalid_lines=Counter({str(k): n(v) for k, v in doc["invalid_lines"].items()}),
+            unpriced=Counter({str(k): n(v) for k, v in doc["unpriced"].items()}),
+            folded=Counter({str(k): n(v) for k, v in doc["folded"].items()}),
+            last_event=None if last is None else statefile.number(last),
         )

@@ -193,18 +193,19 @@ class CatalogWatch:
     def _restore(self, doc: dict[str, Any] | None, path: Path) -> None:
         if doc is None:
             return
+        number = statefile.number
         try:
             catalogs = {
                 str(name): Catalog(
-                    {(str(p), str(m)): Entry(_dec(i), _dec(o), bool(free), float(t))
+                    {(str(p), str(m)): Entry(_dec(i), _dec(o), bool(free), number(t))
                      for p, m, i, o, free, t in body["models"]},
-                    {(str(p), str(m)): float(t) for p, m, t in body["gone"]},
+                    {(str(p), str(m)): number(t) for p, m, t in body["gone"]},
                 )
                 for name, body in doc["sources"].items()
             }
-            entries = [Change(float(t), str(s), str(p), str(m), str(c), _dec(oi), _dec(oo), _dec(ni), _dec(no), fc)
+            entries = [Change(number(t), str(s), str(p), str(m), str(c), _dec(oi), _dec(oo), _dec(ni), _dec(no), fc)
                        for t, s, p, m, c, oi, oo, ni, no, fc in doc["log"]]
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except statefile.CORRUPT as exc:
             statefile.set_aside(path, f"corrupt ({type(exc).__name__}: {exc})")
             return
         self._catalogs = catalogs

@@ -154,8 +154,15 @@ def test_corrupt_state_file_is_logged_and_set_aside(fake: FakeServer, tmp_path: 
     state = tmp_path / "state"
     state.mkdir()
     head = f"state_dir: {state}\n"
+    good_model = '["v", "a", "1", "2", false, %s]'
     for garbage in ('{"version": 1, "sources": {"v": {"models": [["p", "m"]]}}, "log": []}', "{half a file",
-                    "\xff\xfe not text"):
+                    "\xff\xfe not text",
+                    '{"version": 1, "sources": {"v": ' + "[" * 100_000 + "]" * 100_000 + "}, \"log\": []}",
+                    '{"version": 1, "sources": {"v": {"models": [' + good_model % ("1" + "0" * 400)
+                    + '], "gone": []}}, "log": []}',
+                    '{"version": 1, "sources": {}, "log": [[NaN, "v", "v", "a", "added", null, null, "1", "2", null]]}',
+                    '{"version": 1, "sources": {"v": {"models": [' + good_model % "Infinity" + '], "gone": []}},'
+                    ' "log": []}'):
         (state / "catalog.json").write_bytes(garbage.encode("latin-1"))
         caplog.clear()
         with caplog.at_level(logging.WARNING):

@@ -254,3 +254,46 @@ def test_ready_is_announced_after_the_exposition_has_the_ready_view(fake: FakeSe
         assert all(f'indicator="none",source="page{i}"}}' in body for i in range(5)), body
     finally:
         engine.stop()
+
+
+def test_gatewayz_providers_are_capped_and_counted(fake: FakeServer) -> None:
+    """20,000 providers made 360,030 series; limits.max_providers keeps the first ones."""
+    providers = [{"id": i, "name": f"P{i}", "slug": f"p{i}", "is_active": True, "health_status": "healthy",
+                  "average_response_time_ms": 100, "last_health_check_at": "2026-01-01T00:00:00Z"}
+                 for i in range(20_000)]
+    fake.routes["/gw/providers"] = json_reply(providers)
+    fake.routes["/gw/providers/stats"] = json_reply({"total": 20_000, "active": 20_000, "inactive": 0,
+                                                     "healthy": 20_000, "degraded": 0, "down": 0, "unknown": 0})
+    config = f"limits: {{max_providers: 40}}\nsources:\n  - {{name: gw, type: gatewayz, url: '{fake.url}/gw', " \
+             "api_key: k-00000000}\n"
+    engine = Engine(load_text(config, env={}), clock=Clock(), backoff=0.01)
+    try:
+        engine.run_once()
+        snap = source(engine, "gw").snapshot
+        assert len(snap.providers) == 40
+        assert len(snap.gatewayz.response_times_ms) == len(snap.gatewayz.last_health_checks) == 40
+        text = Exposition(engine.view).render().decode()
+        assert 'llm_source_providers_dropped_total{source="gw"} 19960.0' in text
+        assert text.count("gatewayz_provider_is_active{") == 40
+        assert snap.gatewayz.total == 20_000  # GatewayZ's own counts are its own
+    finally:
+        engine.stop()
+
+
+def test_paging_stops_at_the_model_cap(fake: FakeServer) -> None:
+    """A catalog whose every page says "more" is not held whole before the cap cuts it."""
+    def page(query: dict[str, list[str]]) -> object:
+        n = int(query.get("pageToken", ["0"])[0])
+        return json_reply({"models": [{"name": f"models/p{n}-m{i}"} for i in range(1000)], "nextPageToken": str(n + 1)})
+
+    fake.routes["/gem/models"] = page
+    config = f"limits: {{max_models: 1500}}\nsources:\n  - {{name: gem, type: gemini, url: '{fake.url}/gem', " \
+             "api_key: k-00000000}\n"
+    engine = Engine(load_text(config, env={}), clock=Clock(), backoff=0.01)
+    try:
+        engine.run_once()
+        assert len(fake.requests_to("/gem/models")) == 2  # not the 50 of limits.max_pages
+        s = source(engine, "gem")
+        assert s.up and len(s.snapshot.models) == 1500 and s.models_dropped == 500
+    finally:
+        engine.stop()

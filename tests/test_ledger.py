@@ -153,7 +153,8 @@ def test_without_state_the_files_are_rebuilt_from_the_start(tmp_path: Path, capl
     second.close()
 
 
-@pytest.mark.parametrize("damage", ["truncated", "wrong shape", "other version"])
+@pytest.mark.parametrize("damage", ["truncated", "wrong shape", "other version", "nested deep", "NaN cost",
+                                    "a 400-digit count", "NaN last event"])
 def test_a_corrupt_usage_state_is_set_aside_and_rebuilt(tmp_path: Path, caplog, damage: str) -> None:  # type: ignore[no-untyped-def]
     path, state = tmp_path / "app.jsonl", tmp_path / "state"
     append(path, event(1) + event(2))
@@ -161,9 +162,18 @@ def test_a_corrupt_usage_state_is_set_aside_and_rebuilt(tmp_path: Path, caplog, 
     first.run(CATALOG)
     first.close()
     good = (state / "usage.json").read_text()
+    doc = json.loads(good)
+    counters = doc["book"]["counters"]
     bad = {"truncated": good[: len(good) // 2],
-           "wrong shape": json.dumps({**json.loads(good), "positions": [["only", "two"]]}),
-           "other version": json.dumps({**json.loads(good), "version": 999})}[damage]
+           "wrong shape": json.dumps({**doc, "positions": [["only", "two"]]}),
+           "other version": json.dumps({**doc, "version": 999}),
+           "nested deep": good[:-1] + ', "deep": ' + "[" * 100_000 + "]" * 100_000 + "}",
+           "NaN cost": json.dumps({**doc, "book": {**doc["book"], "counters": [
+               [*counters[0][:3], [*counters[0][3][:5], "NaN", *counters[0][3][6:]]]]}}),
+           "a 400-digit count": json.dumps({**doc, "book": {**doc["book"], "counters": [
+               [*counters[0][:3], [10**400, *counters[0][3][1:]]]]}}),
+           "NaN last event": json.dumps({**doc, "book": {**doc["book"], "last_event": float("nan")}}),
+           }[damage]
     (state / "usage.json").write_text(bad)
     with caplog.at_level(logging.WARNING):
         second = watch(path, state)

@@ -31,6 +31,8 @@ FAMILIES = (
       "Polls not made: rate_limited while a 429's Retry-After runs, overlap while the last poll runs."),
     F("llm_source_models_dropped_total", "counter", "models", ("source",),
       "Models over limits.max_models left out of a poll's catalog, summed over polls."),
+    F("llm_source_providers_dropped_total", "counter", "providers", ("source",),
+      "Providers over limits.max_providers left out of a poll's answer, summed over polls."),
 )
 
 
@@ -57,6 +59,7 @@ def _status(view, s) -> Iterator[Sample]:  # type: ignore[no-untyped-def]
     for reason, count in sorted(skipped.items()):
         yield "llm_source_polls_skipped_total", (s.name, reason), count
     yield "llm_source_models_dropped_total", (s.name,), s.models_dropped
+    yield "llm_source_providers_dropped_total", (s.name,), s.providers_dropped
 
 
 PARTS = (

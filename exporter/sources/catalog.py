@@ -53,8 +53,13 @@ def paged_catalog(
         responses.append(response)
         return body
 
-    pages = paginate(fetch, next_cursor, max_pages=source.config.max_pages, source=source.name)
-    items = [item for body in pages for item in records(listing(body))]
+    items: list[dict[str, Any]] = []
+    for body in paginate(fetch, next_cursor, max_pages=source.config.max_pages, source=source.name):
+        items.extend(records(listing(body)))
+        if len(items) > source.config.max_models:
+            # Past the cap the rest would be dropped anyway: a catalog whose every page says
+            # "more" is not held whole first. The engine counts what is over the cap.
+            break
     return responses[0], items
 
 
