@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 REASONS = ("timeout", "connection", "auth", "rate_limited", "http_error", "invalid_response")
 USER_AGENT = f"llm-fleet-exporter/{__version__}"
 MAX_BODY_BYTES = 20_000_000  # limits.max_response_bytes' default
+MAX_STREAM_LINE = 1 << 20  # one server-sent event line
 _CHUNK = 64 * 1024
 
 
@@ -103,6 +104,9 @@ class Stream:
             if size > self._max_body:
                 raise FetchError(self.endpoint, "invalid_response", f"stream larger than {self._max_body} bytes")
             *complete, pending = (pending + chunk).split(b"\n")
+            if len(pending) > MAX_STREAM_LINE:
+                # No event is this long: without a newline the copies would grow to max_body.
+                raise FetchError(self.endpoint, "invalid_response", f"a stream line over {MAX_STREAM_LINE} bytes")
             for line in complete:
                 yield line.rstrip(b"\r"), at
         if pending:

@@ -238,8 +238,8 @@ def test_hostile_ids_keep_every_page_whole(fake: FakeServer) -> None:
     """A lone surrogate in a model id and a key-looking query string in another: the JSON
     documents stay valid (redaction runs on the strings, before encoding), the unencodable
     character becomes U+FFFD, and the landing page answers 200."""
-    body = ('{"data": [{"id": "lone-\\ud800-id", "in": "1", "out": "2"},'
-            ' {"id": "leak?key=abc\\"def", "in": "1", "out": "2"}]}').encode()
+    body = (b'{"data": [{"id": "lone-\\ud800-id", "in": "1", "out": "2"},'
+            b' {"id": "leak?key=abc\\"def", "in": "1", "out": "2"}]}')
     from tests.fakeserver import Reply
 
     fake.routes["/acme/models"] = Reply(body=body)

@@ -5,7 +5,10 @@ counted under its reason, and the source recovers without a restart."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import signal
 import subprocess
 import threading
 import time
@@ -40,7 +43,8 @@ class Suite:
         text = config_text()
         for old, new in (("poll_interval: 15s", f"poll_interval: {INTERVAL}s"), ("timeout: 5s", "timeout: 1s"),
                          ("stale_after: 3", f"stale_after: 3\nlimits: {{max_models: {MAX_MODELS}}}"),
-                         ("interval: 60s", f"interval: {INTERVAL}s")):
+                         ("interval: 60s", f"interval: {INTERVAL}s"),
+                         ("  interval: 30s\n  timeout: 10s", "  interval: 3s\n  timeout: 2s")):
             assert old in text
             text = text.replace(old, new)
         self.config = tmp / "config.yaml"
@@ -233,6 +237,73 @@ def test_a_bad_value_is_contained_to_its_item(suite: Suite, path: str, edit: str
         assert answer.status_code == 200, page
         assert "NaN" not in answer.text and "Infinity" not in answer.text, page
     suite.faults.clear(path)
+
+
+def test_close_delimited_drips_end_at_the_deadline_for_polls_and_probes(suite: Suite) -> None:
+    """A byte every 0.5 s on a body that ends when the connection closes: the poll (timeout
+    1 s) and the probe stream (timeout 2 s) both end at their deadlines and count a timeout."""
+    def polls() -> float:
+        return suite.value("llm_source_request_failures_total", source=SOURCE, reason="timeout")
+
+    def probes() -> float:
+        return suite.value("llm_probe_failures_total", source=SOURCE, reason="timeout")
+
+    before_polls, before_probes = polls(), probes()
+    suite.faults.inject(PREFIX, "drip_close", every=0.5)
+    suite.until(lambda: polls() > before_polls, "a poll timed out")
+    suite.until(lambda: probes() > before_probes, "a probe timed out", timeout=30)
+    assert suite.value("llm_source_up", source=SOURCE) == 0
+    assert suite.value("llm_source_up", source="gatewayz") == 1
+
+
+HOSTILE_LEDGER = [
+    '{"ts": 1, "provider": "p", "model": "m", "input_tokens": 1' + "0" * 400 + "}",
+    "[" * 100_000 + "]" * 100_000,
+    '{"ts": 1, "provider": "p", "model": "m", "cost_usd": "9e999999"}',
+    '{"ts": 1, "provider": "p", "model": "m", "input_tokens": 1.7e308}',
+    '{"ts": 1, "junk": "' + "x" * (2 << 20) + '"}',
+]
+
+
+def test_hostile_ledger_lines_are_counted_and_the_rest_read(suite: Suite) -> None:
+    def invalid() -> float:
+        return suite.value("llm_usage_invalid_lines_total")
+
+    before = invalid()
+    good = json.dumps({"ts": time.time(), "provider": "openrouter", "model": "openai/gpt-4o-mini",
+                       "task": "after-hostile", "input_tokens": 10, "output_tokens": 1})
+    data = "".join(line + "\n" for line in [*HOSTILE_LEDGER, good]).encode()
+    fd = os.open(suite.faults.fleet.ledger, os.O_WRONLY | os.O_APPEND)
+    try:
+        os.write(fd, data)  # one append: the demo's own writer cannot land in the middle
+    finally:
+        os.close(fd)
+    suite.until(lambda: invalid() >= before + len(HOSTILE_LEDGER), "every hostile line counted")
+    suite.until(lambda: suite.value("llm_usage_requests_total", task="after-hostile") == 1,
+                "the good line after them read")
+    assert invalid() == before + len(HOSTILE_LEDGER)
+    assert "Traceback" not in suite.exporter.log()
+
+
+def test_a_sighup_storm_leaves_the_exporter_serving(suite: Suite) -> None:
+    polled = suite.value("llm_source_last_success_timestamp_seconds", source="gatewayz")
+    for _ in range(20):
+        suite.exporter.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.005)
+        suite.scrape()
+    suite.until(lambda: suite.value("llm_source_last_success_timestamp_seconds", source="gatewayz") > polled,
+                "polling goes on")
+    assert suite.exporter.proc.poll() is None
+    assert "reloaded" in suite.exporter.log()
+
+
+def test_every_response_carries_the_security_headers(suite: Suite) -> None:
+    for path in ("/", "/metrics", "/api/summary", "/nope"):
+        headers = requests.get(suite.exporter.url + path, timeout=5).headers
+        assert headers["X-Content-Type-Options"] == "nosniff", path
+        assert headers["X-Frame-Options"] == "DENY", path
+        assert "default-src 'none'" in headers["Content-Security-Policy"], path
+        assert headers["Server"] == "llm-fleet-exporter", path
 
 
 class TextOnly:

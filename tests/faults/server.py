@@ -27,7 +27,7 @@ HOSTILE = ["naïve-模型-🚀", "ctl\x00\x01\x07\x1b[31mred", 'quote"and\\backs
            "x" * 10_000, "tab\tand\x7fdel", "\u2028line-separator", "\ud800lone-surrogate"]
 
 FAULTS = ("hang", "reset", "status", "rate_limited", "html", "truncated", "list_for_object", "strings_for_numbers",
-          "nulls", "huge", "drip", "redirect_loop", "hostile_strings", "flood", "values")
+          "nulls", "huge", "drip", "drip_close", "redirect_loop", "hostile_strings", "flood", "values")
 
 
 def _first_result(body: Any) -> dict[str, Any]:
@@ -218,6 +218,21 @@ class FaultFleet:
                     if proxy._stopping.wait(every):
                         return
                     self.wfile.write(data[i:i + 1])
+                    self.wfile.flush()
+
+            def _drip_close(self, method: str, body: bytes, every: float = 0.5) -> None:
+                """The real answer (JSON, or a probe's event stream) without Content-Length or
+                chunking, ended by closing the connection, one byte at a time."""
+                answer = self._upstream(method, body)
+                self.send_response(200)
+                self.send_header("Content-Type", answer.headers.get("Content-Type", "application/json"))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.close_connection = True
+                for i in range(len(answer.content)):
+                    if proxy._stopping.wait(every):
+                        return
+                    self.wfile.write(answer.content[i:i + 1])
                     self.wfile.flush()
 
             def _redirect_loop(self, method: str, body: bytes) -> None:
