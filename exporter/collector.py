@@ -206,6 +206,9 @@ class Exposition:
         self._pieces: dict[tuple[str, str], _Piece] = {}
         self._order: list[_Piece] = []
         self._bodies: dict[tuple[str, bool], bytes] = {}
+        # The (format, gzip) bodies scrapers have asked for: prepare() assembles these ahead,
+        # so the scrape after a change does not pay for the join and the CRC-32 of the body.
+        self._wanted: set[tuple[str, bool]] = set()
         self._view: FleetView | None = None
         self._followed = False
         self.parts_rendered = 0  # how many parts were rendered, for tests and the bench
@@ -239,8 +242,11 @@ class Exposition:
             for part in FLEET_PARTS:
                 self._piece(pieces, order, ("", part.name), part.key(view), lambda part=part: part.samples(view))
         with self._lock:
+            wanted = set(self._wanted)
+        bodies = {} if self._full else {key: _assemble(order, *key) for key in wanted}
+        with self._lock:
             self._pieces, self._order = pieces, order  # removed sources' pieces go
-            self._generation, self._view, self._bodies = view.generation, view, {}
+            self._generation, self._view, self._bodies = view.generation, view, bodies
 
     def _piece(self, pieces: dict[tuple[str, str], _Piece], order: list[_Piece], slot: tuple[str, str],
                key: Hashable, samples: Callable[[], Iterable[Sample]]) -> None:
@@ -266,6 +272,7 @@ class Exposition:
             self.prepare()
         with self._lock:
             key = (fmt, compressed)
+            self._wanted.add(key)
             body = self._bodies.get(key)
             if body is None:
                 if self._full:
@@ -274,25 +281,27 @@ class Exposition:
                     self._bodies[(fmt, False)] = plain
                     body = gzip.compress(plain, GZIP_LEVEL) if compressed else plain
                 else:
-                    body = self._assemble(fmt, compressed)
+                    body = _assemble(self._order, fmt, compressed)
                 self._bodies[key] = body
             return body
 
-    def _assemble(self, fmt: str, compressed: bool) -> bytes:
-        plain: list[bytes] = []
-        packed: list[bytes] = []
-        for family in ALL:
-            name = family.name
-            having = [p for p in self._order if name in p.lines]
-            if not having:
-                continue
-            plain.append(_header(name, fmt, False))
-            plain.extend(p.lines[name] for p in having)
-            if compressed:
-                packed.append(_header(name, fmt, True))
-                packed.extend(p.gz[name] for p in having)
-        if fmt == OPENMETRICS:
-            plain.append(_EOF)
-            if compressed:
-                packed.append(_EOF_GZ)
-        return gzip_member(plain, packed) if compressed else b"".join(plain)
+
+def _assemble(order: list[_Piece], fmt: str, compressed: bool) -> bytes:
+    """A body from the pieces in `order`, under each family's HELP and TYPE lines."""
+    plain: list[bytes] = []
+    packed: list[bytes] = []
+    for family in ALL:
+        name = family.name
+        having = [p for p in order if name in p.lines]
+        if not having:
+            continue
+        plain.append(_header(name, fmt, False))
+        plain.extend(p.lines[name] for p in having)
+        if compressed:
+            packed.append(_header(name, fmt, True))
+            packed.extend(p.gz[name] for p in having)
+    if fmt == OPENMETRICS:
+        plain.append(_EOF)
+        if compressed:
+            packed.append(_EOF_GZ)
+    return gzip_member(plain, packed) if compressed else b"".join(plain)

@@ -27,6 +27,7 @@ from exporter import probes
 from exporter import sources as source_types
 from exporter.config import Config, SourceConfig
 from exporter.http import Client, FetchError, PollRecorder, new_session
+from exporter.jobs import CPU_LANE
 from exporter.probes import ProbeBook, ProbeResult, ProbeTarget, ProbeView
 from exporter.redact import redact
 from exporter.snapshot import Snapshot, carry_over
@@ -530,6 +531,12 @@ class Engine:
                 recorder.failure(endpoint, "invalid_response")
                 error = redact(f"{endpoint}: invalid_response: {type(exc).__name__}: {exc}")[:500]
         duration = time.monotonic() - started
+        with CPU_LANE:  # folding the answer in, and rendering what changed, take turns
+            self._fold(slot, snapshot, error, retry_after, recorder, duration)
+
+    def _fold(self, slot: _Slot, snapshot: Snapshot | None, error: str | None, retry_after: float | None,
+              recorder: PollRecorder, duration: float) -> None:
+        source, sc = slot.source, slot.source.config
         finished = self._clock()
         dropped = providers_dropped = 0
         if snapshot is not None:

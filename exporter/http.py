@@ -28,6 +28,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from exporter import __version__
+from exporter.jobs import CPU_LANE
 from exporter.redact import redact
 
 log = logging.getLogger(__name__)
@@ -429,6 +430,10 @@ class Client:
             raise FetchError(endpoint, "timeout", f"POST {url}: no full answer in {budget:.1f}s")
 
     def decode_json(self, response: Response) -> Any:
+        with CPU_LANE:
+            return self._decode_json(response)
+
+    def _decode_json(self, response: Response) -> Any:
         content_type = response.headers.get("content-type", "").lower()
         head = response.body.lstrip()[:1]
         if "html" in content_type or head == b"<":

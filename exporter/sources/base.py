@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from exporter.config import SourceConfig
 from exporter.http import Client
+from exporter.jobs import CPU_LANE
 from exporter.redact import redact
 from exporter.snapshot import Snapshot
 
@@ -79,16 +80,17 @@ class Source:
         out: list[T] = []
         rejected = usable = 0
         first = ""
-        for item in items:
-            try:
-                parsed = parse(item)
-            except ITEM_ERRORS as exc:
-                rejected += 1
-                first = first or redact(f"{type(exc).__name__}: {exc}")[:200]
-                continue
-            usable += 1
-            if parsed is not None:
-                out.append(parsed)
+        with CPU_LANE:
+            for item in items:
+                try:
+                    parsed = parse(item)
+                except ITEM_ERRORS as exc:
+                    rejected += 1
+                    first = first or redact(f"{type(exc).__name__}: {exc}")[:200]
+                    continue
+                usable += 1
+                if parsed is not None:
+                    out.append(parsed)
         if rejected and (whole or not usable):
             # Not one usable item: the answer as a whole is garbage, not a catalog of none.
             raise client.invalid(endpoint, f"{rejected} unusable item(s), first: {first}")
