@@ -11,12 +11,13 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs
 
-from exporter.changes import Change
-from exporter.classes import Candidate, CapabilityClass, CatalogSettings
+from exporter.catalog.capabilities import Candidate, CapabilityClass, CatalogSettings
+from exporter.catalog.changes import Change
 from exporter.engine import FleetView
-from exporter.recommend import WINDOW_DAYS
 from exporter.snapshot import MODEL_CAPABILITIES, Model, Snapshot
-from exporter.usage import Totals, day_start, window_start
+from exporter.spend.book import Totals
+from exporter.spend.recommend import WINDOW_DAYS
+from exporter.units import day_start, window_start
 
 MODELS_LIMIT, MODELS_MAX = 100, 1000
 CHANGES_LIMIT, CHANGES_MAX = 50, 200

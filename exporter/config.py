@@ -21,13 +21,13 @@ import jsonschema
 import yaml
 
 from exporter import redact
-from exporter.budgets import budgets_from
-from exporter.classes import CatalogSettings, settings_from
-from exporter.fleet import fleet_from
+from exporter.catalog.capabilities import CatalogSettings, settings_from
 from exporter.http import MAX_BODY_BYTES
 from exporter.probes import ProbeSettings
 from exporter.probes import settings_from as probe_settings_from
-from exporter.spending import SpendSettings
+from exporter.spend.budgets import budgets_from
+from exporter.spend.fleet import fleet_from
+from exporter.spend.job import SpendSettings
 
 DEFAULTS = {
     "listen_address": "0.0.0.0:8001",

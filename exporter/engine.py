@@ -25,6 +25,7 @@ import schedule
 
 from exporter import probes
 from exporter import sources as source_types
+from exporter.catalog.watch import CatalogView, CatalogWatch
 from exporter.config import Config, SourceConfig
 from exporter.http import Client, FetchError, PollRecorder, new_session
 from exporter.jobs import CPU_LANE
@@ -32,8 +33,7 @@ from exporter.probes import ProbeBook, ProbeResult, ProbeTarget, ProbeView
 from exporter.redact import redact
 from exporter.snapshot import Snapshot, carry_over
 from exporter.sources.base import Source
-from exporter.spending import SpendView, SpendWatch, fleet_state
-from exporter.watch import CatalogView, CatalogWatch
+from exporter.spend.job import SpendView, SpendWatch, fleet_state
 
 log = logging.getLogger(__name__)
 

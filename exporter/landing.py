@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from exporter import __version__, money
-from exporter.classes import Candidate
+from exporter.catalog.capabilities import Candidate
 from exporter.engine import FleetView
 from exporter.redact import redact
 

@@ -24,7 +24,7 @@ from exporter import streams
 from exporter.http import REASONS, Client, FetchError
 from exporter.money import ZERO
 from exporter.redact import redact
-from exporter.usage import Histogram
+from exporter.snapshot import Histogram
 
 log = logging.getLogger(__name__)
 

@@ -214,3 +214,30 @@ def carry_over(old: Snapshot | None, new: Snapshot) -> Snapshot:
     if same:
         return old
     return replace(new, **changes) if changes else new
+
+
+@dataclass(frozen=True, slots=True)
+class Histogram:
+    """A Prometheus histogram's state: per-bucket counts (cumulative ones are made at render
+    time), sum and count, over the bucket bounds of its family (the usage ledger's durations,
+    the probes' latencies)."""
+
+    buckets: tuple[int, ...] = ()  # empty: every bucket at 0
+    total: float = 0.0
+    count: int = 0
+    bounds: tuple[float, ...] = ()
+
+    def observe(self, seconds: float) -> Histogram:
+        index = next((i for i, bound in enumerate(self.bounds) if seconds <= bound), None)
+        buckets = list(self.buckets or (0,) * len(self.bounds))
+        if index is not None:
+            buckets[index] += 1
+        return Histogram(tuple(buckets), self.total + seconds, self.count + 1, self.bounds)
+
+    def cumulative(self) -> list[tuple[str, int]]:
+        out, running = [], 0
+        for bound, n in zip(self.bounds, self.buckets or (0,) * len(self.bounds), strict=True):
+            running += n
+            out.append((f"{bound:g}", running))
+        out.append(("+Inf", self.count))
+        return out

@@ -4,7 +4,7 @@ money lives in money.py."""
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 # No count, size, duration or timestamp (even in milliseconds) that a real answer holds is
 # larger. A bigger number is garbage, and one that cannot even be a float (1.7e308 tokens, a
@@ -69,3 +69,18 @@ def iso_to_epoch_seconds(value: object) -> float | None:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
     except ValueError:
         return None
+
+
+# -- the calendar: UTC days, weeks and months, as vendors bill -------------------------------
+def day_start(ts: float) -> int:
+    return int(ts // 86400 * 86400)
+
+
+def window_start(window: str, now: float) -> float:
+    """day: today; week: since Monday; month: since the 1st; all UTC, as vendors bill."""
+    t = datetime.fromtimestamp(now, UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if window == "week":
+        t -= timedelta(days=t.weekday())
+    elif window == "month":
+        t = t.replace(day=1)
+    return t.timestamp()

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from exporter.budgets import Budget, evaluate, forecast, period_bounds
+from exporter.spend.budgets import Budget, evaluate, forecast, period_bounds
 from tests.catalogs import Clock, engine, metrics
 from tests.fakeserver import FakeServer, fixture_reply
 from tests.test_integration import samples, value

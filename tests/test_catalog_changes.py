@@ -8,10 +8,10 @@ from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
-from exporter.changes import CHANGE_TYPES, baseline, detect
-from exporter.classes import settings_from
+from exporter.catalog.capabilities import settings_from
+from exporter.catalog.changes import CHANGE_TYPES, baseline, detect
+from exporter.catalog.watch import LOG_SIZE, CatalogWatch
 from exporter.snapshot import Model, Snapshot
-from exporter.watch import LOG_SIZE, CatalogWatch
 from tests.catalogs import Clock, engine, http_source, metrics, vendor
 from tests.fakeserver import FakeServer, json_reply
 from tests.test_integration import samples, value

@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from exporter import money
-from exporter.classes import CapabilityClass, settings_from
+from exporter.catalog.capabilities import CapabilityClass, settings_from
+from exporter.catalog.watch import CatalogWatch
 from exporter.snapshot import Model, Provider, Snapshot
-from exporter.watch import CatalogWatch
 from tests.catalogs import Clock, engine, litellm_model, litellm_source, metrics, serve_litellm
 from tests.fakeserver import FakeServer
 from tests.test_integration import samples, value

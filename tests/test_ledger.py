@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from exporter.ledger import Tailer
 from exporter.snapshot import Model, Snapshot
-from exporter.spending import FleetState, SpendSettings, SpendWatch
+from exporter.spend.job import FleetState, SpendSettings, SpendWatch
+from exporter.spend.ledger import Tailer
 from tests.catalogs import Clock
 
 NOW = 1_795_392_000.0  # 2026-11-23 00:00 UTC

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from exporter.pricing import PriceBook
 from exporter.snapshot import Model, Provider, Snapshot
-from exporter.usage import UsageBook, parse_event
+from exporter.spend.book import UsageBook
+from exporter.spend.events import parse_event
+from exporter.spend.pricing import PriceBook
 
 D = Decimal
 

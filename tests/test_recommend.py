@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from exporter.fleet import Assignment, Fleet, FleetModel, Role
-from exporter.recommend import Offer, recommend
 from exporter.snapshot import Model
-from exporter.usage import Event, UsageBook
+from exporter.spend.book import UsageBook
+from exporter.spend.events import Event
+from exporter.spend.fleet import Assignment, Fleet, FleetModel, Role
+from exporter.spend.recommend import Offer, recommend
 
 D = Decimal
 NOW = 1_795_392_000.0 + 12 * 3600  # 2026-11-23 12:00 UTC

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from exporter.changes import CHANGE_TYPES, FREE_CHANGE_TYPES
+from exporter.catalog.changes import CHANGE_TYPES, FREE_CHANGE_TYPES
 from exporter.families.base import CACHED, Family, Part, Same, Sample
 
 F = Family

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from exporter.families.base import CACHED, Family, Part, Same, Sample
-from exporter.usage import FOLDED_FAMILY, TOKEN_TYPES, UNPRICED_FAMILY
+from exporter.spend.book import FOLDED_FAMILY, TOKEN_TYPES, UNPRICED_FAMILY
 
 F = Family
 PMT = ("provider", "model", "task")

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from exporter import money, statefile
-from exporter.changes import CHANGE_TYPES, FREE_CHANGE_TYPES, Catalog, Change, Entry, baseline, detect
-from exporter.classes import Candidate, CatalogSettings, best, provider_health, ranking
+from exporter.catalog.capabilities import Candidate, CatalogSettings, best, provider_health, ranking
+from exporter.catalog.changes import CHANGE_TYPES, FREE_CHANGE_TYPES, Catalog, Change, Entry, baseline, detect
 from exporter.snapshot import Snapshot
 
 log = logging.getLogger(__name__)

@@ -13,9 +13,10 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from exporter import money
-from exporter.fleet import Fleet, Role
 from exporter.snapshot import Model
-from exporter.usage import Totals, UsageBook, day_start
+from exporter.spend.book import Totals, UsageBook
+from exporter.spend.fleet import Fleet, Role
+from exporter.units import day_start
 
 WINDOW_DAYS = 7
 

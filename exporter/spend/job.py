@@ -18,14 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from exporter import statefile
-from exporter.budgets import Budget, BudgetState, evaluate
-from exporter.classes import DEFAULT_RATIO
-from exporter.fleet import Fleet
-from exporter.ledger import MAX_LINE_BYTES, Position, Tailer
-from exporter.pricing import PriceBook
-from exporter.recommend import Advice, Offer, recommend
+from exporter.catalog.capabilities import DEFAULT_RATIO
 from exporter.snapshot import Snapshot
-from exporter.usage import BadEvent, Event, UsageBook, parse_event
+from exporter.spend.book import UsageBook
+from exporter.spend.budgets import Budget, BudgetState, evaluate
+from exporter.spend.events import BadEvent, Event, parse_event
+from exporter.spend.fleet import Fleet
+from exporter.spend.ledger import MAX_LINE_BYTES, Position, Tailer
+from exporter.spend.pricing import PriceBook
+from exporter.spend.recommend import Advice, Offer, recommend
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The usage book: events from the ledger, priced, folded to bounded labels and summed.
+"""The usage book: events, priced, folded to bounded labels and summed.
 
 Two views of the same events are kept: lifetime counters (the llm_usage_* families) and
 per-UTC-day totals for the last RETENTION_DAYS days (budgets, recommendations, /api/usage).
@@ -8,104 +8,25 @@ re-prices what was already counted.
 
 from __future__ import annotations
 
-import json
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from exporter import money, statefile, units
+from exporter import money, statefile
+from exporter.snapshot import Histogram
+from exporter.spend.events import Event
+from exporter.units import day_start
 
 OTHER = "other"
-DEFAULT_TASK = "default"
-MAX_LABEL = 200
 MAX_PROVIDERS = 100
 RETENTION_DAYS = 62  # a month to date, a week and the 7 days recommendations look at, with room
 DURATION_BUCKETS = (0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0)
 TOKEN_TYPES = ("input", "output", "cache_read")
 FOLDED_FAMILY = "llm_usage"  # the llm_usage_* families that share provider, model and task
 UNPRICED_FAMILY = "llm_usage_unpriced_events_total"
-
-
-class BadEvent(ValueError):
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    ts: float
-    provider: str
-    model: str
-    task: str
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_read_tokens: int = 0
-    cost_usd: Decimal | None = None
-    success: bool = True
-    duration_seconds: float | None = None
-
-
-def _label(doc: Mapping[str, Any], key: str, default: str | None = None) -> str:
-    value = doc.get(key, default)
-    if not isinstance(value, str) or not value.strip():
-        raise BadEvent(f"{key} must be a non-empty string")
-    return value.strip()[:MAX_LABEL]
-
-
-def _count(doc: Mapping[str, Any], key: str) -> int:
-    value = doc.get(key, 0)
-    number = units.number(value) if not isinstance(value, bool) else None
-    if number is None or number < 0 or number != int(number):
-        raise BadEvent(f"{key} must be a whole number of tokens, got {value!r}")
-    return int(number)
-
-
-def parse_event(raw: bytes) -> Event:
-    """One ledger line as an event, or BadEvent saying why not. Whatever the line holds
-    (numbers no float holds, nesting deep enough to exhaust the parser), it ends here."""
-    try:
-        return _parse_event(raw)
-    except BadEvent:
-        raise
-    except units.OutOfRange as exc:
-        raise BadEvent(f"a number out of range ({exc})") from None
-    except (ValueError, TypeError, ArithmeticError, RecursionError) as exc:
-        raise BadEvent(f"unusable ({type(exc).__name__}: {str(exc)[:100]})") from None
-
-
-def _parse_event(raw: bytes) -> Event:
-    try:
-        doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadEvent(f"not JSON ({exc})") from None
-    if not isinstance(doc, dict):
-        raise BadEvent("not a JSON object")
-    ts_raw = doc.get("ts")
-    ts = units.iso_to_epoch_seconds(ts_raw) if isinstance(ts_raw, str) else units.number(ts_raw)
-    if ts is None:
-        raise BadEvent(f"ts must be RFC 3339 or unix seconds, got {ts_raw!r}")
-    cost = None
-    if doc.get("cost_usd") is not None:
-        cost = money.amount(doc["cost_usd"])
-        if cost is None or cost < 0 or isinstance(doc["cost_usd"], bool):
-            raise BadEvent(f"cost_usd must be a number of USD, got {doc['cost_usd']!r}")
-    success = doc.get("success", True)
-    if not isinstance(success, bool):
-        raise BadEvent(f"success must be true or false, got {success!r}")
-    duration = None
-    if doc.get("duration_seconds") is not None:
-        duration = units.number(doc["duration_seconds"])
-        if duration is None or duration < 0:
-            raise BadEvent(f"duration_seconds must be a number of seconds, got {doc['duration_seconds']!r}")
-    return Event(
-        ts=ts, provider=_label(doc, "provider"), model=_label(doc, "model"), task=_label(doc, "task", DEFAULT_TASK),
-        input_tokens=_count(doc, "input_tokens"), output_tokens=_count(doc, "output_tokens"),
-        cache_read_tokens=_count(doc, "cache_read_tokens"), cost_usd=cost, success=success,
-        duration_seconds=duration,
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,46 +72,6 @@ class Totals:
             raise ValueError(f"not an amount: {str(cost)[:40]!r}")
         n = statefile.count
         return Totals(n(r), n(f), n(i), n(o), n(c), usd, statefile.number(dsum), n(dcount))
-
-
-@dataclass(frozen=True, slots=True)
-class Histogram:
-    """A Prometheus histogram's state: per-bucket counts (cumulative ones are made at render
-    time), sum and count. Also the probes' latency histogram, with its own bounds."""
-
-    buckets: tuple[int, ...] = ()  # empty: every bucket at 0
-    total: float = 0.0
-    count: int = 0
-    bounds: tuple[float, ...] = DURATION_BUCKETS
-
-    def observe(self, seconds: float) -> Histogram:
-        index = next((i for i, bound in enumerate(self.bounds) if seconds <= bound), None)
-        buckets = list(self.buckets or (0,) * len(self.bounds))
-        if index is not None:
-            buckets[index] += 1
-        return Histogram(tuple(buckets), self.total + seconds, self.count + 1, self.bounds)
-
-    def cumulative(self) -> list[tuple[str, int]]:
-        out, running = [], 0
-        for bound, n in zip(self.bounds, self.buckets or (0,) * len(self.bounds), strict=True):
-            running += n
-            out.append((f"{bound:g}", running))
-        out.append(("+Inf", self.count))
-        return out
-
-
-def day_start(ts: float) -> int:
-    return int(ts // 86400 * 86400)
-
-
-def window_start(window: str, now: float) -> float:
-    """day: today; week: since Monday; month: since the 1st; all UTC, as vendors bill."""
-    t = datetime.fromtimestamp(now, UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    if window == "week":
-        t -= timedelta(days=t.weekday())
-    elif window == "month":
-        t = t.replace(day=1)
-    return t.timestamp()
 
 
 Key = tuple[str, str, str]  # (provider, model, task)
@@ -245,7 +126,7 @@ class UsageBook:
         self.daily[day] = self.daily.get(day, Totals()).add(e, cost)
         if e.duration_seconds is not None and math.isfinite(e.duration_seconds):
             pm = (provider, model)
-            self.durations[pm] = self.durations.get(pm, Histogram()).observe(e.duration_seconds)
+            self.durations[pm] = self.durations.get(pm, Histogram(bounds=DURATION_BUCKETS)).observe(e.duration_seconds)
         self.last_event = e.ts if self.last_event is None else max(self.last_event, e.ts)
 
     def expire(self, now: float) -> bool:
@@ -299,7 +180,8 @@ class UsageBook:
         for p, m, buckets, total, count in doc["durations"]:
             if len(buckets) != len(DURATION_BUCKETS):
                 raise ValueError("duration buckets changed")
-            durations[(str(p), str(m))] = Histogram(tuple(n(b) for b in buckets), statefile.number(total), n(count))
+            durations[(str(p), str(m))] = Histogram(tuple(n(b) for b in buckets), statefile.number(total), n(count),
+                                                    DURATION_BUCKETS)
         last = doc.get("last_event")
         return UsageBook(
             max_tasks=max_tasks, max_models=max_models,

@@ -1,0 +1,95 @@
+"""Usage events: one line of the ledger an application writes per LLM call, read alone,
+whatever it holds. A line that is not an event is a BadEvent saying why."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from exporter import money, units
+
+DEFAULT_TASK = "default"
+MAX_LABEL = 200
+
+
+class BadEvent(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    ts: float
+    provider: str
+    model: str
+    task: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cost_usd: Decimal | None = None
+    success: bool = True
+    duration_seconds: float | None = None
+
+
+def _label(doc: Mapping[str, Any], key: str, default: str | None = None) -> str:
+    value = doc.get(key, default)
+    if not isinstance(value, str) or not value.strip():
+        raise BadEvent(f"{key} must be a non-empty string")
+    return value.strip()[:MAX_LABEL]
+
+
+def _count(doc: Mapping[str, Any], key: str) -> int:
+    value = doc.get(key, 0)
+    number = units.number(value) if not isinstance(value, bool) else None
+    if number is None or number < 0 or number != int(number):
+        raise BadEvent(f"{key} must be a whole number of tokens, got {value!r}")
+    return int(number)
+
+
+def parse_event(raw: bytes) -> Event:
+    """One ledger line as an event, or BadEvent saying why not. Whatever the line holds
+    (numbers no float holds, nesting deep enough to exhaust the parser), it ends here."""
+    try:
+        return _parse_event(raw)
+    except BadEvent:
+        raise
+    except units.OutOfRange as exc:
+        raise BadEvent(f"a number out of range ({exc})") from None
+    except (ValueError, TypeError, ArithmeticError, RecursionError) as exc:
+        raise BadEvent(f"unusable ({type(exc).__name__}: {str(exc)[:100]})") from None
+
+
+def _parse_event(raw: bytes) -> Event:
+    try:
+        doc = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadEvent(f"not JSON ({exc})") from None
+    if not isinstance(doc, dict):
+        raise BadEvent("not a JSON object")
+    ts_raw = doc.get("ts")
+    ts = units.iso_to_epoch_seconds(ts_raw) if isinstance(ts_raw, str) else units.number(ts_raw)
+    if ts is None:
+        raise BadEvent(f"ts must be RFC 3339 or unix seconds, got {ts_raw!r}")
+    cost = None
+    if doc.get("cost_usd") is not None:
+        cost = money.amount(doc["cost_usd"])
+        if cost is None or cost < 0 or isinstance(doc["cost_usd"], bool):
+            raise BadEvent(f"cost_usd must be a number of USD, got {doc['cost_usd']!r}")
+    success = doc.get("success", True)
+    if not isinstance(success, bool):
+        raise BadEvent(f"success must be true or false, got {success!r}")
+    duration = None
+    if doc.get("duration_seconds") is not None:
+        duration = units.number(doc["duration_seconds"])
+        if duration is None or duration < 0:
+            raise BadEvent(f"duration_seconds must be a number of seconds, got {doc['duration_seconds']!r}")
+    return Event(
+        ts=ts, provider=_label(doc, "provider"), model=_label(doc, "model"), task=_label(doc, "task", DEFAULT_TASK),
+        input_tokens=_count(doc, "input_tokens"), output_tokens=_count(doc, "output_tokens"),
+        cache_read_tokens=_count(doc, "cache_read_tokens"), cost_usd=cost, success=success,
+        duration_seconds=duration,
+    )
+
+
