@@ -15,13 +15,16 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from exporter import __version__, webconfig
+from exporter import __version__
 from exporter.collector import Exposition
 from exporter.config import Config, ConfigError, load_file, load_text
 from exporter.engine import Engine
 from exporter.redact import RedactingFormatter
-from exporter.server import App, Headers, Server, connection_limit, raise_fd_limit
-from exporter.webconfig import WebConfig
+from exporter.web import webconfig
+from exporter.web.app import App, Headers
+from exporter.web.auth import BasicAuth
+from exporter.web.server import Server, connection_limit, raise_fd_limit
+from exporter.web.webconfig import WebConfig
 
 log = logging.getLogger("exporter")
 
@@ -118,7 +121,7 @@ def serve(args: argparse.Namespace, config: Config) -> int:
     engine = Engine(config, persist=True)
     app: Any = App(engine)
     if web.users:
-        app = webconfig.BasicAuth(app, web.users)
+        app = BasicAuth(app, web.users)
     app = Headers(app, web.headers)
     try:
         server = Server(app, address, tls=web.tls, max_connections=connection_limit(fds))

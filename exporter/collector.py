@@ -32,8 +32,8 @@ from prometheus_client.core import Metric
 from prometheus_client.exposition import generate_latest
 from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 
-from exporter.engine import FleetView
 from exporter.families import ALL, BY_NAME, CACHED, FLEET_PARTS, SOURCE_PARTS, Family, Sample
+from exporter.views import FleetView
 
 __all__ = ["CACHED", "Exposition", "full_render"]
 

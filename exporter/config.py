@@ -7,13 +7,11 @@ Every problem is collected and reported as one line that names its path
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -22,27 +20,16 @@ import yaml
 
 from exporter import redact
 from exporter.catalog.capabilities import CatalogSettings, settings_from
-from exporter.http import MAX_BODY_BYTES
-from exporter.probes import ProbeSettings
-from exporter.probes import settings_from as probe_settings_from
+from exporter.defaults import SCHEMA, default
+from exporter.probes.settings import ProbeSettings
+from exporter.probes.settings import settings_from as probe_settings_from
+from exporter.sources.base import SourceConfig
+from exporter.sources.registry import SOURCE_TYPES
 from exporter.spend.budgets import budgets_from
 from exporter.spend.fleet import fleet_from
 from exporter.spend.job import SpendSettings
+from exporter.units import parse_duration
 
-DEFAULTS = {
-    "listen_address": "0.0.0.0:8001",
-    "poll_interval": 60.0,
-    "timeout": 10.0,
-    "stale_after": 3,
-    "max_pages": 50,
-    "max_response_bytes": MAX_BODY_BYTES,
-    "max_models": 5000,
-    "max_providers": 1000,
-    "state_dir": "./state",
-}
-
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 _VAR = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -87,25 +74,6 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class SourceConfig:
-    name: str
-    type: str
-    url: str
-    interval: float
-    timeout: float
-    max_pages: int
-    api_key: str | None = field(default=None, repr=False)
-    # Largest response body read (checked while it streams) and models kept per poll.
-    max_response_bytes: int = DEFAULTS["max_response_bytes"]
-    max_models: int = DEFAULTS["max_models"]
-    max_providers: int = DEFAULTS["max_providers"]
-    # Type-specific keys, validated by the schema (currency, stats_window_days, ...).
-    options: Mapping[str, Any] = field(default_factory=dict, repr=False)
-    # LLMBalanceLow fires under this balance, in the balance's currency.
-    balance_alert_threshold: Decimal | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class Config:
     listen_address: str
     poll_interval: float
@@ -113,30 +81,10 @@ class Config:
     stale_after: int
     sources: tuple[SourceConfig, ...]
     path: str = "<config>"
-    state_dir: str = DEFAULTS["state_dir"]
+    state_dir: str = default("state_dir")
     catalog: CatalogSettings = field(default_factory=lambda: settings_from(None))
     spending: SpendSettings = field(default_factory=SpendSettings)
     probes: ProbeSettings = field(default_factory=ProbeSettings)
-
-
-def parse_duration(value: object) -> float | None:
-    """Seconds from `30s`, `5m`, `1h`, `1m30s`, `250ms` or a plain number; None if invalid."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str):
-        text = value.strip()
-        try:
-            seconds = float(text)
-        except ValueError:
-            parts = _DURATION.findall(text)
-            if not parts or "".join(n + u for n, u in parts) != text:
-                return None
-            seconds = sum(float(n) * _UNITS[u] for n, u in parts)
-    else:
-        return None
-    return seconds if math.isfinite(seconds) and seconds > 0 else None
 
 
 def format_path(parts: Any) -> str:
@@ -144,10 +92,6 @@ def format_path(parts: Any) -> str:
     for part in parts:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out or "(top level)"
-
-
-def _schema() -> dict[str, Any]:
-    return json.loads(resources.files("exporter").joinpath("schema.json").read_text())
 
 
 def _format_checker() -> jsonschema.FormatChecker:
@@ -279,7 +223,7 @@ def load_text(text: str, *, origin: str = "<config>", env: Mapping[str, str] | N
     problems: list[str] = []
     document = expand_env(document, env, [], problems)
 
-    schema = _schema()
+    schema = SCHEMA
     validator = jsonschema.Draft202012Validator(schema, format_checker=_format_checker())
     errors = sorted(validator.iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path])
     for err in errors:
@@ -297,21 +241,34 @@ def load_text(text: str, *, origin: str = "<config>", env: Mapping[str, str] | N
     return _build(document, origin)
 
 
-def _build(doc: dict[str, Any], origin: str) -> Config:
-    from exporter.sources import SOURCE_TYPES  # late: sources import this module's types
+def setting(doc: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted path of the (validated) document, else the schema's default."""
+    node: Any = doc
+    for key in path.split("."):
+        if not isinstance(node, Mapping) or key not in node:
+            return default(path)
+        node = node[key]
+    return node
 
+
+def _duration(doc: Mapping[str, Any], path: str) -> float:
+    seconds = parse_duration(setting(doc, path))
+    assert seconds is not None, path  # the schema's format check has passed
+    return seconds
+
+
+def _build(doc: dict[str, Any], origin: str) -> Config:
     # Keys every type has; the rest of a source's keys are its type's options.
-    common = set(_schema()["$defs"]["source"]["properties"])
+    common = set(SCHEMA["$defs"]["source"]["properties"])
     problems: list[str] = []
-    listen = doc.get("listen_address", DEFAULTS["listen_address"])
+    listen = setting(doc, "listen_address")
     if not _listen_ok(listen):
         problems.append(f"listen_address: {json.dumps(listen)} is not host:port")
-    interval = parse_duration(doc.get("poll_interval", DEFAULTS["poll_interval"]))
-    timeout = parse_duration(doc.get("timeout", DEFAULTS["timeout"]))
-    max_pages = doc.get("limits", {}).get("max_pages", DEFAULTS["max_pages"])
-    max_bytes = doc.get("limits", {}).get("max_response_bytes", DEFAULTS["max_response_bytes"])
-    max_models = doc.get("limits", {}).get("max_models", DEFAULTS["max_models"])
-    max_providers = doc.get("limits", {}).get("max_providers", DEFAULTS["max_providers"])
+    interval = _duration(doc, "poll_interval")
+    timeout = _duration(doc, "timeout")
+    # Per-source limits fall back to the global ones, which fall back to their defaults.
+    limits = {key: setting(doc, f"limits.{key}")
+              for key in ("max_pages", "max_response_bytes", "max_models", "max_providers")}
 
     sources: list[SourceConfig] = []
     seen: dict[str, int] = {}
@@ -348,26 +305,21 @@ def _build(doc: dict[str, Any], origin: str) -> Config:
                 url=(raw.get("url") or kind.default_url or "").rstrip("/"),
                 interval=parse_duration(raw.get("interval", interval)) or interval,
                 timeout=parse_duration(raw.get("timeout", timeout)) or timeout,
-                max_pages=raw.get("limits", {}).get("max_pages", max_pages),
-                max_response_bytes=raw.get("limits", {}).get("max_response_bytes", max_bytes),
-                max_models=raw.get("limits", {}).get("max_models", max_models),
-                max_providers=raw.get("limits", {}).get("max_providers", max_providers),
+                **{key: raw.get("limits", {}).get(key, value) for key, value in limits.items()},
                 api_key=key,
                 options=options,
                 balance_alert_threshold=None if raw.get("balance_alert_threshold") is None
                 else Decimal(str(raw["balance_alert_threshold"])),
             )
         )
-    limits = doc.get("limits", {})
-    usage = doc.get("usage", {})
     spending = SpendSettings(
-        ledger=tuple(usage.get("ledger", ())),
-        interval=parse_duration(usage.get("interval", 5)) or 5.0,
-        max_tasks=limits.get("max_tasks", 50),
-        max_usage_models=limits.get("max_usage_models", 500),
+        ledger=tuple(doc.get("usage", {}).get("ledger", ())),
+        interval=_duration(doc, "usage.interval"),
+        max_tasks=setting(doc, "limits.max_tasks"),
+        max_usage_models=setting(doc, "limits.max_usage_models"),
         fleet=fleet_from(doc.get("fleet"), problems),
         budgets=budgets_from(doc.get("budgets"), set(seen), problems),
-        min_savings_usd=Decimal(str(doc.get("recommendations", {}).get("min_savings_usd", 1))),
+        min_savings_usd=Decimal(str(setting(doc, "recommendations.min_savings_usd"))),
     )
     probes = probe_settings_from(doc.get("probes"), {sc.name: SOURCE_TYPES[sc.type] for sc in sources}, problems)
     if problems:
@@ -376,10 +328,10 @@ def _build(doc: dict[str, Any], origin: str) -> Config:
         listen_address=listen,
         poll_interval=interval,
         timeout=timeout,
-        stale_after=doc.get("stale_after", DEFAULTS["stale_after"]),
+        stale_after=setting(doc, "stale_after"),
         sources=tuple(sources),
         path=origin,
-        state_dir=doc.get("state_dir", DEFAULTS["state_dir"]),
+        state_dir=setting(doc, "state_dir"),
         catalog=settings_from(doc.get("catalog")),
         spending=spending,
         probes=probes,

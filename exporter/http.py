@@ -28,6 +28,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from exporter import __version__
+from exporter.defaults import default
 from exporter.jobs import CPU_LANE
 from exporter.redact import redact
 
@@ -35,7 +36,7 @@ log = logging.getLogger(__name__)
 
 REASONS = ("timeout", "connection", "auth", "rate_limited", "http_error", "invalid_response")
 USER_AGENT = f"llm-fleet-exporter/{__version__}"
-MAX_BODY_BYTES = 20_000_000  # limits.max_response_bytes' default
+MAX_BODY_BYTES: int = default("limits.max_response_bytes")
 MAX_STREAM_LINE = 1 << 20  # one server-sent event line
 _CHUNK = 64 * 1024
 

@@ -1,4 +1,5 @@
-"""Work the engine runs on its thread pool.
+"""Work the engine runs on its thread pool: jobs that never overlap themselves, and the lane
+their CPU-bound parts take turns in.
 
 Polls and probes wait on the network, so they run on many threads at once. Their CPU-bound
 parts (decoding an answer, parsing its items, folding a snapshot into the engine's state,
@@ -9,8 +10,89 @@ every handoff (a scrape under churn took 50 ms instead of 3).
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future
+from typing import Protocol
+
+log = logging.getLogger(__name__)
 
 # Held around CPU-bound work on poll and probe threads, never around network waits, and
 # always taken before any other lock (never while holding one), so it cannot deadlock.
 CPU_LANE = threading.RLock()
+
+
+class Job:
+    """Work that runs on the engine's pool and never twice at once: a source's poll, the spend
+    run, the probe of one model. submit() returns None, and starts nothing, while the last
+    run is still going; the caller decides what a skipped run means."""
+
+    def __init__(self, name: str, work: Callable[[], None]):
+        self.name = name
+        self._work = work
+        self._lock = threading.Lock()
+        self._running = False
+
+    @property
+    def running(self) -> bool:
+        with self._lock:
+            return self._running
+
+    def submit(self, pool: Executor) -> Future[None] | None:
+        with self._lock:
+            if self._running:
+                return None
+            self._running = True
+        try:
+            return pool.submit(self._run)
+        except RuntimeError:  # the pool is shut down: the engine is stopping
+            self._release()
+            return None
+
+    def _run(self) -> None:
+        try:
+            self._work()
+        except Exception:  # a bug in one run must not kill a worker or stop later runs
+            log.exception("%s: unexpected error", self.name)
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        with self._lock:
+            self._running = False
+
+
+class Abortable(Protocol):
+    def abort(self) -> None: ...
+
+
+class InFlight:
+    """The HTTP clients of the polls and probes under way, so a stopping engine can cut their
+    requests: a hanging vendor must not hold the process past a SIGTERM."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._clients: set[Abortable] = set()
+        self._stopping = False
+
+    @contextlib.contextmanager
+    def track(self, client: Abortable) -> Iterator[None]:
+        with self._lock:
+            self._clients.add(client)
+            stopping = self._stopping
+        if stopping:
+            client.abort()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._clients.discard(client)
+
+    def abort_all(self) -> None:
+        with self._lock:
+            self._stopping = True
+            clients = list(self._clients)
+        for client in clients:
+            client.abort()

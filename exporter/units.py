@@ -4,6 +4,7 @@ money lives in money.py."""
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime, timedelta
 
 # No count, size, duration or timestamp (even in milliseconds) that a real answer holds is
@@ -50,6 +51,30 @@ def label(value: object, what: str) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError(f"{what} is not a string: {str(value)[:40]!r}")
     return value
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(value: object) -> float | None:
+    """Seconds from `30s`, `5m`, `1h`, `1m30s`, `250ms` or a plain number; None if invalid."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            seconds = float(text)
+        except ValueError:
+            parts = _DURATION.findall(text)
+            if not parts or "".join(n + u for n, u in parts) != text:
+                return None
+            seconds = sum(float(n) * _DURATION_UNITS[u] for n, u in parts)
+    else:
+        return None
+    return seconds if math.isfinite(seconds) and seconds > 0 else None
 
 
 def ms_to_seconds(value: object) -> float | None:

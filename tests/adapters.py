@@ -6,10 +6,10 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from exporter import sources
-from exporter.config import SourceConfig
 from exporter.http import Client, PollRecorder
 from exporter.snapshot import Snapshot
+from exporter.sources.base import SourceConfig
+from exporter.sources.registry import build
 
 KEY = "test-key-not-real-000"
 
@@ -17,7 +17,7 @@ KEY = "test-key-not-real-000"
 def make_source(type_: str, url: str, *, key: str | None = KEY, max_pages: int = 50, **options: Any):
     config = SourceConfig(name=type_, type=type_, url=url, interval=60, timeout=5, max_pages=max_pages,
                           api_key=key, options=options)
-    return sources.build(config)
+    return build(config)
 
 
 def poll(type_: str, url: str, *, now: float | None = None, **kwargs: Any) -> tuple[Snapshot, PollRecorder]:

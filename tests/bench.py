@@ -30,9 +30,11 @@ from prometheus_client.exposition import generate_latest
 
 from exporter.collector import Exposition, build_metrics
 from exporter.config import load_text
-from exporter.engine import Engine, FleetView, SourceView
-from exporter.server import App, Server
+from exporter.engine import Engine
 from exporter.snapshot import Model, Provider, Snapshot
+from exporter.views import FleetView, SourceView
+from exporter.web.app import App
+from exporter.web.server import Server
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"

@@ -14,7 +14,8 @@ import threading
 from exporter.collector import Exposition
 from exporter.config import load_file
 from exporter.engine import Engine
-from exporter.server import App, Server
+from exporter.web.app import App
+from exporter.web.server import Server
 
 
 def main() -> int:

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from exporter.server import App, Server
+from exporter.web.app import App
+from exporter.web.server import Server
 from tests.catalogs import Clock, engine, http_source, litellm_model, litellm_source, serve_litellm, vendor
 from tests.fakeserver import FakeServer, json_reply
 

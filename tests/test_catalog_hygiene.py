@@ -3,10 +3,11 @@ duplicate ids, legacy OpenRouter modalities, Ollama cloud models."""
 
 from __future__ import annotations
 
-from exporter import api, summary
 from exporter.collector import Exposition
 from exporter.config import load_text
 from exporter.engine import Engine
+from exporter.web import catalog_api as api
+from exporter.web import summary
 from tests.adapters import poll
 from tests.fakeserver import FakeServer, fixture_reply
 from tests.test_integration import samples, value

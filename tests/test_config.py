@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from exporter.config import ConfigError, load_file, load_text, parse_duration
+from exporter.config import ConfigError, load_file, load_text
+from exporter.units import parse_duration
 from tests.conftest import run_cli
 
 CONFIGS = Path(__file__).parent / "configs"

@@ -66,7 +66,7 @@ SERVER = textwrap.dedent("""
     resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
     import logging
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
-    from exporter.server import Server
+    from exporter.web.server import Server
     def app(environ, start_response):
         start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "3")])
         return [b"ok\\n"]

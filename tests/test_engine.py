@@ -6,7 +6,8 @@ import pytest
 
 from exporter.collector import Exposition
 from exporter.config import load_text
-from exporter.engine import Engine, poll_budget
+from exporter.engine import Engine
+from exporter.sources.poll import poll_budget
 from tests.fakeserver import FakeServer, fixture_reply, json_reply
 
 SUMMARY = "/api/v2/summary.json"
@@ -195,16 +196,16 @@ def test_ready_does_not_wait_for_a_hanging_source_beyond_its_timeout(fake: FakeS
 
 def test_reload_keeps_the_schedule_of_unchanged_sources(fake: FakeServer) -> None:
     engine = engine_for(statuspages(fake.url, 2))
-    jobs = {name: slot.job for name, slot in engine._slots.items()}
+    jobs = {name: slot.scheduled for name, slot in engine._slots.items()}
     next_runs = {name: job.next_run for name, job in jobs.items()}
     changed = statuspages(fake.url, 2).replace("p1', interval: 60s", "p1', interval: 30s")
     engine.reload(load_text(changed, env={}))
-    assert engine._slots["page0"].job is jobs["page0"]
-    assert engine._slots["page0"].job.next_run == next_runs["page0"]
-    assert engine._slots["page1"].job is not jobs["page1"]
-    assert engine._scheduler.jobs == [engine._slots["page0"].job, engine._slots["page1"].job]
+    assert engine._slots["page0"].scheduled is jobs["page0"]
+    assert engine._slots["page0"].scheduled.next_run == next_runs["page0"]
+    assert engine._slots["page1"].scheduled is not jobs["page1"]
+    assert engine._scheduler.jobs == [engine._slots["page0"].scheduled, engine._slots["page1"].scheduled]
     engine.reload(load_text(statuspages(fake.url, 1), env={}))
-    assert engine._scheduler.jobs == [engine._slots["page0"].job]
+    assert engine._scheduler.jobs == [engine._slots["page0"].scheduled]
     engine.stop()
 
 

@@ -12,7 +12,8 @@ import pytest
 
 from exporter.collector import OPENMETRICS, TEXT, Exposition, full_render
 from exporter.config import load_text
-from exporter.engine import Engine, FleetView
+from exporter.engine import Engine
+from exporter.views import FleetView
 from tests.catalogs import Clock
 from tests.fakeserver import FakeServer, Reply, json_reply
 

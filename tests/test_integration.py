@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from exporter.sources import SOURCE_TYPES
+from exporter.sources.registry import SOURCE_TYPES
 from tests.conftest import Exporter, run_cli, tool
 from tests.fakeserver import FakeServer, Reply, fixture, fixture_reply, json_reply
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from exporter.sources import SOURCE_TYPES
+from exporter.sources.registry import SOURCE_TYPES
 from tests.conftest import run_cli
 from tests.fakeserver import FakeServer, fixture, fixture_reply, json_reply
 from tests.test_integration import samples, value

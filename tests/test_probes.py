@@ -12,11 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from exporter import landing, streams, summary
 from exporter.config import load_text
 from exporter.engine import Engine
 from exporter.http import Client, PollRecorder
-from exporter.probes import ProbeBook, ProbeResult, ProbeSettings, ProbeTarget, Schedule, run
+from exporter.probes import streams
+from exporter.probes.book import ProbeBook
+from exporter.probes.probe import ProbeResult, run
+from exporter.probes.runner import Schedule
+from exporter.probes.settings import ProbeSettings, ProbeTarget
+from exporter.web import landing, summary
 from tests.adapters import KEY, make_source
 from tests.catalogs import Clock
 from tests.conftest import run_cli
@@ -256,7 +260,7 @@ def test_budget_runs_out_mid_day_and_comes_back_at_midnight(fake: FakeServer, ca
         t = engine._config.probes.targets[0]
         with caplog.at_level(logging.WARNING, logger="exporter.probes"):
             for _ in range(4):
-                engine._probe(t)
+                engine._probes._probe(t.key)
         entry = counters(engine, "oai", "gpt-4o-mini")
         # 0.004 per probe: after 3 probes ($0.012) the budget of $0.01 is spent; one over at most
         assert entry.probes == 3 and dict(entry.skipped)["budget"] == 2
@@ -264,7 +268,7 @@ def test_budget_runs_out_mid_day_and_comes_back_at_midnight(fake: FakeServer, ca
         assert view.spend_usd == Decimal("0.012") and view.budget_remaining_usd == 0
         assert sum("budget" in r.message for r in caplog.records) == 1  # logged once
         clock.now += 2 * 3600  # past 00:00 UTC
-        engine._probe(t)
+        engine._probes._probe(t.key)
         assert counters(engine, "oai", "gpt-4o-mini").probes == 4
         assert engine.view().probes.budget_remaining_usd == Decimal("0.006")
     finally:
@@ -299,9 +303,9 @@ def test_a_probe_never_overlaps_itself(fake: FakeServer) -> None:
     try:
         engine.run_once()
         t = engine._config.probes.targets[0]
-        first = engine._submit_probe(t)
+        first = engine._probes.submit(t)
         time.sleep(0.2)
-        assert engine._submit_probe(t) is None  # the first one is still streaming
+        assert engine._probes.submit(t) is None  # the first one is still streaming
         first.result(timeout=10)
         entry = counters(engine, "oai", "gpt-4o-mini")
         assert dict(entry.skipped)["overlap"] == 1 and entry.probes == 2

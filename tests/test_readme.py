@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from exporter.families import ALL, CACHED
-from exporter.sources import SOURCE_TYPES
+from exporter.sources.registry import SOURCE_TYPES
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text()
@@ -57,7 +57,7 @@ def test_the_two_commands_are_at_the_top() -> None:
 def test_every_route_has_a_readme_row_and_the_apis_an_example() -> None:
     from exporter.config import load_text
     from exporter.engine import Engine
-    from exporter.server import App
+    from exporter.web.app import App
 
     engine = Engine(load_text("sources: [{name: a, type: statuspage, url: 'https://status.a.example.com'}]\n", env={}))
     for path in App(engine).routes:

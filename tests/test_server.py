@@ -9,7 +9,8 @@ import requests
 
 from exporter.config import load_text
 from exporter.engine import Engine
-from exporter.server import App, Server
+from exporter.web.app import App
+from exporter.web.server import Server
 from tests.fakeserver import FakeServer, fixture_reply
 
 

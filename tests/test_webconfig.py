@@ -263,7 +263,7 @@ def test_security_headers_and_a_bodiless_head(serve, tmp_path: Path) -> None:  #
 def test_an_unknown_user_costs_the_same_bcrypt_work(monkeypatch: pytest.MonkeyPatch) -> None:
     """Timing must not tell user names apart: an unknown user is checked against a real hash
     of the configured users' cost, like a known user with a wrong password."""
-    from exporter.webconfig import BasicAuth
+    from exporter.web.auth import BasicAuth
 
     known = bcrypt.hashpw(b"right", bcrypt.gensalt(rounds=6))
     guard = BasicAuth(lambda e, s: [b""], {"prometheus": known})

@@ -16,17 +16,12 @@ from decimal import Decimal
 from typing import Any
 
 from exporter import money
+from exporter.defaults import default
 from exporter.snapshot import Model, Snapshot
 
-DEFAULT_RATIO = Decimal(3)
-# The defaults; a user class of the same name replaces one of these whole.
-DEFAULT_CLASSES: dict[str, dict[str, Any]] = {
-    "chat": {},
-    "tools": {"capabilities": ["tools"]},
-    "vision": {"capabilities": ["vision"]},
-    "long_context": {"min_context": 128_000},
-    "reasoning": {"capabilities": ["reasoning"]},
-}
+DEFAULT_RATIO = Decimal(str(default("catalog.input_output_ratio")))
+# The default classes; a user class of the same name replaces one of these whole.
+DEFAULT_CLASSES: dict[str, dict[str, Any]] = default("catalog.classes")
 ROUTE_DEPTH = 4  # the winner and three fallbacks
 
 
@@ -83,8 +78,8 @@ def settings_from(doc: Mapping[str, Any] | None) -> CatalogSettings:
         CapabilityClass(
             name=name,
             capabilities=tuple(spec.get("capabilities") or ()),
-            min_context=int(spec.get("min_context") or 0),
-            include_free=bool(spec.get("include_free", False)),
+            min_context=int(spec.get("min_context") or default("catalog.classes.*.min_context")),
+            include_free=bool(spec.get("include_free", default("catalog.classes.*.include_free"))),
             min_quality=spec.get("min_quality"),
         )
         for name, spec in merged.items()

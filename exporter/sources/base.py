@@ -7,11 +7,13 @@ prometheus_client: turning snapshots into metrics is the collector's job.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
-from exporter.config import SourceConfig
+from exporter.defaults import default
 from exporter.http import Client
 from exporter.jobs import CPU_LANE
 from exporter.redact import redact
@@ -23,6 +25,27 @@ T = TypeVar("T")
 # What a parse function raises for an item it cannot use: a missing or mistyped field
 # (KeyError, TypeError, ValueError, units.OutOfRange) or arithmetic a value breaks.
 ITEM_ERRORS = (KeyError, TypeError, ValueError, ArithmeticError, AttributeError)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceConfig:
+    """One entry of `sources:`, validated, with the global settings it inherits filled in."""
+
+    name: str
+    type: str
+    url: str
+    interval: float
+    timeout: float
+    max_pages: int
+    api_key: str | None = field(default=None, repr=False)
+    # Largest response body read (checked while it streams) and models kept per poll.
+    max_response_bytes: int = default("limits.max_response_bytes")
+    max_models: int = default("limits.max_models")
+    max_providers: int = default("limits.max_providers")
+    # Type-specific keys, validated by the schema (currency, stats_window_days, ...).
+    options: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    # LLMBalanceLow fires under this balance, in the balance's currency.
+    balance_alert_threshold: Decimal | None = None
 
 
 class Source:

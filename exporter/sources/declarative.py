@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from exporter import money, redact, units
+from exporter.defaults import default
 from exporter.http import Client
 from exporter.snapshot import Model, Money, Snapshot
 from exporter.sources.base import Source, records
@@ -65,14 +66,14 @@ class HttpSource(Source):
         if "health" in specs:
             spec = specs["health"]
             first = client.get("health", spec["url"], headers=spec.get("headers"),
-                               accept=(int(spec.get("expect_status", 200)),))
+                               accept=(int(spec.get("expect_status", default("sources[].health.expect_status"))),))
         balances: tuple[Money, ...] = ()
         if "balance" in specs:
             spec = specs["balance"]
             response, body = client.fetch_json("balance", spec["url"], headers=spec.get("headers"))
             first = first or response
             amount = money.amount(self._at(client, "balance", body, spec["amount"]),
-                                  Decimal(str(spec.get("scale", 1))))
+                                  Decimal(str(spec.get("scale", default("sources[].balance.scale")))))
             if amount is None:
                 raise client.invalid("balance", f"{spec['amount']} is not a number")
             currency = spec.get("currency") or self._at(client, "balance", body, spec["currency_path"])
@@ -82,7 +83,7 @@ class HttpSource(Source):
             spec = specs["models"]
             response, body = client.fetch_json("models", spec["url"], headers=spec.get("headers"))
             first = first or response
-            items = self._at(client, "models", body, spec.get("items", ""))
+            items = self._at(client, "models", body, spec.get("items", default("sources[].models.items")))
             if not isinstance(items, list):
                 raise client.invalid("models", f"items path {spec.get('items', '')!r} is not a list")
             models = tuple(self.each(client, "models", records(items), lambda item: self._model(spec, item)))
@@ -100,7 +101,7 @@ class HttpSource(Source):
         if model_id is _MISSING or isinstance(model_id, bool) or not isinstance(model_id, str | int) \
                 or model_id == "":
             raise ValueError(f"id path {spec['id']!r} is not a string")
-        scale = Decimal(str(spec.get("price_scale", 1)))
+        scale = Decimal(str(spec.get("price_scale", default("sources[].models.price_scale"))))
         prices = {}
         for token_type, key in (("input", "input_price"), ("output", "output_price")):
             value = resolve(item, spec[key]) if key in spec else _MISSING

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from exporter import money, units
+from exporter.defaults import default
 from exporter.http import Client
 from exporter.snapshot import Model, ProxyAccount, ProxyStatus, Snapshot
 from exporter.sources.base import Source, flag, listing, records
@@ -20,7 +21,7 @@ class CcflareSource(Source):
 
     @property
     def window_days(self) -> int:
-        return int(self.config.options.get("stats_window_days", 30))
+        return int(self.config.options.get("stats_window_days", default("sources[].stats_window_days")))
 
     def headers(self) -> dict[str, str]:
         key = self.config.api_key

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from exporter.defaults import default
+
 DIMENSIONS = ("coding", "reasoning", "creativity", "speed")
 STATUSES = ("active", "standby", "disabled")
 
@@ -95,9 +97,11 @@ def fleet_from(doc: Mapping[str, Any] | None, problems: list[str]) -> Fleet:
         for j, role in enumerate(raw.get("roles") or ()):
             if role["name"] not in known:
                 problems.append(f"{path}.roles[{j}].name: role {role['name']!r} is not defined under fleet.roles")
-            assignments.append(Assignment(role["name"], int(role.get("priority", 1))))
+            priority = role.get("priority", default("fleet.models[].roles[].priority"))
+            assignments.append(Assignment(role["name"], int(priority)))
         models.append(FleetModel(
-            id=raw["id"], provider=raw["provider"], model=raw["model"], status=raw.get("status", "active"),
+            id=raw["id"], provider=raw["provider"], model=raw["model"],
+            status=raw.get("status", default("fleet.models[].status")),
             scores=tuple((d, float(v)) for d, v in (raw.get("scores") or {}).items()),
             roles=tuple(assignments),
         ))

@@ -19,6 +19,7 @@ from typing import Any
 
 from exporter import statefile
 from exporter.catalog.capabilities import DEFAULT_RATIO
+from exporter.defaults import default
 from exporter.snapshot import Snapshot
 from exporter.spend.book import UsageBook
 from exporter.spend.budgets import Budget, BudgetState, evaluate
@@ -27,6 +28,7 @@ from exporter.spend.fleet import Fleet
 from exporter.spend.ledger import MAX_LINE_BYTES, Position, Tailer
 from exporter.spend.pricing import PriceBook
 from exporter.spend.recommend import Advice, Offer, recommend
+from exporter.units import parse_duration
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +39,12 @@ STATE_FILE = "usage.json"
 @dataclass(frozen=True, slots=True)
 class SpendSettings:
     ledger: tuple[str, ...] = ()
-    interval: float = 5.0
-    max_tasks: int = 50
-    max_usage_models: int = 500
+    interval: float = parse_duration(default("usage.interval")) or 0.0
+    max_tasks: int = default("limits.max_tasks")
+    max_usage_models: int = default("limits.max_usage_models")
     fleet: Fleet = field(default_factory=Fleet)
     budgets: tuple[Budget, ...] = ()
-    min_savings_usd: Decimal = Decimal(1)
+    min_savings_usd: Decimal = Decimal(str(default("recommendations.min_savings_usd")))
 
     @property
     def active(self) -> bool:

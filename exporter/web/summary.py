@@ -6,8 +6,8 @@ from decimal import Decimal
 from typing import Any
 
 from exporter import __version__
-from exporter.engine import FleetView
 from exporter.snapshot import Model
+from exporter.views import FleetView
 
 CHEAPEST = 10
 

@@ -1,13 +1,10 @@
-"""The HTTP surface: one small WSGI app on a threaded server.
-
-Every route reads the engine's cached view; none of them reaches a provider.
-"""
+"""The HTTP server the app runs on: a thread per connection, with limits a flood of
+connections cannot break, TLS when the web config asks for it, and dual-stack listening."""
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import logging
 import resource
 import socket
@@ -20,137 +17,11 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer, make_server
 
-from exporter import api, landing, summary
-from exporter.collector import Exposition
-from exporter.engine import Engine
-from exporter.redact import encodable, redact, scrub
+from exporter.redact import redact
 
 log = logging.getLogger(__name__)
 
 SERVER = "llm-fleet-exporter"
-TEXT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-OPENMETRICS_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8"
-
-Start = Callable[..., Any]
-
-
-class App:
-    def __init__(self, engine: Engine, exposition: Exposition | None = None):
-        self.engine = engine
-        self.exposition = exposition or Exposition(engine.view)
-        self.exposition.follow(engine)
-        self.routes: dict[str, Callable[[dict[str, Any]], tuple[str, str, bytes, list[tuple[str, str]]]]] = {
-            "/": self.index,
-            "/metrics": self.metrics,
-            "/healthz": self.healthz,
-            "/readyz": self.readyz,
-            "/api/summary": self.api_summary,
-            "/api/models": self.json_route(api.models),
-            "/api/route": self.json_route(api.route),
-            "/api/changes": self.json_route(api.changes),
-            "/api/usage": self.json_route(api.usage),
-            "/api/recommendations": self.json_route(api.recommendations),
-            "/api/compare": self.json_route(api.compare),
-        }
-
-    def __call__(self, environ: dict[str, Any], start_response: Start) -> Iterable[bytes]:
-        method = environ.get("REQUEST_METHOD", "GET")
-        handler = self.routes.get(environ.get("PATH_INFO") or "/")
-        if handler is None:
-            status, ctype, body, extra = "404 Not Found", "text/plain; charset=utf-8", b"404 not found\n", []
-        elif method not in ("GET", "HEAD"):
-            status, ctype, body, extra = (
-                "405 Method Not Allowed", "text/plain; charset=utf-8", b"405 method not allowed\n",
-                [("Allow", "GET, HEAD")],
-            )
-        else:
-            try:
-                status, ctype, body, extra = handler(environ)
-            except Exception:  # a bug in one page must not take the server down
-                log.exception("error serving %s", environ.get("PATH_INFO"))
-                status, ctype, body, extra = "500 Internal Server Error", "text/plain", b"internal error\n", []
-        headers = [("Content-Type", ctype), ("Content-Length", str(len(body))), *extra]
-        start_response(status, headers)
-        return [b""] if method == "HEAD" else [body]
-
-    # -- routes ---------------------------------------------------------------------------
-    def metrics(self, environ: dict[str, Any]) -> tuple[str, str, bytes, list[tuple[str, str]]]:
-        accept = environ.get("HTTP_ACCEPT", "")
-        fmt, ctype = Exposition.TEXT, TEXT_TYPE
-        if "application/openmetrics-text" in accept:
-            fmt, ctype = Exposition.OPENMETRICS, OPENMETRICS_TYPE
-        gz = "gzip" in environ.get("HTTP_ACCEPT_ENCODING", "")
-        body = self.exposition.render(fmt, compressed=gz)
-        extra = [("Vary", "Accept, Accept-Encoding")]
-        if gz:
-            extra.append(("Content-Encoding", "gzip"))
-        return "200 OK", ctype, body, extra
-
-    def healthz(self, environ: dict[str, Any]) -> tuple[str, str, bytes, list[tuple[str, str]]]:
-        return "200 OK", "text/plain; charset=utf-8", b"ok\n", []
-
-    def readyz(self, environ: dict[str, Any]) -> tuple[str, str, bytes, list[tuple[str, str]]]:
-        if self.engine.ready:
-            return "200 OK", "text/plain; charset=utf-8", b"ready\n", []
-        return "503 Service Unavailable", "text/plain; charset=utf-8", b"first round of polls not finished\n", []
-
-    def api_summary(self, environ: dict[str, Any]) -> tuple[str, str, bytes, list[tuple[str, str]]]:
-        return _json("200 OK", summary.build(self.engine.view()))
-
-    def json_route(self, build: Callable[[Any, str], dict[str, Any]]) -> Callable[
-            [dict[str, Any]], tuple[str, str, bytes, list[tuple[str, str]]]]:
-        def handler(environ: dict[str, Any]) -> tuple[str, str, bytes, list[tuple[str, str]]]:
-            try:
-                return _json("200 OK", build(self.engine.view(), environ.get("QUERY_STRING", "")))
-            except api.BadRequest as exc:
-                return _json("400 Bad Request", exc.document)
-
-        return handler
-
-    def index(self, environ: dict[str, Any]) -> tuple[str, str, bytes, list[tuple[str, str]]]:
-        page = landing.render(self.engine.view())
-        return "200 OK", "text/html; charset=utf-8", encodable(redact(page)).encode(), [("Cache-Control", "no-store")]
-
-
-# On every response: no content-type sniffing, no framing, and a policy that lets the landing
-# page (inline CSS, no scripts, no external assets) render and nothing else.
-DEFAULT_HEADERS = (
-    ("Content-Security-Policy",
-     "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"),
-    ("X-Content-Type-Options", "nosniff"),
-    ("X-Frame-Options", "DENY"),
-)
-
-
-class Headers:
-    """WSGI middleware, outermost: the security headers on every response (401s too), the web
-    config's http_server_config.headers over the defaults, and never a body on HEAD."""
-
-    def __init__(self, app: Callable[..., Iterable[bytes]], extra: Iterable[tuple[str, str]] = ()):
-        self.app = app
-        merged = {name.lower(): (name, value) for name, value in (*DEFAULT_HEADERS, *extra)}
-        self.headers = list(merged.values())
-
-    def __call__(self, environ: dict[str, Any], start_response: Start) -> Iterable[bytes]:
-        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            own = {name.lower() for name, _ in headers}
-            return start_response(status, [*headers, *(h for h in self.headers if h[0].lower() not in own)],
-                                  exc_info)
-
-        body = self.app(environ, start)
-        if environ.get("REQUEST_METHOD") == "HEAD":
-            close = getattr(body, "close", None)
-            if close is not None:
-                close()
-            return [b""]
-        return body
-
-
-def _json(status: str, document: dict[str, Any]) -> tuple[str, str, bytes, list[tuple[str, str]]]:
-    # Nothing in a document comes from a config's secrets, but redaction is the last guard;
-    # scrub() also keeps NaN and infinities out (they are not JSON) and lone surrogates.
-    body = json.dumps(scrub(document), indent=2, allow_nan=False) + "\n"
-    return status, "application/json", body.encode(), [("Cache-Control", "no-store")]
 
 
 class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):

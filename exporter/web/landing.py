@@ -13,8 +13,8 @@ from decimal import Decimal
 
 from exporter import __version__, money
 from exporter.catalog.capabilities import Candidate
-from exporter.engine import FleetView
 from exporter.redact import redact
+from exporter.views import FleetView
 
 NONE = "&ndash;"  # shown where a value is unknown
 REFRESH_SECONDS = 30

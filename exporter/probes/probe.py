@@ -1,0 +1,87 @@
+"""One synthetic probe: a tiny real streamed request to a model through its source, measured
+the way a user feels it (time to headers, to the first token, to the end, tokens per second)
+and priced. The runner decides when it runs and whether it may."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from exporter.http import REASONS, Client, FetchError
+from exporter.money import ZERO
+from exporter.probes import streams
+from exporter.probes.settings import ProbeSettings, ProbeTarget
+from exporter.redact import redact
+
+FAILURE_REASONS = (*REASONS, "empty_response")
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeResult:
+    source: str
+    model: str
+    at: float  # unix seconds when it ended
+    ok: bool
+    reason: str | None = None  # a FAILURE_REASONS entry when not ok
+    error: str | None = None  # redacted, for the landing page and the log
+    headers_seconds: float | None = None
+    ttft_seconds: float | None = None
+    duration_seconds: float | None = None
+    output_tokens: int | None = None
+    tokens_per_second: float | None = None
+    cost_usd: Decimal = ZERO
+
+
+def run(client: Client, source: Any, target: ProbeTarget, settings: ProbeSettings,
+        prices: tuple[Decimal | None, Decimal | None], clock: Callable[[], float]) -> ProbeResult:
+    """One streamed request to target.model through `source` (its url and credentials), under
+    the client's deadline. prices: the catalog's (input, output) USD per token, if known."""
+    shape, path = source.probe_api
+    url, payload = streams.request(shape, source.config.url, path, target.model, settings.prompt,
+                                   settings.max_tokens)
+
+    def failed(reason: str, error: str, **measured: Any) -> ProbeResult:
+        return ProbeResult(target.source, target.model, clock(), False, reason, redact(error)[:300], **measured)
+
+    try:
+        with client.stream("probe", url, payload=payload, headers=source.headers()) as stream:
+            reading = streams.read(shape, stream.lines())
+            started, headers_at = stream.started, stream.headers_at
+            finished = time.monotonic()
+    except FetchError as err:
+        return failed(err.reason, err.message)
+    headers = headers_at - started
+    if reading.error is not None:
+        return failed("http_error", f"error inside the stream: {reading.error}", headers_seconds=headers)
+    if reading.events == 0 or reading.unreadable:
+        return failed("invalid_response", "the answer is not a stream of JSON events", headers_seconds=headers)
+    if reading.first_content_at is None:
+        return failed("empty_response", "the stream ended without any content", headers_seconds=headers)
+    ttft = reading.first_content_at - started
+    if not reading.ended:
+        return failed("invalid_response", "the stream ended without its end marker", headers_seconds=headers,
+                      ttft_seconds=ttft)
+    tokens = reading.output_tokens if reading.output_tokens is not None else reading.content_chunks
+    end = reading.ended_at if reading.ended_at is not None else finished
+    generating = end - reading.first_content_at
+    return ProbeResult(
+        target.source, target.model, clock(), True,
+        headers_seconds=headers, ttft_seconds=ttft, duration_seconds=finished - started, output_tokens=tokens,
+        tokens_per_second=(tokens - 1) / generating if tokens >= 2 and generating > 0 else None,
+        cost_usd=cost(reading, prices),
+    )
+
+
+def cost(reading: streams.Reading, prices: tuple[Decimal | None, Decimal | None]) -> Decimal:
+    """The vendor's own figure where the stream carries one (OpenRouter), else the tokens it
+    reports times the catalog's prices; unknown parts cost nothing."""
+    if reading.reported_cost is not None:
+        return reading.reported_cost
+    total = ZERO
+    for tokens, price in ((reading.input_tokens, prices[0]), (reading.output_tokens, prices[1])):
+        if tokens is not None and price is not None:
+            total += tokens * price
+    return total
