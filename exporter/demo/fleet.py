@@ -17,8 +17,9 @@ from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from exporter.demo import simulator, streaming
-from exporter.demo.simulator import LEDGER_BACKFILL_DAYS, LEDGER_SLOT, FleetSimulator, ledger_lines
+from exporter.demo import reports, simulator, streaming
+from exporter.demo.reports import LEDGER_BACKFILL_DAYS, LEDGER_SLOT, ledger_lines
+from exporter.demo.simulator import FleetSimulator
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +63,12 @@ def _routes(sim: FleetSimulator) -> dict[str, tuple[str | None, Callable[[dict[s
         "/acme/health": (None, lambda q: sim.acme_health()),
         "/acme/balance": ("x-acme-key", lambda q: (200, sim.acme_balance())),
         "/acme/models": ("x-acme-key", lambda q: (200, sim.acme_models())),
-        "/openai/v1/organization/costs": ("bearer", lambda q: (200, simulator.openai_costs(sim.now()))),
-        "/openai/v1/organization/usage/completions": ("bearer", lambda q: (200, simulator.openai_usage(sim.now()))),
+        "/openai/v1/organization/costs": ("bearer", lambda q: (200, reports.openai_costs(sim.now()))),
+        "/openai/v1/organization/usage/completions": ("bearer", lambda q: (200, reports.openai_usage(sim.now()))),
         "/anthropic/v1/organizations/cost_report": ("x-api-key", lambda q: (
-            200, simulator.anthropic_costs(sim.now()))),
+            200, reports.anthropic_costs(sim.now()))),
         "/anthropic/v1/organizations/usage_report/messages": ("x-api-key", lambda q: (
-            200, simulator.anthropic_usage(sim.now()))),
+            200, reports.anthropic_usage(sim.now()))),
     }
 
 

@@ -7,7 +7,6 @@ tests can ask for any moment by passing a clock.
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections.abc import Callable
@@ -332,96 +331,3 @@ class FleetSimulator(Simulator):
              "context_length": 65536},
             {"id": "acme-small", "name": "Acme Small", "pricing": {"prompt": "0.1", "completion": "0.3"},
              "context_length": 32768}]}
-
-
-# -- the usage ledger and the vendors' cost reports --------------------------------------------
-LEDGER_SLOT = 60  # seconds; each stream calls every `every` slots
-LEDGER_BACKFILL_DAYS = 8  # history written at start, so week, month and 7-day views have data
-# task, provider, model, every (slots), input tokens, output tokens, cost_usd known to the app
-LEDGER_STREAMS = [
-    ("coding", "openrouter", "anthropic/claude-sonnet-4", 10, 4000, 800, False),
-    ("heartbeat", "litellm", "claude-sonnet", 2, 500, 50, False),
-    ("summarize", "openrouter", "openai/gpt-4o-mini", 5, 3000, 300, True),
-    ("research", "openrouter", "deepseek/deepseek-chat-v3", 15, 6000, 1200, False),
-    ("chat", "litellm", "gpt-4o", 20, 1500, 400, False),
-]
-DEMO_PRICES = {  # USD per token, for the cost_usd the app itself records
-    "openai/gpt-4o-mini": (0.00000015, 0.0000006),
-}
-
-
-def ledger_lines(first_slot: int, last_slot: int) -> list[str]:
-    """The ledger lines for slots [first_slot, last_slot): deterministic per slot, so a test
-    can ask for any stretch of time and get the same events."""
-    lines = []
-    for slot in range(first_slot, last_slot):
-        ts = slot * LEDGER_SLOT
-        rng = random.Random(slot)
-        if slot % 997 == 0:
-            lines.append(f'{{"ts": {ts}, "provider": "openrouter", "model": "openai/gpt-4o-mi')  # a torn write
-        if slot % 500 == 0:
-            lines.append(json.dumps({"ts": ts, "provider": "acme", "model": "mystery-model", "task": "chat",
-                                     "input_tokens": 100, "output_tokens": 10}))
-        for index, (task, provider, model, every, inp, out, priced) in enumerate(LEDGER_STREAMS):
-            if (slot + index) % every:
-                continue
-            event: dict[str, Any] = {
-                "ts": datetime.fromtimestamp(ts + index, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "provider": provider, "model": model, "task": task,
-                "input_tokens": int(inp * rng.uniform(0.6, 1.4)), "output_tokens": int(out * rng.uniform(0.5, 1.5)),
-                "success": rng.random() > 0.03, "duration_seconds": round(rng.uniform(0.4, 3.0) * out / 300, 2),
-            }
-            if priced:
-                pin, pout = DEMO_PRICES[model]
-                event["cost_usd"] = round(event["input_tokens"] * pin + event["output_tokens"] * pout, 8)
-            lines.append(json.dumps(event))
-    return lines
-
-
-def daily_cost(day: float, vendor: str) -> float:
-    """What a vendor's cost report says a UTC day cost: a steady spend with some wobble."""
-    base = {"openai": 4.2, "anthropic": 7.5}[vendor]
-    return round(base * random.Random(int(day) + len(vendor)).uniform(0.7, 1.3), 2)
-
-
-def report_days(now: float) -> list[float]:
-    t = datetime.fromtimestamp(now, UTC)
-    start = t.replace(day=1, hour=0, minute=0, second=0, microsecond=0).timestamp()
-    return [start + i * 86400 for i in range(t.day)]
-
-
-def openai_costs(now: float) -> dict[str, Any]:
-    return {"object": "page", "has_more": False, "next_page": None, "data": [
-        {"object": "bucket", "start_time": int(day), "end_time": int(day) + 86400, "results": [
-            {"object": "organization.costs.result", "amount": {"value": daily_cost(day, "openai"), "currency": "usd"},
-             "line_item": None, "project_id": None}]}
-        for day in report_days(now)]}
-
-
-def openai_usage(now: float) -> dict[str, Any]:
-    return {"object": "page", "has_more": False, "next_page": None, "data": [
-        {"object": "bucket", "start_time": int(day), "end_time": int(day) + 86400, "results": [
-            {"object": "organization.usage.completions.result", "model": model, "input_tokens": inp,
-             "input_cached_tokens": inp // 4, "output_tokens": inp // 5, "num_model_requests": inp // 2000}
-            for model, inp in (("gpt-4o-mini-2024-07-18", 900_000), ("gpt-4o-2024-08-06", 120_000))]}
-        for day in report_days(now)]}
-
-
-def anthropic_costs(now: float) -> dict[str, Any]:
-    return {"has_more": False, "next_page": None, "data": [
-        {"starting_at": datetime.fromtimestamp(day, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-         "ending_at": datetime.fromtimestamp(day + 86400, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-         # cents, as decimal strings
-         "results": [{"amount": f"{daily_cost(day, 'anthropic') * 100:.2f}", "currency": "USD",
-                      "cost_type": "tokens", "model": "claude-sonnet-4-5", "token_type": "uncached_input_tokens"}]}
-        for day in report_days(now)]}
-
-
-def anthropic_usage(now: float) -> dict[str, Any]:
-    return {"has_more": False, "next_page": None, "data": [
-        {"starting_at": datetime.fromtimestamp(day, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-         "ending_at": datetime.fromtimestamp(day + 86400, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-         "results": [{"model": "claude-sonnet-4-5", "uncached_input_tokens": 400_000, "cache_read_input_tokens": 90_000,
-                      "output_tokens": 80_000, "cache_creation": {"ephemeral_5m_input_tokens": 20_000,
-                                                                   "ephemeral_1h_input_tokens": 0}}]}
-        for day in report_days(now)]}

@@ -8,8 +8,7 @@ from typing import Any, ClassVar
 from exporter import money
 from exporter.http import Client
 from exporter.snapshot import BalancePart, Money, Snapshot
-from exporter.sources.base import Source, flag
-from exporter.sources.catalog import self_provider
+from exporter.sources.base import Source, flag, self_provider
 
 _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 

@@ -14,10 +14,10 @@ from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
 from exporter.defaults import default
-from exporter.http import Client
+from exporter.http import Client, Response
 from exporter.jobs import CPU_LANE
 from exporter.redact import redact
-from exporter.snapshot import Snapshot
+from exporter.snapshot import Provider, Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -173,3 +173,59 @@ def flag(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("true", "1", "yes")
     return bool(value)
+
+
+# Display names for the well-known OpenAI-compatible hosts; others show their host.
+VENDOR_NAMES = {
+    "api.openai.com": "OpenAI",
+    "api.groq.com": "Groq",
+    "api.together.xyz": "Together",
+    "api.mistral.ai": "Mistral",
+    "api.deepseek.com": "DeepSeek",
+    "api.anthropic.com": "Anthropic",
+    "generativelanguage.googleapis.com": "Google Gemini",
+}
+
+
+def self_provider(source: Source, response: Response | None, name: str | None = None) -> Provider:
+    """The one provider of a direct vendor: named after the source, healthy while it answers."""
+    return Provider(
+        id=source.name,
+        name=name or VENDOR_NAMES.get(source.host, source.host or source.name),
+        health="healthy",
+        active=True,
+        response_time_seconds=response.elapsed if response is not None else None,
+        follows_source=True,
+    )
+
+
+def paged_catalog(
+    source: Source,
+    client: Client,
+    path: str,
+    params: dict[str, Any],
+    cursor_param: str,
+    next_cursor: Callable[[Any], str | None],
+) -> tuple[Response, list[dict[str, Any]]]:
+    """Every model entry of a cursor-paged catalog, and the first page's response (whose
+    latency stands for the provider's)."""
+    responses: list[Response] = []
+
+    def fetch(cursor: str | None) -> Any:
+        page_params = {**params, cursor_param: cursor} if cursor else params
+        response, body = client.fetch_json("models", source.url(path), headers=source.headers(), params=page_params)
+        responses.append(response)
+        return body
+
+    items: list[dict[str, Any]] = []
+    for body in paginate(fetch, next_cursor, max_pages=source.config.max_pages, source=source.name):
+        items.extend(records(listing(body)))
+        if len(items) > source.config.max_models:
+            # Past the cap the rest would be dropped anyway: a catalog whose every page says
+            # "more" is not held whole first. The engine counts what is over the cap.
+            break
+    return responses[0], items
+
+
+def is_free(prices: dict[str, Any]) -> bool:
+    return prices.get("input") == 0 and prices.get("output") == 0

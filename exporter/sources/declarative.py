@@ -14,8 +14,7 @@ from exporter import money, redact, units
 from exporter.defaults import default
 from exporter.http import Client
 from exporter.snapshot import Model, Money, Snapshot
-from exporter.sources.base import Source, records
-from exporter.sources.catalog import is_free, self_provider
+from exporter.sources.base import Source, is_free, records, self_provider
 
 ENDPOINTS = ("health", "balance", "models")
 _MISSING = object()

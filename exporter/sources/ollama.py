@@ -7,8 +7,7 @@ from typing import Any
 from exporter import units
 from exporter.http import Client
 from exporter.snapshot import LoadedModel, Model, Snapshot
-from exporter.sources.base import Source, listing, records
-from exporter.sources.catalog import self_provider
+from exporter.sources.base import Source, listing, records, self_provider
 
 
 class OllamaSource(Source):

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from exporter.sources.anthropic import AnthropicSource
 from exporter.sources.balances import DeepSeekSource, MoonshotSource, SiliconFlowSource
 from exporter.sources.base import Source, SourceConfig
-from exporter.sources.catalog import AnthropicSource, GeminiSource, OpenAISource
+from exporter.sources.ccflare import CcflareSource
 from exporter.sources.costs import AnthropicCostsSource, OpenAICostsSource
 from exporter.sources.declarative import HttpSource
 from exporter.sources.gatewayz import GatewayzSource
+from exporter.sources.gemini import GeminiSource
+from exporter.sources.litellm import LitellmSource
 from exporter.sources.ollama import OllamaSource
+from exporter.sources.openai import OpenAISource
 from exporter.sources.openrouter import OpenRouterSource
-from exporter.sources.proxies import CcflareSource, LitellmSource
 from exporter.sources.statuspage import StatuspageSource
 
 SOURCE_TYPES: dict[str, type[Source]] = {

@@ -1,10 +1,4 @@
-"""The one HTTP client every source uses.
-
-It owns what every vendor call needs and no adapter should re-invent: a total deadline per
-request (connect plus the whole body), retries with exponential backoff and jitter for
-connection errors and 5xx, Retry-After on 429, a cap on body size, the failure reason
-taxonomy behind llm_source_request_failures_total, and redaction of everything it says.
-"""
+"""Client: the requests of one poll or one probe, under one deadline, counted and redacted."""
 
 from __future__ import annotations
 
@@ -13,60 +7,26 @@ import email.utils
 import json
 import logging
 import random
-import socket
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 import urllib3
-import urllib3.connection
-from requests.adapters import HTTPAdapter
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from exporter import __version__
 from exporter.defaults import default
+from exporter.http.errors import REASONS, FetchError, PollRecorder
+from exporter.http.session import USER_AGENT, Attempt, new_session, watch
+from exporter.http.stream import CHUNK, Stream
 from exporter.jobs import CPU_LANE
 from exporter.redact import redact
 
 log = logging.getLogger(__name__)
 
-REASONS = ("timeout", "connection", "auth", "rate_limited", "http_error", "invalid_response")
-USER_AGENT = f"llm-fleet-exporter/{__version__}"
 MAX_BODY_BYTES: int = default("limits.max_response_bytes")
-MAX_STREAM_LINE = 1 << 20  # one server-sent event line
-_CHUNK = 64 * 1024
-
-
-class FetchError(Exception):
-    """One failed call, already counted; `message` is redacted and safe to show."""
-
-    def __init__(self, endpoint: str, reason: str, message: str, retry_after: float | None = None):
-        self.endpoint = endpoint
-        self.reason = reason
-        self.message = redact(message)
-        self.retry_after = retry_after
-        super().__init__(f"{endpoint}: {self.reason}: {self.message}")
-
-
-class PollRecorder:
-    """Request and failure counts of one poll. Confined to the polling thread; the
-    engine folds it into the source's cumulative counters when the poll ends."""
-
-    def __init__(self) -> None:
-        self.requests: Counter[str] = Counter()
-        self.failures: Counter[tuple[str, str]] = Counter()
-        self.last_endpoint: str | None = None
-
-    def request(self, endpoint: str) -> None:
-        self.requests[endpoint] += 1
-        self.last_endpoint = endpoint
-
-    def failure(self, endpoint: str, reason: str) -> None:
-        self.failures[(endpoint, reason)] += 1
+__all__ = ["MAX_BODY_BYTES", "REASONS", "USER_AGENT", "Client", "FetchError", "PollRecorder", "Response"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,121 +37,6 @@ class Response:
     headers: dict[str, str]
     body: bytes
     elapsed: float
-
-
-class Stream:
-    """A streamed answer being read: its status line and headers, and its lines as they
-    arrive, each with the monotonic time it came in. Only alive inside Client.stream()."""
-
-    def __init__(self, endpoint: str, raw: requests.Response, started: float, headers_at: float, max_body: int):
-        self.endpoint = endpoint
-        self.status = raw.status_code
-        self.headers = {k.lower(): v for k, v in raw.headers.items()}
-        self.started = started
-        self.headers_at = headers_at
-        self._raw = raw
-        self._max_body = max_body
-
-    def lines(self) -> Iterator[tuple[bytes, float]]:
-        """Lines without their end-of-line bytes. read1 hands over whatever has arrived, so a
-        line's time is when its bytes came, not when a buffer filled."""
-        pending = b""
-        size = 0
-        while True:
-            chunk = self._raw.raw.read1(_CHUNK)
-            if not chunk:
-                break
-            at = time.monotonic()
-            size += len(chunk)
-            if size > self._max_body:
-                raise FetchError(self.endpoint, "invalid_response", f"stream larger than {self._max_body} bytes")
-            *complete, pending = (pending + chunk).split(b"\n")
-            if len(pending) > MAX_STREAM_LINE:
-                # No event is this long: without a newline the copies would grow to max_body.
-                raise FetchError(self.endpoint, "invalid_response", f"a stream line over {MAX_STREAM_LINE} bytes")
-            for line in complete:
-                yield line.rstrip(b"\r"), at
-        if pending:
-            yield pending.rstrip(b"\r"), time.monotonic()
-
-
-# --- the deadline watchdog -------------------------------------------------------------
-# A socket read timeout bounds each recv(), not the request: a server that drips a byte a
-# second never trips it. So every attempt arms a timer that shuts down the sockets the attempt
-# used, which makes the blocked read return at once. The watchdog holds the sockets
-# themselves, not the connections: when a response has no Content-Length (it ends when the
-# server closes, as HTTP/1.0 servers, some proxies and SSE servers do) http.client hands the
-# socket over to the response and sets the connection's `sock` to None.
-_watch = threading.local()
-
-
-class _Attempt:
-    """The sockets of one request attempt, and the switch that cuts them: at the deadline (its
-    timer) or when the engine stops (Client.abort)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._socks: list[socket.socket] = []
-        self.cut = threading.Event()
-
-    def add(self, sock: socket.socket) -> None:
-        with self._lock:
-            self._socks.append(sock)
-            late = self.cut.is_set()
-        if late:  # cut while it was still connecting
-            _shutdown(sock)
-
-    def fire(self) -> None:
-        with self._lock:
-            self.cut.set()
-            socks = list(self._socks)
-        for sock in socks:
-            _shutdown(sock)
-
-
-def _shutdown(sock: socket.socket) -> None:
-    with contextlib.suppress(OSError):  # already closed: nothing left to stop
-        sock.shutdown(socket.SHUT_RDWR)
-
-
-def _track(sock: socket.socket | None) -> None:
-    attempt = getattr(_watch, "attempt", None)
-    if attempt is not None and sock is not None:
-        attempt.add(sock)
-
-
-class _TrackedHTTPConnection(urllib3.connection.HTTPConnection):
-    def connect(self) -> None:
-        super().connect()
-        _track(self.sock)
-
-
-class _TrackedHTTPSConnection(urllib3.connection.HTTPSConnection):
-    def connect(self) -> None:
-        super().connect()
-        _track(self.sock)
-
-
-class _TrackedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _TrackedHTTPConnection
-
-    def _make_request(self, conn, *args, **kwargs):  # type: ignore[no-untyped-def]
-        _track(conn.sock)  # a kept-alive connection: connect() is not called again
-        return super()._make_request(conn, *args, **kwargs)
-
-
-class _TrackedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _TrackedHTTPSConnection
-
-    def _make_request(self, conn, *args, **kwargs):  # type: ignore[no-untyped-def]
-        _track(conn.sock)
-        return super()._make_request(conn, *args, **kwargs)
-
-
-class _Adapter(HTTPAdapter):
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _TrackedHTTPPool, "https": _TrackedHTTPSPool}
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:
@@ -208,32 +53,6 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - now)
-
-
-# Headers a request keeps when a redirect leads to another origin. Every other header a
-# source sets may carry a credential (Authorization, x-api-key, x-goog-api-key, or whatever
-# an `http` source's config names), and must not reach a host the config never named.
-_KEPT_ACROSS_ORIGINS = frozenset({"user-agent", "accept", "accept-encoding", "connection", "content-type",
-                                  "content-length"})
-
-
-class _Session(requests.Session):
-    def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: requests.Response) -> None:
-        super().rebuild_auth(prepared_request, response)  # drops Authorization, as requests always does
-        if self.should_strip_auth(response.request.url, prepared_request.url):
-            for name in [n for n in prepared_request.headers if n.lower() not in _KEPT_ACROSS_ORIGINS]:
-                del prepared_request.headers[name]
-
-
-def new_session() -> requests.Session:
-    """A session with the deadline watchdog's adapter and no retries of its own (the client
-    retries, inside the poll's budget), that keeps credentials on their origin."""
-    session = _Session()
-    session.headers["User-Agent"] = USER_AGENT
-    adapter = _Adapter(max_retries=0)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
 
 
 class Client:
@@ -274,7 +93,7 @@ class Client:
         self._session = session if session is not None else new_session()
         self._clock = clock
         self._lock = threading.Lock()
-        self._live: _Attempt | None = None
+        self._live: Attempt | None = None
         self._aborted = False
 
     def now(self) -> float:
@@ -290,9 +109,9 @@ class Client:
         if live is not None:
             live.fire()
 
-    def _arm(self, budget: float) -> tuple[_Attempt, threading.Timer]:
+    def _arm(self, budget: float) -> tuple[Attempt, threading.Timer]:
         """A new attempt, cut by its timer after `budget` seconds (or at once if aborted)."""
-        attempt = _Attempt()
+        attempt = Attempt()
         timer = threading.Timer(budget, attempt.fire)
         timer.daemon = True
         with self._lock:
@@ -301,7 +120,7 @@ class Client:
                 attempt.cut.set()
         return attempt, timer
 
-    def _disarm(self, attempt: _Attempt) -> None:
+    def _disarm(self, attempt: Attempt) -> None:
         with self._lock:
             if self._live is attempt:
                 self._live = None
@@ -395,16 +214,16 @@ class Client:
         started = time.monotonic()
         timer.start()
         try:
-            _watch.attempt = attempt
+            watch.attempt = attempt
             try:
                 raw = self._session.post(url, json=payload, headers=headers, timeout=(budget, budget), stream=True)
             finally:
-                _watch.attempt = None
+                watch.attempt = None
             with raw:
                 stream = Stream(endpoint, raw, started, time.monotonic(), self.max_body)
                 if stream.status != 200:
                     # A short error body is enough to classify; never read a large one.
-                    body = raw.raw.read(_CHUNK) or b""
+                    body = raw.raw.read(CHUNK) or b""
                     raise self._status_error(Response(endpoint, redact(url), stream.status, stream.headers, body,
                                                       stream.headers_at - started), "POST")
                 yield stream
@@ -486,7 +305,7 @@ class Client:
         self.recorder.request(endpoint)
         attempt, timer = self._arm(budget)
         fired = attempt.cut
-        _watch.attempt = attempt
+        watch.attempt = attempt
         started = time.monotonic()
         timer.start()
         try:
@@ -510,7 +329,7 @@ class Client:
         finally:
             timer.cancel()
             self._disarm(attempt)
-            _watch.attempt = None
+            watch.attempt = None
         if fired.is_set():
             raise FetchError(endpoint, "timeout", f"GET {url}: no full answer in {budget:.1f}s")
         elapsed = time.monotonic() - started
@@ -520,7 +339,7 @@ class Client:
     def _read_body(self, endpoint: str, raw: requests.Response, started: float, budget: float) -> bytes:
         chunks: list[bytes] = []
         size = 0
-        for chunk in raw.iter_content(_CHUNK):
+        for chunk in raw.iter_content(CHUNK):
             size += len(chunk)
             if size > self.max_body:
                 raise FetchError(endpoint, "invalid_response", f"body larger than {self.max_body} bytes")

@@ -1,0 +1,38 @@
+"""What a failed call is and how it was counted: the reasons behind
+llm_source_request_failures_total."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from exporter.redact import redact
+
+REASONS = ("timeout", "connection", "auth", "rate_limited", "http_error", "invalid_response")
+
+
+class FetchError(Exception):
+    """One failed call, already counted; `message` is redacted and safe to show."""
+
+    def __init__(self, endpoint: str, reason: str, message: str, retry_after: float | None = None):
+        self.endpoint = endpoint
+        self.reason = reason
+        self.message = redact(message)
+        self.retry_after = retry_after
+        super().__init__(f"{endpoint}: {self.reason}: {self.message}")
+
+
+class PollRecorder:
+    """Request and failure counts of one poll. Confined to the polling thread; the
+    engine folds it into the source's cumulative counters when the poll ends."""
+
+    def __init__(self) -> None:
+        self.requests: Counter[str] = Counter()
+        self.failures: Counter[tuple[str, str]] = Counter()
+        self.last_endpoint: str | None = None
+
+    def request(self, endpoint: str) -> None:
+        self.requests[endpoint] += 1
+        self.last_endpoint = endpoint
+
+    def failure(self, endpoint: str, reason: str) -> None:
+        self.failures[(endpoint, reason)] += 1
