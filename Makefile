@@ -24,8 +24,10 @@ run: $(STAMP)
 test: $(STAMP) tools lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# ruff for style, mypy (strict, configured in pyproject.toml) for types.
 lint: $(STAMP)
 	$(BIN)/ruff check exporter tests dashboards
+	$(BIN)/mypy
 
 tools:
 	@missing=""; for t in $(TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \

@@ -18,6 +18,7 @@ length of the plain body (RFC 1951, RFC 1952).
 
 from __future__ import annotations
 
+import functools
 import gzip
 import logging
 import re
@@ -26,13 +27,14 @@ import threading
 import zlib
 from collections.abc import Callable, Hashable, Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from prometheus_client.core import Metric
-from prometheus_client.exposition import generate_latest
-from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
+from prometheus_client.core import HistogramMetricFamily, Metric
+from prometheus_client.exposition import generate_latest as _generate_text
+from prometheus_client.openmetrics.exposition import generate_latest as _generate_openmetrics
+from prometheus_client.registry import CollectorRegistry
 
-from exporter.families import ALL, BY_NAME, CACHED, FLEET_PARTS, SOURCE_PARTS, Family, Sample
+from exporter.families import ALL, BY_NAME, CACHED, FLEET_PARTS, SOURCE_PARTS, Family, FamilyMetric, Sample
 from exporter.views import FleetView
 
 __all__ = ["CACHED", "Exposition", "full_render"]
@@ -48,6 +50,9 @@ _EOF = b"# EOF\n"
 
 
 class _Collector:
+    """Metrics already built, handed to prometheus_client's renderers in place of a registry
+    (they only call collect())."""
+
     def __init__(self, metrics: Iterable[Metric]):
         self._metrics = list(metrics)
 
@@ -55,10 +60,20 @@ class _Collector:
         return self._metrics
 
 
-def _value(family: Family, value: object) -> object:
-    if family.type == "histogram":
-        return value
-    return float(value) if isinstance(value, Decimal | bool | int) else value
+def generate_text(collector: _Collector) -> bytes:
+    return _generate_text(cast(CollectorRegistry, collector))
+
+
+def generate_openmetrics(collector: _Collector) -> bytes:
+    render: Callable[[CollectorRegistry], bytes] = _generate_openmetrics  # its module has no type hints
+    return render(cast(CollectorRegistry, collector))
+
+
+def _value(value: object) -> float:
+    """A sample's value as the exposition writes it (Decimal money, bools and ints as floats)."""
+    if isinstance(value, Decimal | bool | int | float):
+        return float(value)
+    raise TypeError(f"not a sample value: {type(value).__name__}")
 
 
 def label_value(value: str) -> str:
@@ -73,11 +88,11 @@ def label_value(value: str) -> str:
     return value[:MAX_LABEL_CHARS]
 
 
-def build_metrics(samples: Iterable[Sample]) -> dict[str, Metric]:
+def build_metrics(samples: Iterable[Sample]) -> dict[str, FamilyMetric]:
     """Metric families from samples, in first-sample order, label values cleaned. A repeated
     label set (also one that cleaning made equal) is dropped: a duplicate series would make
     Prometheus reject the whole scrape."""
-    metrics: dict[str, Metric] = {}
+    metrics: dict[str, FamilyMetric] = {}
     seen: dict[str, set[tuple[str, ...]]] = {}
     for name, labels, value in samples:
         family = BY_NAME[name]
@@ -89,25 +104,25 @@ def build_metrics(samples: Iterable[Sample]) -> dict[str, Metric]:
         if key in seen[name]:
             continue
         seen[name].add(key)
-        if family.type == "histogram":
+        if isinstance(metric, HistogramMetricFamily):
             buckets, total = value
-            metric.add_metric(list(key), buckets, total)  # type: ignore[call-arg]
+            metric.add_metric(list(key), buckets, total)
         else:
-            metric.add_metric(list(key), _value(family, value))  # type: ignore[call-arg]
+            metric.add_metric(list(key), _value(value))
     return metrics
 
 
 def _lines(metric: Metric) -> bytes:
     """The sample lines of one family, without its HELP and TYPE lines."""
-    text = generate_latest(_Collector([metric]))  # type: ignore[arg-type]
+    text = generate_text(_Collector([metric]))
     cut = text.index(b"\n", text.index(b"\n") + 1) + 1
     return text[cut:]
 
 
 def _headers(family: Family) -> dict[str, bytes]:
     empty = [family.metric()]
-    text = generate_latest(_Collector(empty))  # type: ignore[arg-type]
-    om = generate_openmetrics(_Collector(empty))  # type: ignore[arg-type]
+    text = generate_text(_Collector(empty))
+    om = generate_openmetrics(_Collector(empty))
     return {TEXT: text, OPENMETRICS: om.removesuffix(_EOF)}
 
 
@@ -180,8 +195,8 @@ def full_render(view: FleetView, fmt: str = TEXT) -> bytes:
     fragment cache: the reference the cache is tested against, and the bench's baseline."""
     metrics = build_metrics(all_samples(view))
     ordered = [metrics[f.name] for f in ALL if f.name in metrics and metrics[f.name].samples]
-    render = generate_openmetrics if fmt == OPENMETRICS else generate_latest
-    return render(_Collector(ordered))  # type: ignore[arg-type]
+    render = generate_openmetrics if fmt == OPENMETRICS else generate_text
+    return render(_Collector(ordered))
 
 
 class Exposition:
@@ -238,9 +253,9 @@ class Exposition:
             for s in view.sources:
                 for part in SOURCE_PARTS:
                     self._piece(pieces, order, (s.name, part.name), part.key(view, s),
-                                lambda part=part, s=s: part.samples(view, s))
+                                functools.partial(part.samples, view, s))
             for part in FLEET_PARTS:
-                self._piece(pieces, order, ("", part.name), part.key(view), lambda part=part: part.samples(view))
+                self._piece(pieces, order, ("", part.name), part.key(view), functools.partial(part.samples, view))
         with self._lock:
             wanted = set(self._wanted)
         bodies = {} if self._full else {key: _assemble(order, *key) for key in wanted}

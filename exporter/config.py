@@ -51,7 +51,7 @@ class _Loader(yaml.SafeLoader):
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                mark = self.peek_event().start_mark
+                mark = self.get_mark()
                 raise yaml.MarkedYAMLError(problem=f"nested more than {MAX_DEPTH} levels deep", problem_mark=mark)
             return super().compose_node(parent, index)
         finally:
@@ -129,6 +129,7 @@ def _describe_error(err: jsonschema.ValidationError) -> list[str]:
     path = format_path(err.absolute_path)
     value = err.instance
     kind = err.validator
+    rule: Any = err.validator_value  # the schema's own value for the keyword that failed
     if kind in ("additionalProperties", "unevaluatedProperties"):
         keys = re.findall(r"'([^']*)'", err.message.split("(", 1)[-1])
         prefix = "" if path == "(top level)" else path + "."
@@ -137,26 +138,26 @@ def _describe_error(err: jsonschema.ValidationError) -> list[str]:
         missing = re.findall(r"'([^']*)'", err.message)[:1]
         prefix = "" if path == "(top level)" else path + "."
         return [f"{prefix}{missing[0] if missing else '?'}: is required"]
-    if kind == "format" and err.validator_value == "duration":
+    if kind == "format" and rule == "duration":
         return [f"{path}: {json.dumps(value)} is not a duration (use 30s, 5m, 1h or seconds)"]
     if kind == "type":
-        expected = err.validator_value if isinstance(err.validator_value, str) else " or ".join(err.validator_value)
+        expected = rule if isinstance(rule, str) else " or ".join(rule)
         return [f"{path}: expected {expected}, got {_json_type(value)} {json.dumps(value, default=str)}"]
     if kind == "enum":
-        allowed = ", ".join(map(str, err.validator_value))
+        allowed = ", ".join(map(str, rule))
         what = "source type" if path.endswith(".type") else "value"
         return [f"{path}: {json.dumps(value, default=str)} is not a known {what} (one of: {allowed})"]
     if kind == "anyOf" and path.startswith("sources["):
-        keys = [next(iter(option.get("required", ["?"]))) for option in err.validator_value]
+        keys = [next(iter(option.get("required", ["?"]))) for option in rule]
         return [f"{path}: needs at least one of {', '.join(keys)}"]
     if kind == "pattern":
-        return [f"{path}: {json.dumps(value)} does not match {err.validator_value}"]
+        return [f"{path}: {json.dumps(value)} does not match {rule}"]
     if kind in ("maxProperties", "minProperties") and path.endswith(".scope"):
         return [f"{path}: set exactly one of provider, model, task"]
     if kind == "minItems":
-        return [f"{path}: needs at least {err.validator_value} entr{'y' if err.validator_value == 1 else 'ies'}"]
+        return [f"{path}: needs at least {rule} entr{'y' if rule == 1 else 'ies'}"]
     if kind in ("minimum", "maximum", "minLength"):
-        return [f"{path}: {json.dumps(value, default=str)} is out of range ({kind} {err.validator_value})"]
+        return [f"{path}: {json.dumps(value, default=str)} is out of range ({kind} {rule})"]
     return [f"{path}: {err.message}"]
 
 

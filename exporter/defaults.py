@@ -12,25 +12,31 @@ from typing import Any
 SCHEMA: dict[str, Any] = json.loads(resources.files("exporter").joinpath("schema.json").read_text())
 
 
-def _resolve(node: dict[str, Any]) -> dict[str, Any]:
+Node = dict[str, Any]
+
+
+def _resolve(node: Node) -> Node:
     while "$ref" in node:
         name = node["$ref"].removeprefix("#/$defs/")
         node = {**SCHEMA["$defs"][name], **{k: v for k, v in node.items() if k != "$ref"}}
     return node
 
 
-def _child(node: dict[str, Any], key: str) -> dict[str, Any]:
+def _child(node: Node, key: str) -> Node:
     node = _resolve(node)
+    found: Node | None = None
     if key == "[]":
-        return node["items"]
-    if key == "*":  # any name, as a capability class's
-        return node["additionalProperties"]
-    if key in node.get("properties", {}):
-        return node["properties"][key]
-    for rule in node.get("allOf", ()):  # a type-specific key of a source
-        if key in rule.get("then", {}).get("properties", {}):
-            return rule["then"]["properties"][key]
-    raise KeyError(key)
+        found = node["items"]
+    elif key == "*":  # any name, as a capability class's
+        found = node["additionalProperties"]
+    elif key in node.get("properties", {}):
+        found = node["properties"][key]
+    else:
+        for rule in node.get("allOf", ()):  # a type-specific key of a source
+            found = found or rule.get("then", {}).get("properties", {}).get(key)
+    if found is None:
+        raise KeyError(key)
+    return found
 
 
 @cache
@@ -38,7 +44,7 @@ def default(path: str) -> Any:
     """The default of a config key by its path: "poll_interval", "limits.max_models",
     "probes.interval", "sources[].stats_window_days", "catalog.classes.*.min_context".
     KeyError if the schema has none."""
-    node: dict[str, Any] = SCHEMA
+    node: Node = SCHEMA
     for key in path.replace("[]", ".[]").split("."):
         node = _child(node, key)
     if "default" in node:

@@ -8,6 +8,7 @@ dropped, so a dead source does not pretend to be current forever.
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 import threading
@@ -17,8 +18,8 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 
-import requests
 import schedule
+from requests import Session
 
 from exporter.catalog.watch import CatalogWatch
 from exporter.config import Config
@@ -51,7 +52,7 @@ class _Slot:
     skipped: Counter[str] = field(default_factory=Counter)
     # The source's HTTP session, kept across polls (connections and TLS sessions are reused);
     # closed when the source is removed or its settings change.
-    session: requests.Session | None = None
+    session: Session | None = None
 
     def close(self) -> None:
         if self.session is not None:
@@ -198,24 +199,24 @@ class Engine:
             source = build(sc)
             if slot is not None and slot.source.config.type == sc.type:
                 # Same source, new settings: keep counters so rates do not see a reset.
-                self._scheduler.cancel_job(slot.scheduled)
+                self._cancel(slot.scheduled)
                 slot.close()  # its url or key may have changed: new connections
                 slot.source = source
                 slot.view = replace(slot.view, interval=sc.interval, endpoints=source.endpoint_names())
             else:
                 if slot is not None:
-                    self._scheduler.cancel_job(slot.scheduled)
+                    self._cancel(slot.scheduled)
                     slot.close()
                 slot = _Slot(source=source, view=self._empty_view(source),
-                             job=Job(f"poll {sc.name}", lambda name=sc.name: self._poll(name)))
+                             job=Job(f"poll {sc.name}", functools.partial(self._poll, sc.name)))
             for endpoint in source.endpoint_names():
                 slot.requests[endpoint] += 0  # known series exist at 0 before the first call
             slot.view = replace(slot.view, requests=tuple(sorted(slot.requests.items())))
-            slot.scheduled = self._scheduler.every(sc.interval).seconds.do(self._submit, slot)
+            slot.scheduled = self._every(sc.interval).do(self._submit, slot)
             slots[sc.name] = slot
             added.append(slot)
         for removed in old.values():
-            self._scheduler.cancel_job(removed.scheduled)
+            self._cancel(removed.scheduled)
             removed.close()
         self._slots = slots
         self._config = config
@@ -223,6 +224,15 @@ class Engine:
         self._rank()
         self._generation += 1
         return added
+
+    def _every(self, seconds: float) -> schedule.Job:
+        # schedule's hints say int; it takes float intervals, which sub-second settings need.
+        job: schedule.Job = self._scheduler.every(seconds).seconds  # type: ignore[arg-type]
+        return job
+
+    def _cancel(self, job: schedule.Job | None) -> None:
+        if job is not None:
+            self._scheduler.cancel_job(job)
 
     @staticmethod
     def _empty_view(source: Source) -> SourceView:
@@ -358,12 +368,11 @@ class Engine:
 
     def _schedule_spending(self) -> None:
         with self._lock:
-            if self._spend_scheduled is not None:
-                self._scheduler.cancel_job(self._spend_scheduled)
-                self._spend_scheduled = None
+            self._cancel(self._spend_scheduled)
+            self._spend_scheduled = None
             settings = self._spend.settings
             if settings.active:
-                self._spend_scheduled = self._scheduler.every(settings.interval).seconds.do(self._submit_spending)
+                self._spend_scheduled = self._every(settings.interval).do(self._submit_spending)
 
     def _submit_spending(self) -> None:
         if self._spend.settings.active and self._ready.is_set():

@@ -82,14 +82,12 @@ def detect(source: str, old: Catalog, models: tuple[Model, ...], now: float) -> 
             continue
         new = entry(m, before.first_seen)
         entries[key] = new
-        moved = dict(old_input=before.input, old_output=before.output, new_input=new.input, new_output=new.output)
         if not new.same_prices(before):
-            changes.append(Change(now, source, m.provider, m.id, "price_changed", **moved))
+            changes.append(_moved(now, source, key, before, new, "price_changed"))
         if new.free and not before.free:
-            changes.append(Change(now, source, m.provider, m.id, "became_free", **moved, free_change="added"))
+            changes.append(_moved(now, source, key, before, new, "became_free", "added"))
         elif before.free and not new.free:
-            changes.append(Change(now, source, m.provider, m.id, "stopped_being_free", **moved,
-                                  free_change="removed"))
+            changes.append(_moved(now, source, key, before, new, "stopped_being_free", "removed"))
     for key, before in old.entries.items():
         if key not in entries:
             gone[key] = before.first_seen
@@ -99,3 +97,9 @@ def detect(source: str, old: Catalog, models: tuple[Model, ...], now: float) -> 
         gone = dict(sorted(gone.items(), key=lambda item: item[1])[len(gone) - MAX_GONE:])
     return Catalog(entries, gone), changes
 
+
+def _moved(now: float, source: str, key: Key, before: Entry, new: Entry, change: str,
+           free_change: str | None = None) -> Change:
+    """A change of a model that stays in the catalog: its prices before and after."""
+    return Change(now, source, key[0], key[1], change, old_input=before.input, old_output=before.output,
+                  new_input=new.input, new_output=new.output, free_change=free_change)

@@ -101,16 +101,17 @@ class CatalogWatch:
                 if provider_health(snapshot) != provider_health(previous):
                     self._rankings[source] = ranking(source, snapshot, self._settings)
                 return
+            changes: list[Change]
             if old is None:
                 new, changes = baseline(snapshot.models, now), []
             else:
                 new, changes = detect(source, old, snapshot.models, now)
                 if not changes:
                     new = old  # keeps its identity: the first-seen fragment is not rendered again
-            for change in CHANGE_TYPES:
-                self._changes[(source, change)] += 0
-            for change in FREE_CHANGE_TYPES:
-                self._free_changes[(source, change)] += 0
+            for kind in CHANGE_TYPES:
+                self._changes[(source, kind)] += 0
+            for kind in FREE_CHANGE_TYPES:
+                self._free_changes[(source, kind)] += 0
             for change in changes:
                 self._changes[(source, change.change)] += 1
                 if change.free_change:

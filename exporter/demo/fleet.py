@@ -90,7 +90,7 @@ class _Server(ThreadingHTTPServer):
 
 class Fleet:
     def __init__(self, sim: FleetSimulator | None = None, host: str = "127.0.0.1", port: int = 0):
-        self.sim = sim or FleetSimulator()
+        self.sim: FleetSimulator = sim or FleetSimulator()
         self.key = "demo-" + secrets.token_hex(12)
         # The demo's own scratch directory (its state files), removed when it stops.
         self.directory = tempfile.mkdtemp(prefix="llm-fleet-demo-")
@@ -100,7 +100,7 @@ class Fleet:
         routes = _routes(self.sim)
         key = self.key
         answers = streaming.StreamSim()
-        sim = self.sim
+        live_sim = self.sim
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
@@ -140,7 +140,7 @@ class Fleet:
                 model = model or str(request.get("model", ""))
                 max_tokens = request.get("max_tokens") or request.get("generationConfig", {}).get("maxOutputTokens")
                 plan = answers.plan(f"{vendor}/{model}", int(max_tokens or 8),
-                                    degraded=sim.health(vendor) == "degraded", elapsed=sim.elapsed())
+                                    degraded=live_sim.health(vendor) == "degraded", elapsed=live_sim.elapsed())
                 if plan.status == 429:
                     return self._reply(429, {"error": {"code": 429, "message": "rate limited"}},
                                        {"Retry-After": str(streaming.RETRY_AFTER)})
@@ -181,7 +181,7 @@ class Fleet:
     @property
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def env(self) -> dict[str, str]:
         return {"DEMO_URL": self.url, "DEMO_API_KEY": self.key, "DEMO_DIR": self.directory,

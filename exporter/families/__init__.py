@@ -19,7 +19,7 @@ from exporter.families import (
     status,
     usage,
 )
-from exporter.families.base import CACHED, Family, Part, Same, Sample
+from exporter.families.base import CACHED, Family, FamilyMetric, Part, Same, Sample
 
 DOMAINS = (exporter, providers, models, catalog, usage, fleet, probes, status, gatewayz, proxies, ollama)
 ALL: tuple[Family, ...] = tuple(f for domain in DOMAINS for f in domain.FAMILIES)
@@ -30,4 +30,5 @@ FLEET_PARTS = tuple(p for p in PARTS if p.scope == "fleet")
 
 assert len(BY_NAME) == len(ALL), "a family is declared twice"
 
-__all__ = ["ALL", "BY_NAME", "CACHED", "FLEET_PARTS", "PARTS", "SOURCE_PARTS", "Family", "Part", "Same", "Sample"]
+__all__ = ["ALL", "BY_NAME", "CACHED", "FLEET_PARTS", "PARTS", "SOURCE_PARTS", "Family", "FamilyMetric", "Part",
+           "Same", "Sample"]

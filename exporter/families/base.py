@@ -15,7 +15,7 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
 # Appended to the help of families read from a source's last poll.
 CACHED = " Cached from the source's last poll: a scrape never calls the provider."
@@ -29,10 +29,17 @@ class Family:
     labels: tuple[str, ...]
     help: str
 
-    def metric(self) -> Metric:
-        kind = {"gauge": GaugeMetricFamily, "counter": CounterMetricFamily, "histogram": HistogramMetricFamily}
-        return kind[self.type](self.name, self.help, labels=list(self.labels))
+    def metric(self) -> FamilyMetric:
+        labels = list(self.labels)
+        if self.type == "histogram":
+            return HistogramMetricFamily(self.name, self.help, labels=labels)
+        if self.type == "counter":
+            return CounterMetricFamily(self.name, self.help, labels=labels)
+        return GaugeMetricFamily(self.name, self.help, labels=labels)
 
+
+# What Family.metric() makes: the prometheus_client family of the declared type.
+FamilyMetric = GaugeMetricFamily | CounterMetricFamily | HistogramMetricFamily
 
 # A sample: (family name, label values, value). A histogram's value is (cumulative buckets, sum).
 Sample = tuple[str, Sequence[str], Any]

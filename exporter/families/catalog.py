@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 
 from exporter.catalog.changes import CHANGE_TYPES, FREE_CHANGE_TYPES
 from exporter.families.base import CACHED, Family, Part, Same, Sample
+from exporter.views import FleetView, SourceView
 
 F = Family
 FAMILIES = (
@@ -30,12 +31,12 @@ FAMILIES = (
 )
 
 
-def _first_seen_key(view, s):  # type: ignore[no-untyped-def]
+def _first_seen_key(view: FleetView, s: SourceView) -> Hashable:
     snap = s.snapshot
     return (None,) if snap is None else (Same(snap.models), Same(view.catalog.catalogs.get(s.name)))
 
 
-def _first_seen(view, s) -> Iterator[Sample]:  # type: ignore[no-untyped-def]
+def _first_seen(view: FleetView, s: SourceView) -> Iterator[Sample]:
     if s.snapshot is None:
         return
     for m in s.snapshot.models:
@@ -44,14 +45,14 @@ def _first_seen(view, s) -> Iterator[Sample]:  # type: ignore[no-untyped-def]
             yield "llm_model_first_seen_timestamp_seconds", (s.name, m.provider, m.id), seen
 
 
-def _counts(view, s) -> tuple[tuple[int, ...], tuple[int, ...]] | None:  # type: ignore[no-untyped-def]
+def _counts(view: FleetView, s: SourceView) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
     changes, free = view.catalog.changes, view.catalog.free_changes
     if (s.name, CHANGE_TYPES[0]) not in changes:  # a source without a catalog has no counters
         return None
     return (tuple(changes[(s.name, c)] for c in CHANGE_TYPES), tuple(free[(s.name, c)] for c in FREE_CHANGE_TYPES))
 
 
-def _counters(view, s) -> Iterator[Sample]:  # type: ignore[no-untyped-def]
+def _counters(view: FleetView, s: SourceView) -> Iterator[Sample]:
     counts = _counts(view, s)
     if counts is None:
         return
@@ -61,7 +62,7 @@ def _counters(view, s) -> Iterator[Sample]:  # type: ignore[no-untyped-def]
         yield "llm_catalog_free_changes_total", (s.name, change), count
 
 
-def _cheapest(view) -> Iterator[Sample]:  # type: ignore[no-untyped-def]
+def _cheapest(view: FleetView) -> Iterator[Sample]:
     catalog = view.catalog
     for cls in catalog.settings.classes:
         route = catalog.routes.get(cls.name, ())
@@ -72,7 +73,7 @@ def _cheapest(view) -> Iterator[Sample]:  # type: ignore[no-untyped-def]
         yield "llm_cheapest_model_changes_total", (cls.name,), catalog.cheapest_changes.get(cls.name, 0)
 
 
-def _cheapest_key(view):  # type: ignore[no-untyped-def]
+def _cheapest_key(view: FleetView) -> Hashable:
     catalog = view.catalog
     winners = tuple((name, route[0] if route else None) for name, route in catalog.routes.items())
     return (Same(catalog.settings), winners, tuple(sorted(catalog.cheapest_changes.items())))

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from exporter import __version__
 from exporter.families.base import Family, Part, Same, Sample
 from exporter.http import REASONS
+from exporter.views import FleetView, SourceView
 
 F = Family
 FAMILIES = (
@@ -36,11 +37,11 @@ FAMILIES = (
 )
 
 
-def _build(view) -> Iterator[Sample]:  # type: ignore[no-untyped-def]
+def _build(view: FleetView) -> Iterator[Sample]:
     yield "llm_exporter_build_info", (__version__,), 1
 
 
-def _status(view, s) -> Iterator[Sample]:  # type: ignore[no-untyped-def]
+def _status(view: FleetView, s: SourceView) -> Iterator[Sample]:
     yield "llm_source_info", (s.name, s.type), 1
     yield "llm_source_up", (s.name,), s.up
     yield "llm_source_poll_interval_seconds", (s.name,), s.interval

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from exporter.families.base import Family, Part, Same, Sample
+from exporter.views import FleetView
 
 F = Family
 BUDGET = ("budget", "period")
@@ -28,7 +29,7 @@ FAMILIES = (
 )
 
 
-def _fleet(view) -> Iterator[Sample]:  # type: ignore[no-untyped-def]
+def _fleet(view: FleetView) -> Iterator[Sample]:
     for m in view.spending.settings.fleet.models:
         yield "llm_fleet_model_info", (m.model, m.provider, m.status), 1
         for dimension, score in m.scores:
@@ -37,7 +38,7 @@ def _fleet(view) -> Iterator[Sample]:  # type: ignore[no-untyped-def]
             yield "llm_fleet_role_assignment", (a.role, m.model, str(a.priority)), 1
 
 
-def _budgets(view) -> Iterator[Sample]:  # type: ignore[no-untyped-def]
+def _budgets(view: FleetView) -> Iterator[Sample]:
     for state in view.spending.budgets:
         key = (state.budget.name, state.budget.period)
         yield "llm_budget_limit_usd", key, state.budget.limit_usd
@@ -47,7 +48,7 @@ def _budgets(view) -> Iterator[Sample]:  # type: ignore[no-untyped-def]
             yield "llm_budget_forecast_usd", key, state.forecast_usd
 
 
-def _advice(view) -> Iterator[Sample]:  # type: ignore[no-untyped-def]
+def _advice(view: FleetView) -> Iterator[Sample]:
     for a in view.spending.advice:
         if a.exported and a.suggested is not None and a.savings_usd_per_month is not None:
             yield ("llm_recommendation_savings_usd_per_month", (a.task, a.current_model, a.suggested.model.id),

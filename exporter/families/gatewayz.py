@@ -4,9 +4,10 @@ gauge ending in _total)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 
 from exporter.families.base import CACHED, Family, Part, Same, Sample
+from exporter.views import FleetView, SourceView
 
 HEALTH_CODES = {"unknown": 0, "healthy": 1, "degraded": 2, "down": 3}
 COUNTS = (("total", "Total number of providers"), ("active", "Number of active providers"),
@@ -38,7 +39,7 @@ FAMILIES = (
 )
 
 
-def _key(view, s):  # type: ignore[no-untyped-def]
+def _key(view: FleetView, s: SourceView) -> Hashable:
     if s.type != "gatewayz":
         return None
     snap = s.snapshot
@@ -46,7 +47,7 @@ def _key(view, s):  # type: ignore[no-untyped-def]
             Same(snap.providers) if snap else None)
 
 
-def _samples(view, s) -> Iterator[Sample]:  # type: ignore[no-untyped-def]
+def _samples(view: FleetView, s: SourceView) -> Iterator[Sample]:
     if s.type != "gatewayz":
         return
     yield "gatewayz_provider_scrape_errors_total", (s.name,), s.failed_polls

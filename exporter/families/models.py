@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 
 from exporter.families.base import CACHED, Family, Part, Same, Sample
+from exporter.views import FleetView, SourceView
 
 F = Family
 SPM = ("source", "provider", "model")
@@ -25,14 +26,14 @@ FAMILIES = (
 )
 
 
-def _key(view, s):  # type: ignore[no-untyped-def]
+def _key(view: FleetView, s: SourceView) -> Hashable:
     snap = s.snapshot
     if snap is None:
         return (None,)
     return (Same(snap.models), snap.catalog, tuple(p.id for p in snap.providers if p.follows_source))
 
 
-def _samples(view, s) -> Iterator[Sample]:  # type: ignore[no-untyped-def]
+def _samples(view: FleetView, s: SourceView) -> Iterator[Sample]:
     snap = s.snapshot
     if snap is None:
         return

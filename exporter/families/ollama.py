@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 
 from exporter.families.base import CACHED, Family, Part, Same, Sample
+from exporter.views import FleetView, SourceView
 
 F = Family
 FAMILIES = (
@@ -18,14 +19,14 @@ FAMILIES = (
 )
 
 
-def _key(view, s):  # type: ignore[no-untyped-def]
+def _key(view: FleetView, s: SourceView) -> Hashable:
     snap = s.snapshot
     if s.type != "ollama" or snap is None:
         return None
     return (Same(snap.ollama_installed), Same(snap.ollama_cloud), Same(snap.ollama_loaded))
 
 
-def _samples(view, s) -> Iterator[Sample]:  # type: ignore[no-untyped-def]
+def _samples(view: FleetView, s: SourceView) -> Iterator[Sample]:
     snap = s.snapshot
     if s.type != "ollama" or snap is None:
         return

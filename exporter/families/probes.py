@@ -3,9 +3,10 @@ counters and budget behind them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 
 from exporter.families.base import Family, Part, Same, Sample
+from exporter.views import FleetView
 
 F = Family
 SM = ("source", "model")
@@ -37,11 +38,11 @@ FAMILIES = (
 )
 
 
-def _key(view):  # type: ignore[no-untyped-def]
+def _key(view: FleetView) -> Hashable:
     return Same(view.probes)
 
 
-def _samples(view) -> Iterator[Sample]:  # type: ignore[no-untyped-def]
+def _samples(view: FleetView) -> Iterator[Sample]:
     probes = view.probes
     if not probes.entries:
         return

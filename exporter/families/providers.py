@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 
 from exporter.families.base import CACHED, Family, Part, Same, Sample
 from exporter.snapshot import HEALTH_STATES
+from exporter.views import FleetView, SourceView
 
 F = Family
 SP = ("source", "provider")
@@ -35,7 +36,7 @@ FAMILIES = (
 )
 
 
-def _key(view, s):  # type: ignore[no-untyped-def]
+def _key(view: FleetView, s: SourceView) -> Hashable:
     snap = s.snapshot
     if snap is None:
         return (None,)
@@ -43,7 +44,7 @@ def _key(view, s):  # type: ignore[no-untyped-def]
             snap.account_available, Same(snap.spend), dict(view.thresholds).get(s.name))
 
 
-def _samples(view, s) -> Iterator[Sample]:  # type: ignore[no-untyped-def]
+def _samples(view: FleetView, s: SourceView) -> Iterator[Sample]:
     snap = s.snapshot
     if snap is None:
         return

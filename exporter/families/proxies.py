@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 
 from exporter.families.base import CACHED, Family, Part, Same, Sample
 from exporter.snapshot import PROXY_ACCOUNT_STATES
+from exporter.views import FleetView, SourceView
 
 WINDOW = " A total over the proxy's stats window (stats_window_days, 30 by default), not a counter."
 STATS = (("requests", "requests", "Requests through the proxy."), ("tokens", "tokens", "Tokens through the proxy."),
@@ -31,11 +32,11 @@ FAMILIES = (
 )
 
 
-def _key(view, s):  # type: ignore[no-untyped-def]
+def _key(view: FleetView, s: SourceView) -> Hashable:
     return (Same(s.snapshot.proxy) if s.snapshot else None,)
 
 
-def _samples(view, s) -> Iterator[Sample]:  # type: ignore[no-untyped-def]
+def _samples(view: FleetView, s: SourceView) -> Iterator[Sample]:
     proxy = s.snapshot.proxy if s.snapshot else None
     if proxy is None:
         return

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 
 from exporter.families.base import CACHED, Family, Part, Same, Sample
 from exporter.snapshot import COMPONENT_STATUSES, STATUS_INDICATORS
+from exporter.views import FleetView, SourceView
 
 F = Family
 FAMILIES = (
@@ -17,11 +18,11 @@ FAMILIES = (
 )
 
 
-def _key(view, s):  # type: ignore[no-untyped-def]
+def _key(view: FleetView, s: SourceView) -> Hashable:
     return (Same(s.snapshot.status_page) if s.snapshot else None,)
 
 
-def _samples(view, s) -> Iterator[Sample]:  # type: ignore[no-untyped-def]
+def _samples(view: FleetView, s: SourceView) -> Iterator[Sample]:
     page = s.snapshot.status_page if s.snapshot else None
     if page is None:
         return

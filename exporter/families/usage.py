@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 
 from exporter.families.base import CACHED, Family, Part, Same, Sample
 from exporter.spend.book import FOLDED_FAMILY, TOKEN_TYPES, UNPRICED_FAMILY
+from exporter.views import FleetView, SourceView
 
 F = Family
 PMT = ("provider", "model", "task")
@@ -33,23 +34,23 @@ FAMILIES = (
 )
 
 
-def _vendor_key(view, s):  # type: ignore[no-untyped-def]
+def _vendor_key(view: FleetView, s: SourceView) -> Hashable:
     return (Same(s.snapshot.vendor_usage) if s.snapshot else None,)
 
 
-def _vendor(view, s) -> Iterator[Sample]:  # type: ignore[no-untyped-def]
+def _vendor(view: FleetView, s: SourceView) -> Iterator[Sample]:
     if s.snapshot is None:
         return
     for (model, token_type), tokens in s.snapshot.vendor_usage:
         yield "llm_vendor_usage_tokens", (s.name, model, token_type), tokens
 
 
-def _ledger_key(view):  # type: ignore[no-untyped-def]
+def _ledger_key(view: FleetView) -> Hashable:
     spending = view.spending
     return (bool(spending.settings.ledger), Same(spending.book), spending.files)
 
 
-def _ledger(view) -> Iterator[Sample]:  # type: ignore[no-untyped-def]
+def _ledger(view: FleetView) -> Iterator[Sample]:
     spending = view.spending
     if not spending.settings.ledger:
         return

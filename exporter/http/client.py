@@ -176,12 +176,12 @@ class Client:
             if status in quiet:
                 log.debug("%s: %s answered %d, treated as absent", endpoint, redact(url), status)
                 return None
-            err = self._status_error(response)
-            self.recorder.failure(endpoint, err.reason)
+            refused = self._status_error(response)
+            self.recorder.failure(endpoint, refused.reason)
             if status >= 500 and self._may_retry(attempt):
                 attempt += 1
                 continue
-            raise err
+            raise refused
 
     def get_json(self, endpoint: str, url: str, **kwargs: Any) -> Any:
         response = self.get(endpoint, url, **kwargs)

@@ -11,6 +11,7 @@ import contextlib
 import socket
 import threading
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import urllib3.connection
@@ -81,7 +82,7 @@ class _TrackedHTTPSConnection(urllib3.connection.HTTPSConnection):
 class _TrackedHTTPPool(HTTPConnectionPool):
     ConnectionCls = _TrackedHTTPConnection
 
-    def _make_request(self, conn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def _make_request(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
         _track(conn.sock)  # a kept-alive connection: connect() is not called again
         return super()._make_request(conn, *args, **kwargs)
 
@@ -89,7 +90,7 @@ class _TrackedHTTPPool(HTTPConnectionPool):
 class _TrackedHTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _TrackedHTTPSConnection
 
-    def _make_request(self, conn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def _make_request(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
         _track(conn.sock)
         return super()._make_request(conn, *args, **kwargs)
 
@@ -107,10 +108,17 @@ _KEPT_ACROSS_ORIGINS = frozenset({"user-agent", "accept", "accept-encoding", "co
                                   "content-length"})
 
 
+def origin(url: str | bytes | None) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with the scheme's default port made explicit."""
+    parts = urlsplit(url.decode() if isinstance(url, bytes) else url or "")
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+
+
 class _Session(requests.Session):
     def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: requests.Response) -> None:
-        super().rebuild_auth(prepared_request, response)  # drops Authorization, as requests always does
-        if self.should_strip_auth(response.request.url, prepared_request.url):
+        """Replaces requests' own, which drops only Authorization when the origin changes (and
+        would add credentials from ~/.netrc, which this exporter never reads)."""
+        if origin(response.request.url) != origin(prepared_request.url):
             for name in [n for n in prepared_request.headers if n.lower() not in _KEPT_ACROSS_ORIGINS]:
                 del prepared_request.headers[name]
 

@@ -6,6 +6,7 @@ what they found. The engine owns the pool and the sources; it hands this what it
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 import time
@@ -79,7 +80,7 @@ class ProbeRunner:
             job = self._jobs.get(target.key)
             if job is None:
                 job = self._jobs[target.key] = Job(f"probe {target.source}/{target.model}",
-                                                   lambda key=target.key: self._probe(key))
+                                                   functools.partial(self._probe, target.key))
         future = job.submit(self._pool)
         if future is None:  # the last probe of this model still runs: never two at once
             self._outcome(target, skip="overlap")

@@ -168,6 +168,11 @@ def paginate(
                         source, max_pages)
 
 
+def mapping(value: Any) -> dict[str, Any]:
+    """A vendor's object, or an empty one where it sent something else (null, a string)."""
+    return value if isinstance(value, dict) else {}
+
+
 def flag(value: Any) -> bool:
     """Vendor booleans, including the occasional "true"/"false" string or 0/1."""
     if isinstance(value, str):

@@ -17,8 +17,9 @@ from typing import Any, TypeVar
 
 from exporter import money, units
 from exporter.http import Client
+from exporter.money import ZERO
 from exporter.snapshot import Snapshot
-from exporter.sources.base import Source, listing, paginate, records
+from exporter.sources.base import Source, listing, mapping, paginate, records
 
 T = TypeVar("T")
 
@@ -72,8 +73,8 @@ class _CostReport(Source):
         return tuple(sorted(folded.items()))
 
     @staticmethod
-    def _spend(days: Counter[float], today: float) -> tuple[tuple[str, Decimal], ...]:
-        return (("day", Decimal(days.get(today, 0))), ("month", Decimal(sum(days.values(), Decimal(0)))))
+    def _spend(days: dict[float, Decimal], today: float) -> tuple[tuple[str, Decimal], ...]:
+        return (("day", days.get(today, ZERO)), ("month", sum(days.values(), ZERO)))
 
 
 class OpenAICostsSource(_CostReport):
@@ -84,11 +85,11 @@ class OpenAICostsSource(_CostReport):
     def poll(self, client: Client) -> Snapshot:
         month, today = month_and_day(client.now())
         since = {"start_time": int(month.timestamp()), "bucket_width": "1d", "limit": 31}
-        days: Counter[float] = Counter()
+        days: dict[float, Decimal] = {}
         for start, value in self._rows(client, "costs", "/organization/costs", since, "start_time", openai_cost,
                                        whole=True):
             if start is not None and start >= month.timestamp():
-                days[start] += value
+                days[start] = days.get(start, ZERO) + value
         tokens: Counter[tuple[str, str]] = Counter()
         usage = self._rows(client, "usage", "/organization/usage/completions", {**since, "group_by": ["model"]},
                            "start_time", openai_usage)
@@ -99,7 +100,7 @@ class OpenAICostsSource(_CostReport):
 
 
 def openai_cost(result: dict[str, Any]) -> Decimal:
-    amount = result.get("amount") if isinstance(result.get("amount"), dict) else {}
+    amount = mapping(result.get("amount"))
     # amount.value is a number, or a numeric string in some live answers
     value = money.amount(amount.get("value"))
     if value is None or money.currency_code(amount.get("currency")) != "USD":
@@ -126,11 +127,11 @@ class AnthropicCostsSource(_CostReport):
     def poll(self, client: Client) -> Snapshot:
         month, today = month_and_day(client.now())
         since = {"starting_at": month.strftime("%Y-%m-%dT%H:%M:%SZ"), "bucket_width": "1d"}
-        days: Counter[float] = Counter()
+        days: dict[float, Decimal] = {}
         for start, value in self._rows(client, "costs", "/v1/organizations/cost_report", since, "starting_at",
                                        anthropic_cost, whole=True):
             if start is not None and start >= month.timestamp():
-                days[start] += value
+                days[start] = days.get(start, ZERO) + value
         tokens: Counter[tuple[str, str]] = Counter()
         usage = self._rows(client, "usage", "/v1/organizations/usage_report/messages",
                            {**since, "group_by[]": ["model"]}, "starting_at", anthropic_usage)
@@ -150,7 +151,7 @@ def anthropic_cost(result: dict[str, Any]) -> Decimal:
 
 def anthropic_usage(r: dict[str, Any]) -> Counter[tuple[str, str]]:
     model = units.label(r.get("model") or "unknown", "model")
-    creation = r.get("cache_creation") if isinstance(r.get("cache_creation"), dict) else {}
+    creation = mapping(r.get("cache_creation"))
     return Counter({
         (model, "input"): units.integer(r.get("uncached_input_tokens")) or 0,
         (model, "cache_read"): units.integer(r.get("cache_read_input_tokens")) or 0,

@@ -14,7 +14,7 @@ from exporter import money, redact, units
 from exporter.defaults import default
 from exporter.http import Client
 from exporter.snapshot import Model, Money, Snapshot
-from exporter.sources.base import Source, is_free, records, self_provider
+from exporter.sources.base import Source, SourceConfig, is_free, records, self_provider
 
 ENDPOINTS = ("health", "balance", "models")
 _MISSING = object()
@@ -39,7 +39,7 @@ class HttpSource(Source):
     needs_key = False
     auth = "the headers you configure"
 
-    def __init__(self, config):  # type: ignore[no-untyped-def]
+    def __init__(self, config: SourceConfig):
         super().__init__(config)
         # Header values are where a declarative source's credentials live.
         for spec in self._specs().values():

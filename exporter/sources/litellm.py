@@ -8,7 +8,7 @@ from typing import Any
 from exporter import money, units
 from exporter.http import Client
 from exporter.snapshot import Model, Snapshot
-from exporter.sources.base import Source, flag, is_free, listing, records, self_provider
+from exporter.sources.base import Source, flag, is_free, listing, mapping, records, self_provider
 
 # LiteLLM's supports_* flags, by the capability each one means.
 LITELLM_FLAGS = {
@@ -48,7 +48,7 @@ def litellm_model(provider: str, item: dict[str, Any]) -> Model:
     model_id = item["model_name"]
     if not isinstance(model_id, str) or not model_id:
         raise ValueError("model without a model_name")
-    info = item.get("model_info") if isinstance(item.get("model_info"), dict) else {}
+    info = mapping(item.get("model_info"))
     prices = {
         token_type: value
         for token_type, key in (("input", "input_cost_per_token"), ("output", "output_cost_per_token"),

@@ -7,7 +7,7 @@ from typing import Any
 from exporter import money, units
 from exporter.http import Client
 from exporter.snapshot import Model, Money, Provider, Snapshot
-from exporter.sources.base import Source, listing, records
+from exporter.sources.base import Source, listing, mapping, records
 
 PRICE_KEYS = {"input": "prompt", "output": "completion", "cache_read": "input_cache_read"}
 SPEND_KEYS = {"day": "usage_daily", "week": "usage_weekly", "month": "usage_monthly", "total": "usage"}
@@ -84,7 +84,7 @@ def parse_model(provider: str, item: dict[str, Any]) -> Model:
     model_id = item["id"]
     if not isinstance(model_id, str) or not model_id:
         raise ValueError("model without an id")
-    pricing = item.get("pricing") if isinstance(item.get("pricing"), dict) else {}
+    pricing = mapping(item.get("pricing"))
     prices = tuple(
         (token_type, value)
         for token_type, key in PRICE_KEYS.items()

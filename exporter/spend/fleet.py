@@ -55,8 +55,8 @@ class Role:
         if model is None or not model.scores:
             return None
         dims = [d for d, _ in self.min_scores] or [d for d in DIMENSIONS if model.score(d) is not None]
-        values = [model.score(d) for d in dims]
-        return None if not values or any(v is None for v in values) else sum(values) / len(values)  # type: ignore[misc]
+        values = [v for d in dims if (v := model.score(d)) is not None]
+        return None if not values or len(values) < len(dims) else sum(values) / len(values)
 
 
 @dataclass(frozen=True, slots=True)

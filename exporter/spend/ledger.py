@@ -83,11 +83,10 @@ class Tailer:
                 log.info("ledger %s: finished the rotated file at line %d", tracked.position.path,
                          tracked.position.line)
         for identity, path in current.items():
-            tracked = self._tracked.get(identity)
-            if tracked is None:
-                tracked = self._open(path, identity)
-                if tracked is None:
-                    continue
+            found = self._tracked.get(identity) or self._open(path, identity)
+            if found is None:
+                continue
+            tracked = found
             tracked.position.path = path  # a rename within the glob keeps the offset
             lines.extend(self._drain(tracked, final=False))
         return lines

@@ -93,23 +93,23 @@ def recommend(book: UsageBook, fleet: Fleet, offers: Iterable[Offer], now: float
         role = fleet.role_for(task)
         base = Advice(task, role.name if role else None, provider, model, current_monthly)
         if role is None:
-            advice.append(_with(base, reasoning=f"No fleet role lists the task {task!r}, so nothing is known "
+            advice.append(replace(base, reasoning=f"No fleet role lists the task {task!r}, so nothing is known "
                                                 f"about what is good enough for it."))
             continue
         if t.cost_usd == 0:
-            advice.append(_with(base, reasoning=f"{task} cost nothing in the last {WINDOW_DAYS} days."))
+            advice.append(replace(base, reasoning=f"{task} cost nothing in the last {WINDOW_DAYS} days."))
             continue
         candidates = [o for o in priced if _fits(role, o, fleet)
                       and not (o.model.id == model and provider in (o.source, o.provider))]
         if not candidates:
-            advice.append(_with(base, reasoning=f"No healthy model that meets the {role.name} role is priced in "
+            advice.append(replace(base, reasoning=f"No healthy model that meets the {role.name} role is priced in "
                                                 "the catalog."))
             continue
         best = min(candidates, key=lambda o: (_cost(o, t), o.source, o.provider, o.model.id))
         projected = monthly(_cost(best, t))
         savings = monthly(t.cost_usd - _cost(best, t))
         if savings <= 0:
-            advice.append(_with(base, reasoning=f"{model} is already the cheapest healthy model that meets the "
+            advice.append(replace(base, reasoning=f"{model} is already the cheapest healthy model that meets the "
                                                 f"{role.name} role for {task}."))
             continue
         current_quality = role.quality(fleet.by_model(model))
@@ -118,10 +118,7 @@ def recommend(book: UsageBook, fleet: Fleet, offers: Iterable[Offer], now: float
         reasoning = (f"{task} spent {_usd(t.cost_usd)} on {model} in the last {WINDOW_DAYS} days; "
                      f"{best.model.id} ({best.source}) meets the {role.name} role and would have cost "
                      f"{_usd(_cost(best, t))} for the same tokens, saving {_usd(savings)} a month.")
-        advice.append(_with(base, suggested=best, projected_monthly_usd=projected, savings_usd_per_month=savings,
+        advice.append(replace(base, suggested=best, projected_monthly_usd=projected, savings_usd_per_month=savings,
                             quality_delta=delta, reasoning=reasoning, exported=savings > min_savings))
     return tuple(advice)
 
-
-def _with(base: Advice, **changes: object) -> Advice:
-    return replace(base, **changes)  # type: ignore[arg-type]

@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import IO, Any, cast
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer, make_server
 
 from exporter.redact import redact
@@ -122,6 +122,7 @@ class _DualStackServer(_ThreadingServer):
 
 class _ServerHandler(ServerHandler):
     server_software = SERVER  # wsgiref's default names the Python version
+    request_handler: WSGIRequestHandler  # set by the handler, as wsgiref's own does (for logging)
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -137,16 +138,20 @@ class _QuietHandler(WSGIRequestHandler):
         self.raw_requestline = self.rfile.readline(65537)
         if not self.raw_requestline:
             return
-        self.server.busy(self.request)  # type: ignore[attr-defined]
+        server = cast(_ThreadingServer, self.server)
+        server.busy(self.request)
         if len(self.raw_requestline) > 65536:
             self.requestline = self.request_version = self.command = ""
             self.send_error(414)
             return
         if not self.parse_request():  # an error has been sent
             return
-        handler = _ServerHandler(self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=False)
-        handler.request_handler = self  # type: ignore[attr-defined]
-        handler.run(self.server.get_app())  # type: ignore[attr-defined]
+        handler = _ServerHandler(cast(IO[bytes], self.rfile), cast(IO[bytes], self.wfile), self.get_stderr(),
+                                 self.get_environ(), multithread=False)
+        handler.request_handler = self
+        app = server.get_app()
+        assert app is not None
+        handler.run(app)
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), redact(format % args))
@@ -183,7 +188,7 @@ class Server:
         server_class = _DualStackServer if ":" in host else _ThreadingServer
         self._httpd = make_server(host, port, app, server_class=server_class, handler_class=_QuietHandler)
         if max_connections is not None:
-            self._httpd.max_connections = max_connections  # type: ignore[attr-defined]
+            self._httpd.max_connections = max_connections
         if tls is not None:
             # The handshake happens on the connection's own thread at its first read, so a
             # slow or broken client cannot stall the accept loop.

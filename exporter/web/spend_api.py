@@ -52,7 +52,7 @@ def recommendations(view: FleetView, query_string: str) -> dict[str, Any]:
     parse_query(query_string, ())
     spending = view.spending
     out = []
-    for a in spending.advice:
+    for a in sorted(spending.advice, key=lambda a: (-(a.savings_usd_per_month or 0), a.task)):
         out.append({
             "task": a.task,
             "role": a.role,
@@ -66,7 +66,6 @@ def recommendations(view: FleetView, query_string: str) -> dict[str, Any]:
             "reasoning": a.reasoning,
             "exported": a.exported,
         })
-    out.sort(key=lambda r: (-(r["savings_usd_per_month"] or 0), r["task"]))
     return {"window_days": WINDOW_DAYS, "min_savings_usd": usd(spending.settings.min_savings_usd),
             "as_of": spending.computed_at, "recommendations": out}
 

@@ -49,7 +49,10 @@ def _probes(view: FleetView) -> list[dict[str, Any]]:
 
 
 def build(view: FleetView) -> dict[str, Any]:
-    sources, providers, balances, counts = [], [], [], []
+    sources: list[dict[str, Any]] = []
+    providers: list[dict[str, Any]] = []
+    balances: list[dict[str, Any]] = []
+    counts: list[dict[str, Any]] = []
     paid: list[tuple[Decimal, str, dict[str, Any]]] = []
     settings = view.catalog.settings
     free: list[dict[str, Any]] = []
