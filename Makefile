@@ -11,7 +11,7 @@ LISTEN ?= 0.0.0.0:8001
 TOOLS  := promtool amtool prometheus prometheus-alertmanager chromium openssl faketime
 PACKAGES := prometheus prometheus-alertmanager chromium openssl faketime
 
-.PHONY: run test lint tools check bench dashboards clean
+.PHONY: run test test-fast lint tools check bench dashboards clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ run: $(STAMP)
 
 test: $(STAMP) tools lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The unit tier alone: in-process, no Debian binaries, under a minute. `make test` runs both tiers.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
 # ruff for style, mypy (strict, configured in pyproject.toml) for types.
 lint: $(STAMP)

@@ -2,7 +2,7 @@
 
     python dashboards/build.py [OUT_DIR]      (what `make dashboards` runs)
 
-The JSON is committed, so Grafana provisioning needs no Python; tests/test_dashboards.py
+The JSON is committed, so Grafana provisioning needs no Python; tests/e2e/test_dashboards.py
 regenerates it into a temp directory and fails on any difference.
 """
 

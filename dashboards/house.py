@@ -6,7 +6,7 @@ classes here keep grafanalib's objects but write what the Grafana of docker-comp
 natively (schemaVersion 41, `fieldConfig` for every panel), so nothing is migrated on load.
 
 Every factory demands a title, a description and a unit, and every query goes through the
-`datasource` variable: the lint in tests/test_dashboards.py holds the generated JSON to that.
+`datasource` variable: the lint in tests/e2e/test_dashboards.py holds the generated JSON to that.
 """
 
 from __future__ import annotations

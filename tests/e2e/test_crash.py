@@ -1,0 +1,186 @@
+"""Crash safety: SIGKILL at random moments while a ledger is appended and ingested, ten times
+over, and the totals still equal the exact sums of the ledger: offsets and the totals they
+produced are saved in one atomic write, so no event is counted twice or lost."""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import threading
+import time
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.support.fakeserver import FakeServer, fixture_reply
+from tests.support.processes import Exporter
+
+KILLS = 10
+
+
+class Appender:
+    """An application writing its usage ledger: one call every few milliseconds, each line in
+    two writes (so the exporter sees half lines), until stopped. Keeps the exact sums."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.lines = 0
+        self.expected: Counter[tuple[str, str, str, str]] = Counter()
+        self.cost: dict[tuple[str, str, str], Decimal] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> Appender:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        rng = random.Random(7)
+        with self.path.open("a", encoding="utf-8") as out:
+            while not self._stop.is_set():
+                i = self.lines
+                key = ("openrouter", f"model-{i % 3}", f"task-{i % 4}")
+                cost = Decimal(rng.randint(1, 5000)) / Decimal(1_000_000)
+                event = {"ts": time.time(), "provider": key[0], "model": key[1], "task": key[2],
+                         "input_tokens": i % 97, "output_tokens": i % 31, "cost_usd": str(cost),
+                         "success": i % 11 != 0}
+                line = json.dumps(event) + "\n"
+                cut = rng.randint(1, len(line) - 1)
+                out.write(line[:cut])
+                out.flush()
+                out.write(line[cut:])
+                out.flush()
+                self.lines += 1
+                self.expected[(*key, "requests")] += 1
+                self.expected[(*key, "failures")] += not event["success"]
+                self.expected[(*key, "input")] += event["input_tokens"]
+                self.expected[(*key, "output")] += event["output_tokens"]
+                self.cost[key] = self.cost.get(key, Decimal(0)) + cost
+                time.sleep(0.003)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
+def totals(text: str) -> tuple[Counter[tuple[str, str, str, str]], dict[tuple[str, str, str], float]]:
+    got: Counter[tuple[str, str, str, str]] = Counter()
+    cost: dict[tuple[str, str, str], float] = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            if not s.name.startswith("llm_usage_"):
+                continue
+            key = (s.labels.get("provider", ""), s.labels.get("model", ""), s.labels.get("task", ""))
+            if s.name == "llm_usage_requests_total":
+                got[(*key, "requests")] = int(s.value)
+            elif s.name == "llm_usage_failures_total":
+                got[(*key, "failures")] = int(s.value)
+            elif s.name == "llm_usage_tokens_total" and s.labels["token_type"] in ("input", "output"):
+                got[(*key, s.labels["token_type"])] = int(s.value)
+            elif s.name == "llm_usage_cost_usd_total":
+                cost[key] = s.value
+    return got, cost
+
+
+def test_sigkill_during_ingestion_loses_and_doubles_nothing(fake: FakeServer, tmp_path: Path) -> None:
+    fake.routes["/sp/api/v2/summary.json"] = fixture_reply("statuspage__summary.json")
+    ledger = tmp_path / "ledger" / "app.jsonl"
+    ledger.parent.mkdir()
+    ledger.touch()
+    config = tmp_path / "config.yaml"
+    config.write_text(f"""
+state_dir: {tmp_path / "state"}
+sources:
+  - {{name: page, type: statuspage, url: "{fake.url}/sp", interval: 60s}}
+usage:
+  ledger: ["{ledger}"]
+  interval: 0.1s
+""")
+    appender = Appender(ledger).start()
+    rng = random.Random(11)
+    kills = []
+    try:
+        for _ in range(KILLS):
+            proc = Exporter("--config.file", str(config))
+            try:
+                proc.wait_ready()
+                time.sleep(rng.uniform(0.2, 1.5))  # somewhere in a read, a save, or between them
+                kills.append(appender.lines)
+                proc.proc.send_signal(signal.SIGKILL)
+                proc.proc.wait(timeout=10)
+            finally:
+                proc.stop()
+        appender.stop()
+        final = Exporter("--config.file", str(config))
+        try:
+            final.wait_ready()
+            deadline = time.monotonic() + 30
+            while True:
+                got, cost = totals(final.get("/metrics").text)
+                if sum(v for k, v in got.items() if k[3] == "requests") >= appender.lines:
+                    break
+                assert time.monotonic() < deadline, f"ingested {got} of {appender.lines} lines"
+                time.sleep(0.2)
+            assert "Traceback" not in final.log()
+        finally:
+            final.stop()
+    finally:
+        appender.stop()
+    assert len(kills) == KILLS and kills == sorted(kills) and kills[-1] > kills[0]
+    assert appender.lines > 1000
+    assert got == appender.expected  # every count exact: nothing lost, nothing twice
+    assert cost.keys() == appender.cost.keys()
+    for key, total in appender.cost.items():
+        assert abs(cost[key] - float(total)) < 1e-9, key
+
+
+def test_sigterm_ends_within_5s_with_a_hanging_poll_and_a_dripping_probe(fake: FakeServer, tmp_path: Path) -> None:
+    """A vendor that never answers and a probe stream that drips a token every 0.25 s, both
+    with 30 s timeouts, both in flight: SIGTERM still ends the process within 5 s, with its
+    state saved."""
+    from tests.support.fakeserver import StreamReply, json_reply
+
+    fake.routes["/oa/models"] = fixture_reply("openai__models.json")
+    chunk = b'data: {"choices": [{"delta": {"content": "OK"}}]}\n\n'
+    fake.routes["/oa/chat/completions"] = StreamReply([(0.25, chunk)] * 400, chunked=False)
+    fake.routes["/sp/api/v2/summary.json"] = fixture_reply("statuspage__summary.json")
+    fake.routes["/hang/api/v2/summary.json"] = json_reply({}, delay=120)
+    config = tmp_path / "config.yaml"
+    text = f"""
+state_dir: {tmp_path / "state"}
+timeout: 30s
+sources:
+  - {{name: oa, type: openai, url: "{fake.url}/oa", api_key: test-key-not-real, interval: 60s}}
+  - {{name: page, type: statuspage, url: "{fake.url}/sp", interval: 60s}}
+probes:
+  interval: 60s
+  timeout: 30s
+  targets: [{{source: oa, models: [gpt-4o-mini]}}]
+"""
+    config.write_text(text)
+    proc = Exporter("--config.file", str(config))
+    try:
+        proc.wait_ready()
+        # the page's new url is polled at once after a reload, and never answers
+        config.write_text(text.replace(f"{fake.url}/sp", f"{fake.url}/hang"))
+        proc.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while not (fake.requests_to("/hang/api/v2/summary.json") and fake.requests_to("/oa/chat/completions")
+                   and fake.in_flight >= 2):
+            assert time.monotonic() < deadline, f"in flight: {fake.in_flight}\n{proc.log()}"
+            time.sleep(0.05)
+        time.sleep(0.5)
+        started = time.monotonic()
+        proc.proc.send_signal(signal.SIGTERM)
+        proc.proc.wait(timeout=10)
+        took = time.monotonic() - started
+        assert took < 5.0, f"SIGTERM took {took:.1f}s\n{proc.log()}"
+        assert proc.proc.returncode == 0
+        state = json.loads((tmp_path / "state" / "catalog.json").read_text())
+        assert "oa" in state["sources"]
+        assert "Traceback" not in proc.log()
+    finally:
+        proc.stop()

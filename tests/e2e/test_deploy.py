@@ -1,0 +1,239 @@
+"""The bundle's configs, checked by the real tools at the versions they are written for."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+import yaml
+
+from tests.support.processes import ROOT, free_port, tool
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(list(args), capture_output=True, text=True, cwd=ROOT, timeout=60)
+
+
+def test_prometheus_config_is_valid_for_2_42() -> None:
+    result = run(tool("promtool"), "check", "config", "prometheus/prometheus.yml")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_alertmanager_config_is_valid_for_0_25() -> None:
+    result = run(tool("amtool"), "check-config", "alertmanager/alertmanager.yml")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 receivers" in result.stdout and "3 inhibit rules" in result.stdout
+
+
+def test_slack_templates_render() -> None:
+    # amtool fills in its own example data, whose status is the placeholder ALERTSTATUS.
+    for name in ("llmfleet.slack.title", "llmfleet.slack.text"):
+        result = run(tool("amtool"), "template", "render", "--template.glob=alertmanager/templates/*.tmpl",
+                     f'--template.text={{{{ template "{name}" . }}}}')
+        assert result.returncode == 0, result.stderr
+        if name.endswith("title"):
+            assert result.stdout.startswith("[ALERTSTATUS]")
+
+
+def test_alertmanager_runs_with_the_config(tmp_path: Path) -> None:
+    """Starts the real Alertmanager on the bundle's config (secret and template paths
+    pointed at a temp dir), then posts an alert and reads it back."""
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "slack_webhook_url").write_text("http://127.0.0.1:9/not-slack\n")
+    (secrets / "smtp_password").write_text("placeholder\n")
+    text = (ROOT / "alertmanager/alertmanager.yml").read_text()
+    text = text.replace("/run/secrets/", f"{secrets}/").replace(
+        "/etc/alertmanager/templates/", f"{ROOT}/alertmanager/templates/")
+    (tmp_path / "am.yml").write_text(text)
+    port = free_port()
+    proc = subprocess.Popen(
+        [tool("prometheus-alertmanager"), f"--config.file={tmp_path / 'am.yml'}",
+         f"--storage.path={tmp_path / 'data'}", f"--web.listen-address=127.0.0.1:{port}",
+         "--cluster.listen-address="],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            try:
+                if requests.get(base + "/-/ready", timeout=1).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        alert = [{"labels": {"alertname": "LLMSourceDown", "source": "gatewayz", "severity": "critical"},
+                  "annotations": {"summary": "A source cannot be polled."}}]
+        assert requests.post(base + "/api/v2/alerts", json=alert, timeout=5).status_code == 200
+        listed = requests.get(base + "/api/v2/alerts", timeout=5).json()
+        assert [a["labels"]["alertname"] for a in listed] == ["LLMSourceDown"]
+        assert listed[0]["receivers"] == [{"name": "slack-and-email"}]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+COMPOSE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "Dockerfile"
+
+
+def check_jsonschema(path: Path) -> subprocess.CompletedProcess[str]:
+    """The compose specification's own schema, as check-jsonschema vendors it (no network)."""
+    cli = Path(sys.executable).parent / "check-jsonschema"
+    return run(str(cli), "--builtin-schema", "vendor.compose-spec", str(path))
+
+
+def test_docker_compose_matches_the_compose_specification(tmp_path: Path) -> None:
+    result = check_jsonschema(COMPOSE)
+    assert result.returncode == 0, result.stdout + result.stderr
+    # and the check does reject what the specification does not allow
+    broken = tmp_path / "docker-compose.yml"
+    broken.write_text(COMPOSE.read_text().replace("    restart: unless-stopped", "    restart_policy: always", 1))
+    assert check_jsonschema(broken).returncode != 0
+
+
+def test_docker_compose_is_consistent() -> None:
+    compose = yaml.safe_load(COMPOSE.read_text())
+    services = compose["services"]
+    assert set(services) == {"llm-fleet-exporter", "prometheus", "alertmanager", "grafana"}
+    # the images are the versions the configs are checked against; Grafana a current 11.x or 12.x
+    assert services["prometheus"]["image"] == "prom/prometheus:v2.42.0"
+    assert services["alertmanager"]["image"] == "prom/alertmanager:v0.25.0"
+    assert re.fullmatch(r"grafana/grafana:1[12]\.\d+\.\d+", services["grafana"]["image"])
+    ports = {name: [p.split(":")[0] for p in s["ports"]] for name, s in services.items()}
+    assert ports == {"llm-fleet-exporter": ["8001"], "prometheus": ["9090"], "alertmanager": ["9093"],
+                     "grafana": ["3000"]}
+    # the exporter is built here, demo by default and switched by EXPORTER_ARGS
+    exporter = services["llm-fleet-exporter"]
+    assert exporter["build"] == "."
+    assert exporter["environment"]["EXPORTER_ARGS"] == "${EXPORTER_ARGS:---demo}"
+    # every bind mount of the repository exists
+    for name, service in services.items():
+        for volume in service.get("volumes", []):
+            host = volume.split(":")[0]
+            if host.startswith("./"):
+                assert (ROOT / host).exists(), f"{name}: {host}"
+            else:
+                assert host in compose["volumes"], f"{name}: {host}"
+    # Grafana's provider reads the generated dashboards where compose mounts them
+    provider = yaml.safe_load((ROOT / "dashboards/provisioning/dashboards.yml").read_text())["providers"][0]
+    mount = next(v for v in services["grafana"]["volumes"] if v.startswith("./dashboards/json:"))
+    assert mount.split(":")[1] == provider["options"]["path"]
+    assert provider["folder"]
+    # Prometheus scrapes the exporter by its service name and port
+    prom = yaml.safe_load((ROOT / "prometheus/prometheus.yml").read_text())
+    targets = [t for job in prom["scrape_configs"] for sc in job["static_configs"] for t in sc["targets"]]
+    assert "llm-fleet-exporter:8001" in targets
+    assert "alertmanager:9093" in prom["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]
+    # Grafana's admin password comes from the environment, never from the file
+    password = services["grafana"]["environment"]["GF_SECURITY_ADMIN_PASSWORD"]
+    assert re.fullmatch(r"\$\{GRAFANA_ADMIN_PASSWORD:\?[^}]+\}", password)
+    # Alertmanager's secrets are files the operator creates under ./secrets (never committed),
+    # and every *_file in its config is a mounted secret
+    for secret in compose["secrets"].values():
+        assert secret["file"].startswith("./secrets/")
+    am = (ROOT / "alertmanager/alertmanager.yml").read_text()
+    for path in re.findall(r"_file: (/run/secrets/\S+)", am):
+        assert Path(path).name in services["alertmanager"]["secrets"]
+
+
+def dockerfile() -> list[tuple[str, str]]:
+    """The Dockerfile's instructions as (INSTRUCTION, arguments), continuation lines joined."""
+    text = re.sub(r"\\\n\s*", " ", DOCKERFILE.read_text())
+    out = []
+    for line in text.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            word, _, rest = line.strip().partition(" ")
+            out.append((word.upper(), rest.strip()))
+    return out
+
+
+def test_dockerfile_is_slim_non_root_and_checks_readiness() -> None:
+    steps = dockerfile()
+    assert steps[0] == ("FROM", "python:3.11-slim")
+    users = [args for word, args in steps if word == "USER"]
+    assert users and users[-1] not in ("root", "0")
+    health = [args for word, args in steps if word == "HEALTHCHECK"]
+    assert len(health) == 1 and "/readyz" in health[0]
+    # installed at build time: a RUN pip install, and the command only starts it
+    assert any(word == "RUN" and "pip install" in args for word, args in steps)
+    cmd = json.loads(next(args for word, args in steps if word == "CMD"))
+    assert "pip" not in " ".join(cmd) and "llm-fleet-exporter" in " ".join(cmd)
+    # every COPY source exists
+    for word, args in steps:
+        if word == "COPY":
+            for source in args.split()[:-1]:
+                assert (ROOT / source).exists(), source
+
+
+def test_what_the_dockerfile_builds_runs_the_demo(tmp_path: Path) -> None:
+    """The image's build without Docker: the COPY sources into a fresh context, a clean venv,
+    the RUN's own pip install, then the CMD (on a free port) with the ENV it sets, answering
+    /readyz; and the HEALTHCHECK's command passes against it."""
+    steps = dockerfile()
+    context = tmp_path / "build"
+    context.mkdir()
+    for word, args in steps:
+        if word == "COPY":
+            *sources, dest = args.split()
+            for source in sources:
+                target = context / dest / Path(source).name if dest.endswith("/") or dest == "./" else context / dest
+                if (ROOT / source).is_dir():
+                    shutil.copytree(ROOT / source, target, ignore=shutil.ignore_patterns("__pycache__"))
+                else:
+                    shutil.copy(ROOT / source, target)
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    install = next(args for word, args in steps if word == "RUN" and "pip install" in args)
+    pip_command = install.split("&&")[0].split()
+    assert pip_command[0] == "pip"
+    result = subprocess.run([str(venv / "bin" / "pip"), *pip_command[1:]], cwd=context, capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+
+    env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    for word, args in steps:
+        if word == "ENV":
+            env.update({k: v.strip('"') for k, v in re.findall(r'(\w+)=("[^"]*"|\S+)', args)})
+    port = free_port()
+    cmd = [part.replace("0.0.0.0:8001", f"127.0.0.1:{port}") for part in
+           json.loads(next(args for word, args in steps if word == "CMD"))]
+    workdir = tmp_path / "home"
+    workdir.mkdir()
+    log = (tmp_path / "exporter.log").open("w")
+    proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert proc.poll() is None, (tmp_path / "exporter.log").read_text()
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            assert time.monotonic() < deadline, (tmp_path / "exporter.log").read_text()
+            time.sleep(0.2)
+        # the demo, from the installed package (not this checkout)
+        assert 'source="gatewayz"' in requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        health = next(args for word, args in steps if word == "HEALTHCHECK")
+        check = [part.replace(":8001/", f":{port}/") for part in json.loads(health.split(" CMD ", 1)[1])]
+        assert subprocess.run(check, env=env, timeout=30).returncode == 0
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+
+
+def test_grafana_provisioning_points_at_prometheus() -> None:
+    ds = yaml.safe_load((ROOT / "dashboards/provisioning/datasources.yml").read_text())
+    assert ds["datasources"][0]["url"] == "http://prometheus:9090"
+    json.dumps(ds)  # plain data only

@@ -1,0 +1,73 @@
+"""The landing page as a person sees it: a running demo exporter rendered in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from tests.support.browser import Browser
+from tests.support.processes import Exporter, tool
+
+SECTIONS = ["sources", "providers", "balances", "cheapest", "free-models", "changes", "probes"]
+FACTS = """JSON.stringify({
+  width: document.documentElement.scrollWidth,
+  viewport: window.innerWidth,
+  title: document.title,
+  refresh: (document.querySelector('meta[http-equiv="refresh"]') || {}).content,
+  external: [...document.querySelectorAll('script,link[rel=stylesheet],img,iframe')].length,
+  sections: Object.fromEntries([...document.querySelectorAll('section')].map(s => [s.id, {
+      heading: (s.querySelector('h2') || {}).textContent,
+      rows: [...s.querySelectorAll('tbody tr')].map(r => [...r.cells].map(c => c.textContent.trim())),
+  }])),
+})"""
+
+
+def test_landing_page_in_headless_chromium(exporter_process, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    chromium = tool("chromium")
+    proc: Exporter = exporter_process("--demo")
+    proc.wait_ready()
+    # The demo's blinking free model is listed from 10 s after the start, so the second poll
+    # (at 15 s) finds it: then every section has something to show.
+    deadline = time.monotonic() + 40
+    while proc.get("/api/changes").json()["total"] == 0:
+        assert time.monotonic() < deadline, proc.log()
+        time.sleep(0.5)
+    # Probes start spread over their 30 s interval: wait until each model has had its first.
+    while not all(p["last_probe"] for p in proc.get("/api/summary").json()["probes"]):
+        assert time.monotonic() < deadline, proc.log()
+        time.sleep(0.5)
+
+    with Browser(chromium) as browser:
+        browser.open(proc.url + "/", width=1280, height=800)
+        facts = json.loads(browser.evaluate(FACTS))
+        shot = browser.screenshot(tmp_path / "landing.png")
+    print(f"screenshot: {shot}")
+    assert shot.stat().st_size > 10_000
+
+    assert facts["title"] == "llm-fleet-exporter"
+    assert facts["refresh"] == "30"
+    assert facts["external"] == 0  # no scripts, stylesheets or images to fetch: it works offline
+    assert facts["width"] <= 1280 == facts["viewport"]  # no sideways scrolling on a laptop
+    sections = facts["sections"]
+    assert list(sections) == SECTIONS
+    for name in SECTIONS:
+        assert sections[name]["rows"], f"section {name} is empty"
+    assert len(sections["sources"]["rows"]) == 17
+    assert all(row[2] == "up" for row in sections["sources"]["rows"])
+    assert [row[0] for row in sections["cheapest"]["rows"]] == ["chat", "tools", "vision", "long_context",
+                                                                "reasoning"]
+    assert sections["cheapest"]["rows"][0][1] == "acme-small (acme)"
+    free = [row[0] for row in sections["free-models"]["rows"]]
+    assert free[0] == "meta-llama/llama-3.3-70b-instruct:free"  # the newest free model comes first
+    assert "deepseek/deepseek-r1:free" in free
+    change = sections["changes"]["rows"][0]
+    assert change[1:4] == ["openrouter", "meta-llama/llama-3.3-70b-instruct:free", "added"]
+    assert {row[0] for row in sections["balances"]["rows"]} == {"openrouter", "deepseek", "moonshot", "siliconflow",
+                                                                "acme"}
+    # each probed model's last result: the first answer of each demo model is a quick one
+    probes = sections["probes"]["rows"]
+    assert [row[:2] for row in probes] == [
+        ["openrouter", "openai/gpt-4o-mini"], ["openrouter", "deepseek/deepseek-r1:free"],
+        ["anthropic", "claude-haiku-4-5"], ["gemini", "gemini-2.5-flash"], ["ollama", "llama3.2:3b"]]
+    assert all(row[2] == "ok" and row[3].endswith(" s") for row in probes), probes

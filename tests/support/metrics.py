@@ -1,0 +1,22 @@
+"""The one parser the tests read an exposition with."""
+
+from __future__ import annotations
+
+from prometheus_client.parser import text_string_to_metric_families
+
+Parsed = dict[str, list[tuple[dict[str, str], float]]]
+
+
+def samples(text: str) -> Parsed:
+    """Family name (without _total) -> [(labels, value)] for every sample of the text format."""
+    out: Parsed = {}
+    for family in text_string_to_metric_families(text):
+        out.setdefault(family.name, []).extend((s.labels, s.value) for s in family.samples)
+    return out
+
+
+def value(parsed: Parsed, family: str, **labels: str) -> float:
+    """The one sample of `family` that carries these labels (and asserts it is one)."""
+    matches = [v for lab, v in parsed[family] if all(lab.get(k) == w for k, w in labels.items())]
+    assert len(matches) == 1, (family, labels, matches)
+    return matches[0]
