@@ -11,7 +11,7 @@ LISTEN ?= 0.0.0.0:8001
 TOOLS  := promtool amtool prometheus prometheus-alertmanager chromium openssl faketime
 PACKAGES := prometheus prometheus-alertmanager chromium openssl faketime
 
-.PHONY: run test test-fast lint tools check bench dashboards clean
+.PHONY: run test test-fast lint tools check bench dashboards deploy dist clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,8 +55,18 @@ bench: $(STAMP)
 dashboards: $(STAMP)
 	$(BIN)/python dashboards/build.py
 
+# The copies deploy/kubernetes carries (the PrometheusRule, the dashboards): run after editing
+# prometheus/rules or regenerating dashboards. The test suite fails while they differ.
+deploy: $(STAMP)
+	$(BIN)/python deploy/generate.py
+
+# A wheel and an sdist in dist/, checked as PyPI would.
+dist: $(STAMP)
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/twine check --strict dist/*
+
 check: $(STAMP)
 	$(BIN)/llm-fleet-exporter --check-config --config.file $(CONFIG)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info build dist

@@ -11,7 +11,9 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-OPEN_PATHS = ("/healthz",)
+# Liveness and readiness say nothing but "up" and "ready": Kubernetes probes and Docker health
+# checks carry no credentials. exporter-toolkit protects every path; this is the one deviation.
+OPEN_PATHS = ("/healthz", "/readyz")
 REALM = "llm-fleet-exporter"
 
 

@@ -13,7 +13,8 @@ of the Prometheus exporter-toolkit, so operators configure this exporter like ev
       headers:                 # added to every response, over the defaults below
         Strict-Transport-Security: max-age=31536000
 
-Basic auth protects every path but /healthz (liveness probes carry no credentials). As in Go's
+Basic auth protects every path but /healthz and /readyz (Kubernetes probes and Docker health
+checks carry no credentials). As in Go's
 bcrypt, a password longer than 72 bytes never matches (a 401, like any wrong password).
 """
 

@@ -7,13 +7,16 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+import pytest
 import requests
 import yaml
 
 from tests.support.processes import ROOT, free_port, tool
+from tests.support.tls import make_certs
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -112,10 +115,10 @@ def test_docker_compose_is_consistent() -> None:
     ports = {name: [p.split(":")[0] for p in s["ports"]] for name, s in services.items()}
     assert ports == {"llm-fleet-exporter": ["8001"], "prometheus": ["9090"], "alertmanager": ["9093"],
                      "grafana": ["3000"]}
-    # the exporter is built here, demo by default and switched by EXPORTER_ARGS
+    # the exporter is built here; its flags are the command, the demo unless EXPORTER_ARGS says
     exporter = services["llm-fleet-exporter"]
     assert exporter["build"] == "."
-    assert exporter["environment"]["EXPORTER_ARGS"] == "${EXPORTER_ARGS:---demo}"
+    assert exporter["command"] == "${EXPORTER_ARGS:---demo}"
     # every bind mount of the repository exists
     for name, service in services.items():
         for volume in service.get("volumes", []):
@@ -157,17 +160,20 @@ def dockerfile() -> list[tuple[str, str]]:
     return out
 
 
-def test_dockerfile_is_slim_non_root_and_checks_readiness() -> None:
+def test_dockerfile_is_slim_non_root_and_takes_flags() -> None:
     steps = dockerfile()
     assert steps[0] == ("FROM", "python:3.11-slim")
     users = [args for word, args in steps if word == "USER"]
     assert users and users[-1] not in ("root", "0")
     health = [args for word, args in steps if word == "HEALTHCHECK"]
-    assert len(health) == 1 and "/readyz" in health[0]
-    # installed at build time: a RUN pip install, and the command only starts it
+    assert len(health) == 1 and "exporter.web.healthcheck" in health[0]
+    # installed at build time: a RUN pip install, and the entrypoint only starts it
     assert any(word == "RUN" and "pip install" in args for word, args in steps)
+    # exec form: `docker run IMAGE --config.file ...` passes every flag to the exporter
+    assert json.loads(next(args for word, args in steps if word == "ENTRYPOINT")) == ["llm-fleet-exporter"]
     cmd = json.loads(next(args for word, args in steps if word == "CMD"))
-    assert "pip" not in " ".join(cmd) and "llm-fleet-exporter" in " ".join(cmd)
+    assert all(part.startswith("--") for part in cmd)  # default flags only
+    assert any(word == "VOLUME" and "/var/lib/llm-fleet-exporter/state" in args for word, args in steps)
     # every COPY source exists
     for word, args in steps:
         if word == "COPY":
@@ -175,62 +181,118 @@ def test_dockerfile_is_slim_non_root_and_checks_readiness() -> None:
                 assert (ROOT / source).exists(), source
 
 
-def test_what_the_dockerfile_builds_runs_the_demo(tmp_path: Path) -> None:
-    """The image's build without Docker: the COPY sources into a fresh context, a clean venv,
-    the RUN's own pip install, then the CMD (on a free port) with the ENV it sets, answering
-    /readyz; and the HEALTHCHECK's command passes against it."""
-    steps = dockerfile()
-    context = tmp_path / "build"
-    context.mkdir()
-    for word, args in steps:
-        if word == "COPY":
-            *sources, dest = args.split()
-            for source in sources:
-                target = context / dest / Path(source).name if dest.endswith("/") or dest == "./" else context / dest
-                if (ROOT / source).is_dir():
-                    shutil.copytree(ROOT / source, target, ignore=shutil.ignore_patterns("__pycache__"))
-                else:
-                    shutil.copy(ROOT / source, target)
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    install = next(args for word, args in steps if word == "RUN" and "pip install" in args)
-    pip_command = install.split("&&")[0].split()
-    assert pip_command[0] == "pip"
-    result = subprocess.run([str(venv / "bin" / "pip"), *pip_command[1:]], cwd=context, capture_output=True,
-                            text=True, timeout=600)
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+class Image:
+    """What the Dockerfile builds, without Docker: its COPY sources in a fresh context, a clean
+    venv, the RUN's own pip install; and its ENTRYPOINT, CMD and HEALTHCHECK as written."""
 
-    env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path)}
-    for word, args in steps:
-        if word == "ENV":
-            env.update({k: v.strip('"') for k, v in re.findall(r'(\w+)=("[^"]*"|\S+)', args)})
+    def __init__(self, tmp: Path):
+        steps = dockerfile()
+        context = tmp / "build"
+        context.mkdir()
+        for word, args in steps:
+            if word == "COPY":
+                *sources, dest = args.split()
+                for source in sources:
+                    target = context / dest / Path(source).name if dest.endswith("/") or dest == "./" \
+                        else context / dest
+                    if (ROOT / source).is_dir():
+                        shutil.copytree(ROOT / source, target, ignore=shutil.ignore_patterns("__pycache__"))
+                    else:
+                        shutil.copy(ROOT / source, target)
+        venv = tmp / "venv"
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+        install = next(args for word, args in steps if word == "RUN" and "pip install" in args)
+        pip_command = install.split("&&")[0].split()
+        assert pip_command[0] == "pip"
+        result = subprocess.run([str(venv / "bin" / "pip"), *pip_command[1:]], cwd=context, capture_output=True,
+                                text=True, timeout=600)
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+        self.env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(tmp)}
+        for word, args in steps:
+            if word == "ENV":
+                self.env.update({k: v.strip('"') for k, v in re.findall(r'(\w+)=("[^"]*"|\S+)', args)})
+        self.entrypoint = json.loads(next(args for word, args in steps if word == "ENTRYPOINT"))
+        self.cmd = json.loads(next(args for word, args in steps if word == "CMD"))
+        health = next(args for word, args in steps if word == "HEALTHCHECK")
+        self.healthcheck = json.loads(health.split(" CMD ", 1)[1])
+        self.tmp = tmp
+
+    def run(self, *flags: str) -> tuple[subprocess.Popen[bytes], Path]:
+        """Starts it as `docker run IMAGE [flags]` would: the entrypoint, then the user's flags
+        (or the default CMD), in a working directory of its own."""
+        workdir = Path(tempfile.mkdtemp(dir=self.tmp))
+        log = workdir / "exporter.log"
+        with log.open("w") as out:
+            proc = subprocess.Popen([*self.entrypoint, *(flags or self.cmd)], cwd=workdir, env=self.env,
+                                    stdout=out, stderr=subprocess.STDOUT)
+        return proc, log
+
+    def check(self, port: int) -> int:
+        """The HEALTHCHECK's exit status against a port (the image's own is 8001)."""
+        command = [part.replace("127.0.0.1:8001", f"127.0.0.1:{port}") for part in self.healthcheck]
+        return subprocess.run(command, env=self.env, timeout=30, capture_output=True).returncode
+
+
+@pytest.fixture(scope="module")
+def image(tmp_path_factory: pytest.TempPathFactory) -> Image:
+    return Image(tmp_path_factory.mktemp("image"))
+
+
+def wait_ready(proc: subprocess.Popen[bytes], log: Path, url: str, **kwargs: object) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        assert proc.poll() is None, log.read_text()
+        try:
+            if requests.get(url + "/readyz", timeout=1, **kwargs).status_code == 200:  # type: ignore[arg-type]
+                return
+        except requests.RequestException:
+            pass
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.2)
+
+
+def test_the_image_runs_the_demo_and_its_healthcheck_passes(image: Image) -> None:
     port = free_port()
-    cmd = [part.replace("0.0.0.0:8001", f"127.0.0.1:{port}") for part in
-           json.loads(next(args for word, args in steps if word == "CMD"))]
-    workdir = tmp_path / "home"
-    workdir.mkdir()
-    log = (tmp_path / "exporter.log").open("w")
-    proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
+    assert image.check(port) != 0  # nothing listening: unhealthy
+    proc, log = image.run(*image.cmd, "--web.listen-address", f"127.0.0.1:{port}")
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None, (tmp_path / "exporter.log").read_text()
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert time.monotonic() < deadline, (tmp_path / "exporter.log").read_text()
-            time.sleep(0.2)
+        wait_ready(proc, log, f"http://127.0.0.1:{port}")
         # the demo, from the installed package (not this checkout)
         assert 'source="gatewayz"' in requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-        health = next(args for word, args in steps if word == "HEALTHCHECK")
-        check = [part.replace(":8001/", f":{port}/") for part in json.loads(health.split(" CMD ", 1)[1])]
-        assert subprocess.run(check, env=env, timeout=30).returncode == 0
+        assert image.check(port) == 0
     finally:
         proc.terminate()
         proc.wait(timeout=20)
-        log.close()
+    assert image.check(port) != 0
+
+
+def test_the_image_with_tls_and_basic_auth(image: Image, tmp_path: Path) -> None:
+    """User flags pass through the entrypoint; the probes need no credentials, everything else
+    does, TLS stays on for all; the HEALTHCHECK passes with no configuration."""
+    import bcrypt
+
+    certs = make_certs(tmp_path)
+    password = "image-test-password"  # a test-only password, hashed below
+    web = tmp_path / "web.yml"
+    web.write_text(yaml.safe_dump({
+        "tls_server_config": {"cert_file": str(certs / "server.crt"), "key_file": str(certs / "server.key")},
+        "basic_auth_users": {"prometheus": bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=4)).decode()}}))
+    port = free_port()
+    proc, log = image.run("--demo", "--web.config.file", str(web), "--web.listen-address", f"127.0.0.1:{port}")
+    base, ca = f"https://127.0.0.1:{port}", str(certs / "ca.crt")
+    try:
+        wait_ready(proc, log, base, verify=ca)
+        for path in ("/healthz", "/readyz"):
+            assert requests.get(base + path, verify=ca, timeout=5).status_code == 200, path
+        for path in ("/metrics", "/", "/api/summary"):
+            assert requests.get(base + path, verify=ca, timeout=5).status_code == 401, path
+            assert requests.get(base + path, verify=ca, auth=("prometheus", password), timeout=5).status_code == 200
+        with pytest.raises(requests.RequestException):  # and no plain HTTP beside TLS
+            requests.get(f"http://127.0.0.1:{port}/readyz", timeout=5).raise_for_status()
+        assert image.check(port) == 0
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
 
 
 def test_grafana_provisioning_points_at_prometheus() -> None:

@@ -21,6 +21,7 @@ import yaml
 
 from tests.support.processes import ROOT, free_port, run_cli, tool
 from tests.support.stack import Processes
+from tests.support.tls import make_certs
 from tests.support.wait import wait_for
 
 PASSWORD = "correct horse battery staple"  # a test-only password, hashed below
@@ -29,21 +30,7 @@ HASH = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
 
 @pytest.fixture(scope="module")
 def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A CA, a server certificate for 127.0.0.1 and localhost, and a client certificate."""
-    openssl = tool("openssl")
-    d = tmp_path_factory.mktemp("certs")
-
-    def run(*args: str) -> None:
-        subprocess.run([openssl, *args], cwd=d, check=True, capture_output=True, timeout=60)
-
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    run("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=test-ca")
-    (d / "server.ext").write_text("subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\n")
-    for name, ext in (("server", ["-extfile", "server.ext"]), ("client", [])):
-        run("req", *ec, "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={name}")
-        run("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-            "-out", f"{name}.crt", "-days", "2", *ext)
-    return d
+    return make_certs(tmp_path_factory.mktemp("certs"))
 
 
 class Served:
@@ -100,19 +87,19 @@ def web_config(tmp: Path, certs: Path, **tls: str) -> Path:
     return path
 
 
-def test_tls_and_basic_auth_protect_everything_but_healthz(serve, certs: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_tls_and_basic_auth_protect_everything_but_the_probes(serve, certs: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     served = serve("--web.config.file", str(web_config(tmp_path, certs)))
     base = f"https://127.0.0.1:{served.port}"
     ca = str(certs / "ca.crt")
     served.wait(base + "/healthz", verify=ca)  # no credentials needed for liveness
-    for path in ("/metrics", "/", "/api/summary", "/readyz", "/nope"):
+    served.wait(base + "/readyz", verify=ca)  # nor for readiness: probes carry none
+    for path in ("/metrics", "/", "/api/summary", "/api/models", "/nope"):
         denied = requests.get(base + path, verify=ca, timeout=5)
         assert denied.status_code == 401, path
         assert denied.headers["WWW-Authenticate"] == 'Basic realm="llm-fleet-exporter"'
         assert denied.text == "401 Unauthorized\n"  # and nothing else
     for user, password in (("prometheus", "wrong"), ("nobody", PASSWORD), ("prometheus", "")):
         assert requests.get(base + "/metrics", auth=(user, password), verify=ca, timeout=5).status_code == 401
-    served.wait(base + "/readyz", auth=("prometheus", PASSWORD), verify=ca)
     ok = requests.get(base + "/metrics", auth=("prometheus", PASSWORD), verify=ca, timeout=5)
     assert ok.status_code == 200 and "llm_source_up" in ok.text
     # plain HTTP on the TLS port gets no metrics
