@@ -255,7 +255,9 @@ class Engine:
         now = self._clock()
         blocked = slot.view.blocked_until
         if blocked is not None and now < blocked:
-            log.info("%s: rate limited, skipping poll for another %.0fs", slot.source.name, blocked - now)
+            log.info("%s: rate limited, skipping poll for another %.0fs", slot.source.name, blocked - now,
+                     extra={"fields": {"source": slot.source.name, "reason": "rate_limited",
+                                       "seconds_left": round(blocked - now)}})
             with self._lock:
                 slot.skipped["rate_limited"] += 1
                 self._publish(slot)
@@ -270,12 +272,10 @@ class Engine:
     def _fold(self, slot: _Slot, result: PollResult) -> None:
         source, sc = slot.source, slot.source.config
         finished = self._clock()
-        snapshot, dropped, providers_dropped = (None, 0, 0) if result.snapshot is None else cap(result.snapshot, sc)
-        if dropped and (slot.view.models_dropped == 0 or not slot.view.up):
-            log.warning("%s: %d models over limits.max_models=%d are left out", source.name, dropped, sc.max_models)
-        if providers_dropped and (slot.view.providers_dropped == 0 or not slot.view.up):
-            log.warning("%s: %d providers over limits.max_providers=%d are left out", source.name,
-                        providers_dropped, sc.max_providers)
+        # Over a cap is logged when it starts (or when the source comes back), not every poll.
+        quiet = slot.view.up and (slot.view.models_dropped > 0, slot.view.providers_dropped > 0)
+        snapshot, dropped, providers_dropped = (None, 0, 0) if result.snapshot is None else cap(
+            result.snapshot, sc, quiet=quiet or (False, False))
         if snapshot is not None:
             # Fields equal to the last good snapshot's keep their identity, so what did not
             # change upstream is neither compared again nor rendered again.
@@ -286,7 +286,8 @@ class Engine:
             try:
                 self._watch.observe(source.name, snapshot, finished)
             except Exception:  # a bug there must not keep the poll from being published
-                log.exception("%s: catalog change detection failed", source.name)
+                log.exception("%s: catalog change detection failed", source.name,
+                              extra={"fields": {"source": source.name}})
 
         with self._lock:
             slot.requests.update(result.recorder.requests)
@@ -295,10 +296,12 @@ class Engine:
             if snapshot is not None:
                 slot.good = snapshot
                 if not view.up and view.polled:
-                    log.info("%s: recovered", source.name)
+                    log.info("%s: recovered", source.name, extra={"fields": {"source": source.name}})
                 view = replace(view, up=True, last_success=finished, last_error=None, blocked_until=None)
             else:
-                log.warning("%s: poll failed: %s", source.name, result.error)
+                log.warning("%s: poll failed: %s", source.name, result.error, extra={"fields": {
+                    "source": source.name, "endpoint": result.endpoint, "reason": result.reason,
+                    "duration_seconds": round(result.duration, 3)}})
                 view = replace(view, up=False, last_error=result.error, failed_polls=view.failed_polls + 1,
                                blocked_until=finished + result.retry_after if result.retry_after else None)
             slot.view = replace(view, polled=True, last_poll=finished, poll_duration=result.duration,
@@ -320,7 +323,7 @@ class Engine:
             else:
                 if view.snapshot is not None:
                     log.warning("%s: stale for %d intervals, dropping its series", view.name,
-                                self._config.stale_after)
+                                self._config.stale_after, extra={"fields": {"source": view.name}})
                 slot.good = None
         slot.view = replace(view, snapshot=snapshot, requests=tuple(sorted(slot.requests.items())),
                             failures=tuple(sorted(slot.failures.items())),
@@ -354,7 +357,8 @@ class Engine:
         # collector, whose full passes over it otherwise stall a scrape now and then. Objects
         # are still freed by reference counting when they go.
         gc.freeze()
-        log.info("first round of polls finished; ready")
+        log.info("first round of polls finished; ready", extra={"fields": {
+            "sources": len(self._slots), "up": sum(slot.view.up for slot in self._slots.values())}})
 
     def _loop(self) -> None:
         while not self._stop.is_set():

@@ -1,4 +1,5 @@
-"""Keeps secrets out of everything the exporter writes: logs, pages, JSON and metrics.
+"""Keeps secrets out of everything the exporter writes: logs (exporter/cli/logs.py redacts every
+field of every line), pages, JSON and metrics.
 
 Two layers, because neither alone is enough: the exact secret values from the config are
 replaced wherever they appear, and key-looking headers and query parameters are masked even
@@ -7,7 +8,6 @@ when their value was never registered (a vendor echoing a token back, a url in a
 
 from __future__ import annotations
 
-import logging
 import math
 import re
 import threading
@@ -72,10 +72,3 @@ def scrub(node: Any) -> Any:
     if isinstance(node, float) and not math.isfinite(node):
         return None
     return node
-
-
-class RedactingFormatter(logging.Formatter):
-    """Formats the whole record, traceback included, and then redacts the result."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))

@@ -56,7 +56,8 @@ def set_aside(path: Path, why: str) -> None:
     except OSError as exc:
         log.warning("state file %s is %s and cannot be set aside (%s); ignoring it", path, why, exc)
         return
-    log.warning("state file %s is %s; set aside as %s, starting without it", path, why, aside.name)
+    log.warning("state file %s is %s; set aside as %s, starting without it", path, why, aside.name,
+                extra={"fields": {"file": str(path), "set_aside_as": aside.name}})
 
 
 # What the readers of a state file catch: a file of the right shape with values no real state
@@ -102,7 +103,8 @@ class Writer:
             if tmp is not None:
                 Path(tmp).unlink(missing_ok=True)
             if not self._failing:
-                log.warning("cannot write state file %s (%s); will keep trying", self.path, exc)
+                log.warning("cannot write state file %s (%s); will keep trying", self.path, exc,
+                            extra={"fields": {"file": str(self.path)}})
             self._failing = True
             return False
         if self._failing:

@@ -118,8 +118,9 @@ class CatalogWatch:
                     self._free_changes[(source, change.free_change)] += 1
                 self._log.append(change)
             if changes:
-                log.info("%s: catalog changed: %s", source,
-                         ", ".join(f"{n} {c}" for c, n in sorted(Counter(ch.change for ch in changes).items())))
+                counts = Counter(ch.change for ch in changes)
+                log.info("%s: catalog changed: %s", source, ", ".join(f"{n} {c}" for c, n in sorted(counts.items())),
+                         extra={"fields": {"source": source, **counts}})
             self._catalogs[source] = new
             self._snapshots[source] = snapshot
             self._rankings[source] = ranking(source, snapshot, self._settings)
@@ -146,7 +147,8 @@ class CatalogWatch:
                     previous = self._winners.get(cls.name)
                     if settled and previous is not None and previous != winner:
                         self._cheapest_changes[cls.name] += 1
-                        log.info("cheapest %s model is now %s/%s (was %s/%s)", cls.name, *winner, *previous)
+                        log.info("cheapest %s model is now %s/%s (was %s/%s)", cls.name, *winner, *previous,
+                                 extra={"fields": {"class": cls.name, "source": winner[0], "model": winner[1]}})
                     self._winners[cls.name] = winner
             self._view = CatalogView(
                 settings=self._settings,

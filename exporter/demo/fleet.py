@@ -87,6 +87,11 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128  # every demo source polls at once at startup
     daemon_threads = True
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up mid-stream (a probe cut at its deadline, a stopping exporter)
+        # is the demo working; socketserver's default would print a traceback to stderr.
+        log.debug("demo fleet: connection from %s ended with an error", client_address, exc_info=True)
+
 
 class Fleet:
     def __init__(self, sim: FleetSimulator | None = None, host: str = "127.0.0.1", port: int = 0):

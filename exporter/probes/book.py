@@ -102,7 +102,8 @@ class ProbeBook:
             entry = replace(entry, probes=entry.probes + 1, last=result, last_success=result, consecutive_failures=0,
                             histogram=entry.histogram.observe(result.duration_seconds or 0.0))
         else:
-            log.warning("probe %s/%s failed: %s: %s", result.source, result.model, result.reason, result.error)
+            log.warning("probe %s/%s failed: %s: %s", result.source, result.model, result.reason, result.error,
+                        extra={"fields": {"source": result.source, "model": result.model, "reason": result.reason}})
             entry = replace(entry, probes=entry.probes + 1, last=result, failures=_bump(entry.failures, result.reason),
                             consecutive_failures=entry.consecutive_failures + 1)
         self._entries[(result.source, result.model)] = entry

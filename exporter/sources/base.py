@@ -122,7 +122,8 @@ class Source:
             if endpoint not in self._rejecting:
                 self._rejecting.add(endpoint)
                 log.warning("%s: %s: left out %d unusable item(s) of the answer (first: %s)", self.name, endpoint,
-                            rejected, first)
+                            rejected, first, extra={"fields": {"source": self.name, "endpoint": endpoint,
+                                                               "reason": "invalid_response", "rejected": rejected}})
         elif endpoint in self._rejecting:
             self._rejecting.discard(endpoint)
             log.info("%s: %s: every item usable again", self.name, endpoint)
@@ -165,7 +166,7 @@ def paginate(
             return
         if page + 1 == max_pages:
             log.warning("%s: stopped after limits.max_pages=%d pages; the catalog may be incomplete",
-                        source, max_pages)
+                        source, max_pages, extra={"fields": {"source": source, "max_pages": max_pages}})
 
 
 def mapping(value: Any) -> dict[str, Any]:

@@ -5,6 +5,7 @@ is kept. The engine decides when a source is polled and folds the result into it
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -17,6 +18,8 @@ from exporter.redact import redact
 from exporter.snapshot import Snapshot
 from exporter.sources.base import Source, SourceConfig
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True, slots=True)
 class PollResult:
@@ -25,6 +28,8 @@ class PollResult:
     retry_after: float | None  # seconds a 429 asked to wait, already capped
     recorder: PollRecorder
     duration: float
+    endpoint: str | None = None  # where a failed poll failed, and why (a REASONS entry)
+    reason: str | None = None
 
 
 def poll_budget(interval: float, timeout: float, retries: int) -> float:
@@ -50,12 +55,15 @@ def poll(source: Source, *, session: requests.Session, clock: Callable[[], float
     snapshot: Snapshot | None = None
     error: str | None = None
     retry_after: float | None = None
+    endpoint: str | None = None
+    reason: str | None = None
     with Client(timeout=sc.timeout, deadline=deadline, recorder=recorder, retries=retries, backoff=backoff,
                 session=session, max_body=sc.max_response_bytes, clock=clock) as client, live(client):
         try:
             snapshot = source.poll(client)
         except FetchError as exc:
             error = f"{exc.endpoint}: {exc.reason}: {exc.message}"
+            endpoint, reason = exc.endpoint, exc.reason
             retry_after = exc.retry_after
             if exc.reason == "rate_limited" and retry_after is None:
                 retry_after = sc.interval  # a 429 that does not say how long to wait: skip one interval
@@ -64,17 +72,26 @@ def poll(source: Source, *, session: requests.Session, clock: Callable[[], float
                 retry_after = min(retry_after, max_retry_after(sc.interval))
         except Exception as exc:  # a vendor's odd answer must never take the process down
             endpoint = recorder.last_endpoint or (source.endpoint_names() or ("unknown",))[0]
-            recorder.failure(endpoint, "invalid_response")
+            reason = "invalid_response"
+            recorder.failure(endpoint, reason)
             error = redact(f"{endpoint}: invalid_response: {type(exc).__name__}: {exc}")[:500]
-    return PollResult(snapshot, error, retry_after, recorder, time.monotonic() - started)
+    return PollResult(snapshot, error, retry_after, recorder, time.monotonic() - started, endpoint, reason)
 
 
-def cap(snapshot: Snapshot, sc: SourceConfig) -> tuple[Snapshot, int, int]:
+def cap(snapshot: Snapshot, sc: SourceConfig, quiet: tuple[bool, bool] = (False, False)) -> tuple[Snapshot, int, int]:
     """The snapshot within limits.max_models and limits.max_providers, and how many of each
     were left out: a vendor that lists a runaway number must not take the memory and the
-    series count with it. The first ones, in the vendor's order, are kept."""
+    series count with it. The first ones, in the vendor's order, are kept. What is left out
+    is logged unless `quiet` says it already was (models, providers)."""
     models = len(snapshot.models) - sc.max_models
     providers = len(snapshot.providers) - sc.max_providers
+    if models > 0 and not quiet[0]:
+        log.warning("%s: %d models over limits.max_models=%d are left out", sc.name, models, sc.max_models,
+                    extra={"fields": {"source": sc.name, "dropped": models, "max_models": sc.max_models}})
+    if providers > 0 and not quiet[1]:
+        log.warning("%s: %d providers over limits.max_providers=%d are left out", sc.name, providers,
+                    sc.max_providers,
+                    extra={"fields": {"source": sc.name, "dropped": providers, "max_providers": sc.max_providers}})
     if models <= 0 and providers <= 0:
         return snapshot, 0, 0
     changes: dict[str, Any] = {}

@@ -125,7 +125,8 @@ class SpendWatch:
                         log.debug("ledger %s:%d: skipped a malformed line: %s", line.path, line.number, exc)
                 for path, (count, first) in bad.items():
                     log.warning("ledger %s: skipped %d malformed line%s in this read (the first, %s)", path, count,
-                                "" if count == 1 else "s", first)
+                                "" if count == 1 else "s", first,
+                                extra={"fields": {"file": path, "lines": count, "reason": "invalid_line"}})
             expired = self._book.expire(now)
             if lines:
                 self._save()

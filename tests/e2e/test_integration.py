@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -310,3 +312,27 @@ def test_gatewayz_names_and_types_match_the_original_exporter(fake: FakeServer, 
     p = samples(result.stdout)
     assert value(p, "gatewayz_provider_response_time_ms", provider="openai") == 245.0
     assert value(p, "gatewayz_provider_health_status", provider="openai") == 1.0
+
+
+@pytest.mark.parametrize("fmt", ["json", "logfmt"])
+def test_log_lines_parse_in_both_formats(exporter_process, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    """Every line of a demo run, a reload included: one JSON object, or logfmt with time=,
+    level= and msg=; the demo's torn ledger lines are one warning with their count."""
+    proc: Exporter = exporter_process("--demo", "--log.format", fmt, "--log.level", "debug")
+    proc.wait_ready(30)
+    proc.get("/metrics")
+    proc.proc.send_signal(signal.SIGTERM)
+    proc.proc.wait(timeout=10)
+    lines = [line for line in proc.log().splitlines() if line.strip()]
+    assert len(lines) > 20
+    for line in lines:
+        if fmt == "json":
+            doc = json.loads(line)
+            assert {"time", "level", "msg", "logger"} <= set(doc), line
+            assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", doc["time"]), line
+            assert doc["level"] in ("debug", "info", "warn", "error"), line
+        else:
+            assert re.match(r'time=\S+Z level=(debug|info|warn|error) logger=\S+ msg=', line), line
+    torn = [line for line in lines if "malformed line" in line and ("level=warn" in line or '"level": "warn"' in line)]
+    assert len(torn) == 1, torn  # once per file per read, with the count
+    assert "lines=" in torn[0] or '"lines":' in torn[0]

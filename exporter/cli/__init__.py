@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from exporter import __version__
+from exporter.cli import logs
 from exporter.collector import Exposition
 from exporter.config import Config, ConfigError, load_file, load_text
 from exporter.engine import Engine
-from exporter.redact import RedactingFormatter
 from exporter.web import webconfig
 from exporter.web.app import App, Headers
 from exporter.web.auth import BasicAuth
@@ -47,6 +47,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--web.config.file", dest="web_config_file", metavar="PATH",
                    help="TLS and basic auth for this endpoint, in the Prometheus exporter-toolkit's format")
     p.add_argument("--log.level", dest="log_level", default="info", choices=["debug", "info", "warning", "error"])
+    p.add_argument("--log.format", dest="log_format", default="logfmt", choices=logs.FORMATS,
+                   help="logfmt (default) or json lines, each with time, level, logger, msg and the event's fields")
     p.add_argument("--check-config", action="store_true", help="validate the config and exit")
     p.add_argument("--once", action="store_true", help="poll every source once, print the exposition, exit")
     p.add_argument("--demo", action="store_true", help="export the bundled demo fleet (no keys, no network)")
@@ -54,21 +56,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def setup_logging(level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    # urllib3 logs every request line at debug level: useful when asked for, and like every
-    # record it passes the redacting formatter, so a key in a URL would not get through.
-    # schedule's debug lines print whole job objects every second: never useful, always noise.
-    logging.getLogger("schedule").setLevel(max(logging.INFO, root.level))
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    setup_logging(args.log_level)
+    logs.setup(args.log_level, args.log_format)
 
     if args.demo and args.config_file:
         print("llm-fleet-exporter: --demo runs alone; drop --config.file or --demo", file=sys.stderr)
@@ -142,14 +132,16 @@ def serve(args: argparse.Namespace, config: Config) -> int:
         try:
             new = load_file(args.config_file)
         except ConfigError as err:
-            log.error("reload failed, keeping the running config:\n  %s", "\n  ".join(err.problems))
+            log.error("reload failed, keeping the running config:\n  %s", "\n  ".join(err.problems),
+                      extra={"fields": {"file": args.config_file, "problems": len(err.problems)}})
             return
         try:
             engine.reload(new)
         except Exception:  # whatever went wrong, the running config stays, as documented
             log.exception("reload of %s failed, keeping the running config", args.config_file)
             return
-        log.info("reloaded %s: %d sources", args.config_file, len(new.sources))
+        log.info("reloaded %s: %d sources", args.config_file, len(new.sources),
+                 extra={"fields": {"file": args.config_file, "sources": len(new.sources)}})
 
     def reloader() -> None:
         """Reloads one at a time, on a thread of their own: a signal handler that reloaded
@@ -168,7 +160,9 @@ def serve(args: argparse.Namespace, config: Config) -> int:
     server.start()
     engine.start()
     log.info("llm-fleet-exporter %s serving on %s%s with %d sources", __version__, address,
-             " (TLS)" if web.tls else "", len(config.sources))
+             " (TLS)" if web.tls else "", len(config.sources),
+             extra={"fields": {"version": __version__, "address": address, "tls": web.tls is not None,
+                               "sources": len(config.sources)}})
     while not stopping:
         time.sleep(0.1)
     log.info("shutting down")
