@@ -34,7 +34,7 @@ from prometheus_client.exposition import generate_latest as _generate_text
 from prometheus_client.openmetrics.exposition import generate_latest as _generate_openmetrics
 from prometheus_client.registry import CollectorRegistry
 
-from exporter.families import ALL, BY_NAME, CACHED, FLEET_PARTS, SOURCE_PARTS, Family, FamilyMetric, Sample
+from exporter.families import ALL, BY_NAME, CACHED, FLEET_PARTS, SELF_PARTS, SOURCE_PARTS, Family, FamilyMetric, Sample
 from exporter.views import FleetView
 
 __all__ = ["CACHED", "Exposition", "full_render"]
@@ -212,9 +212,12 @@ class Exposition:
     TEXT = TEXT
     OPENMETRICS = OPENMETRICS
 
-    def __init__(self, engine_view: Callable[[], FleetView], *, full: bool = False):
+    def __init__(self, engine_view: Callable[[], FleetView], *, full: bool = False, self_metrics: bool = True):
+        """self_metrics=False leaves out the exporter's own process_* and python_* families
+        (--web.disable-exporter-metrics)."""
         self._engine_view = engine_view
         self._full = full
+        self._fleet_parts = tuple(p for p in FLEET_PARTS if self_metrics or p.name not in SELF_PARTS)
         self._lock = threading.Lock()  # the prepared state and the bodies made from it
         self._rendering = threading.Lock()  # one prepare at a time
         self._generation = -1
@@ -254,7 +257,7 @@ class Exposition:
                 for part in SOURCE_PARTS:
                     self._piece(pieces, order, (s.name, part.name), part.key(view, s),
                                 functools.partial(part.samples, view, s))
-            for part in FLEET_PARTS:
+            for part in self._fleet_parts:
                 self._piece(pieces, order, ("", part.name), part.key(view), functools.partial(part.samples, view))
         with self._lock:
             wanted = set(self._wanted)

@@ -24,7 +24,7 @@ from requests import Session
 from exporter.catalog.watch import CatalogWatch
 from exporter.config import Config
 from exporter.http import new_session
-from exporter.jobs import CPU_LANE, InFlight, Job
+from exporter.jobs import CPU_LANE, InFlight, Job, cancel, every
 from exporter.probes.runner import ProbeRunner
 from exporter.snapshot import Snapshot, carry_over
 from exporter.sources.base import Source
@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 # Polls wait on the network, not the CPU: enough threads that a round of many slow sources
 # runs at once (a thread is only made when a poll needs one).
 MAX_WORKERS = 256
+# A quiet fleet still gets a new view this often, so what is read at render time (the
+# exporter's own process metrics) is never older.
+REFRESH_SECONDS = 15.0
 
 
 @dataclass
@@ -99,6 +102,7 @@ class Engine:
         self._probes = ProbeRunner(config.probes, clock=clock, pool=self._pool, source=self._probe_source,
                                    live=self._in_flight.track, changed=self._bump)
         self._listeners: list[Callable[[], None]] = []
+        self._notified_at = time.monotonic()
         self._apply(config)
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -175,6 +179,7 @@ class Engine:
             return self._view
 
     def _notify(self) -> None:
+        self._notified_at = time.monotonic()
         for listener in list(self._listeners):
             try:
                 listener()
@@ -199,24 +204,24 @@ class Engine:
             source = build(sc)
             if slot is not None and slot.source.config.type == sc.type:
                 # Same source, new settings: keep counters so rates do not see a reset.
-                self._cancel(slot.scheduled)
+                cancel(self._scheduler, slot.scheduled)
                 slot.close()  # its url or key may have changed: new connections
                 slot.source = source
                 slot.view = replace(slot.view, interval=sc.interval, endpoints=source.endpoint_names())
             else:
                 if slot is not None:
-                    self._cancel(slot.scheduled)
+                    cancel(self._scheduler, slot.scheduled)
                     slot.close()
                 slot = _Slot(source=source, view=self._empty_view(source),
                              job=Job(f"poll {sc.name}", functools.partial(self._poll, sc.name)))
             for endpoint in source.endpoint_names():
                 slot.requests[endpoint] += 0  # known series exist at 0 before the first call
             slot.view = replace(slot.view, requests=tuple(sorted(slot.requests.items())))
-            slot.scheduled = self._every(sc.interval).do(self._submit, slot)
+            slot.scheduled = every(self._scheduler, sc.interval).do(self._submit, slot)
             slots[sc.name] = slot
             added.append(slot)
         for removed in old.values():
-            self._cancel(removed.scheduled)
+            cancel(self._scheduler, removed.scheduled)
             removed.close()
         self._slots = slots
         self._config = config
@@ -224,15 +229,6 @@ class Engine:
         self._rank()
         self._generation += 1
         return added
-
-    def _every(self, seconds: float) -> schedule.Job:
-        # schedule's hints say int; it takes float intervals, which sub-second settings need.
-        job: schedule.Job = self._scheduler.every(seconds).seconds  # type: ignore[arg-type]
-        return job
-
-    def _cancel(self, job: schedule.Job | None) -> None:
-        if job is not None:
-            self._scheduler.cancel_job(job)
 
     @staticmethod
     def _empty_view(source: Source) -> SourceView:
@@ -365,6 +361,8 @@ class Engine:
             try:
                 self._scheduler.run_pending()
                 self._probes.run_due()
+                if time.monotonic() - self._notified_at >= REFRESH_SECONDS:
+                    self._bump()
             except Exception:  # the loop must outlive any bug in a job
                 log.exception("scheduler error")
             idle = self._scheduler.idle_seconds
@@ -372,11 +370,11 @@ class Engine:
 
     def _schedule_spending(self) -> None:
         with self._lock:
-            self._cancel(self._spend_scheduled)
+            cancel(self._scheduler, self._spend_scheduled)
             self._spend_scheduled = None
             settings = self._spend.settings
             if settings.active:
-                self._spend_scheduled = self._every(settings.interval).do(self._submit_spending)
+                self._spend_scheduled = every(self._scheduler, settings.interval).do(self._submit_spending)
 
     def _submit_spending(self) -> None:
         if self._spend.settings.active and self._ready.is_set():

@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
 from typing import Protocol
 
+import schedule
+
 log = logging.getLogger(__name__)
 
 # Held around CPU-bound work on poll and probe threads, never around network waits, and
@@ -96,3 +98,15 @@ class InFlight:
             clients = list(self._clients)
         for client in clients:
             client.abort()
+
+
+def every(scheduler: schedule.Scheduler, seconds: float) -> schedule.Job:
+    """A job of `scheduler` due every `seconds`, fractions included."""
+    # schedule's hints say int; it takes float intervals, which sub-second settings need.
+    job: schedule.Job = scheduler.every(seconds).seconds  # type: ignore[arg-type]
+    return job
+
+
+def cancel(scheduler: schedule.Scheduler, job: schedule.Job | None) -> None:
+    if job is not None:
+        scheduler.cancel_job(job)

@@ -46,6 +46,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                    help="host:port to serve on (default: the config's listen_address, or 0.0.0.0:8001)")
     p.add_argument("--web.config.file", dest="web_config_file", metavar="PATH",
                    help="TLS and basic auth for this endpoint, in the Prometheus exporter-toolkit's format")
+    p.add_argument("--web.disable-exporter-metrics", dest="disable_exporter_metrics", action="store_true",
+                   help="leave the exporter's own process_* and python_* metrics out of /metrics")
     p.add_argument("--log.level", dest="log_level", default="info", choices=["debug", "info", "warning", "error"])
     p.add_argument("--log.format", dest="log_format", default="logfmt", choices=logs.FORMATS,
                    help="logfmt (default) or json lines, each with time, level, logger, msg and the event's fields")
@@ -109,7 +111,7 @@ def serve(args: argparse.Namespace, config: Config) -> int:
     web: WebConfig = args.web
     fds = raise_fd_limit()
     engine = Engine(config, persist=True)
-    app: Any = App(engine)
+    app: Any = App(engine, Exposition(engine.view, self_metrics=not args.disable_exporter_metrics))
     if web.users:
         app = BasicAuth(app, web.users)
     app = Headers(app, web.headers)

@@ -14,6 +14,7 @@ from exporter.families import (
     models,
     ollama,
     probes,
+    process,
     providers,
     proxies,
     status,
@@ -21,7 +22,9 @@ from exporter.families import (
 )
 from exporter.families.base import CACHED, Family, FamilyMetric, Part, Same, Sample
 
-DOMAINS = (exporter, providers, models, catalog, usage, fleet, probes, status, gatewayz, proxies, ollama)
+DOMAINS = (exporter, providers, models, catalog, usage, fleet, probes, status, gatewayz, proxies, ollama, process)
+# The exporter's own process and interpreter, which --web.disable-exporter-metrics leaves out.
+SELF_PARTS = frozenset(p.name for p in process.PARTS)
 ALL: tuple[Family, ...] = tuple(f for domain in DOMAINS for f in domain.FAMILIES)
 BY_NAME: dict[str, Family] = {f.name: f for f in ALL}
 PARTS: tuple[Part, ...] = tuple(p for domain in DOMAINS for p in domain.PARTS)
@@ -30,5 +33,5 @@ FLEET_PARTS = tuple(p for p in PARTS if p.scope == "fleet")
 
 assert len(BY_NAME) == len(ALL), "a family is declared twice"
 
-__all__ = ["ALL", "BY_NAME", "CACHED", "FLEET_PARTS", "PARTS", "SOURCE_PARTS", "Family", "FamilyMetric", "Part",
-           "Same", "Sample"]
+__all__ = ["ALL", "BY_NAME", "CACHED", "FLEET_PARTS", "PARTS", "SELF_PARTS", "SOURCE_PARTS", "Family", "FamilyMetric",
+           "Part", "Same", "Sample"]

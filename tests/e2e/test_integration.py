@@ -336,3 +336,31 @@ def test_log_lines_parse_in_both_formats(exporter_process, fmt: str) -> None:  #
     torn = [line for line in lines if "malformed line" in line and ("level=warn" in line or '"level": "warn"' in line)]
     assert len(torn) == 1, torn  # once per file per read, with the count
     assert "lines=" in torn[0] or '"lines":' in torn[0]
+
+
+def test_exporter_metrics_and_the_flag_that_drops_them(exporter_process) -> None:  # type: ignore[no-untyped-def]
+    """process_* and python_* through prometheus_client's collectors; node_exporter's flag
+    leaves them out and every llm_ family in."""
+    full: Exporter = exporter_process("--demo")
+    bare: Exporter = exporter_process("--demo", "--web.disable-exporter-metrics")
+    full.wait_ready(30)
+    bare.wait_ready(30)
+    with_self = samples(full.get("/metrics").text)
+    pid_fds = len(os.listdir(f"/proc/{full.proc.pid}/fd"))
+    assert 0 < value(with_self, "process_open_fds") <= pid_fds + 20
+    assert value(with_self, "process_resident_memory_bytes") > 10e6
+    assert value(with_self, "process_cpu_seconds") > 0
+    assert value(with_self, "process_max_fds") >= 1024
+    assert abs(value(with_self, "process_start_time_seconds") - time.time()) < 120
+    info = value(with_self, "python_info", major="3")
+    assert info == 1
+    assert {lab["generation"] for lab, _ in with_self["python_gc_collections"]} == {"0", "1", "2"}
+    llm = {name for name in with_self if name.startswith(("llm_", "gatewayz_"))}
+    deadline = time.monotonic() + 20  # the two demos run on their own clocks: wait for the same families
+    while True:
+        without = samples(bare.get("/metrics").text)
+        if llm <= set(without) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert not [name for name in without if name.startswith(("process_", "python_"))]
+    assert len(llm) > 60 and sorted(llm - set(without)) == []

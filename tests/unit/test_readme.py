@@ -19,7 +19,7 @@ def rows(first_cell: str) -> set[str]:
 def metric_rows() -> dict[str, list[str]]:
     out = {}
     for line in README.splitlines():
-        if re.match(r"^\| `(?:llm|gatewayz)_[a-z_]+` \|", line):
+        if re.match(r"^\| `(?:llm|gatewayz|process|python)_[a-z_]+` \|", line):
             cells = [cell.strip() for cell in line.strip().strip("|").split(" | ")]
             out[cells[0].strip("`")] = cells
     return out
