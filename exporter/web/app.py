@@ -11,7 +11,7 @@ from typing import Any
 from exporter.collector import Exposition
 from exporter.redact import encodable, redact, scrub
 from exporter.views import Views
-from exporter.web import catalog_api, landing, spend_api, summary
+from exporter.web import catalog_api, landing, negotiate, spend_api, summary
 from exporter.web.query import BadRequest
 
 log = logging.getLogger(__name__)
@@ -65,11 +65,10 @@ class App:
 
     # -- routes ---------------------------------------------------------------------------
     def metrics(self, environ: dict[str, Any]) -> Answer:
-        accept = environ.get("HTTP_ACCEPT", "")
         fmt, ctype = Exposition.TEXT, TEXT_TYPE
-        if "application/openmetrics-text" in accept:
+        if negotiate.media_type(environ.get("HTTP_ACCEPT", "")) == negotiate.OPENMETRICS:
             fmt, ctype = Exposition.OPENMETRICS, OPENMETRICS_TYPE
-        gz = "gzip" in environ.get("HTTP_ACCEPT_ENCODING", "")
+        gz = negotiate.wants_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))
         body = self.exposition.render(fmt, compressed=gz)
         extra = [("Vary", "Accept, Accept-Encoding")]
         if gz:

@@ -62,6 +62,27 @@ def test_metrics_formats_share_one_render(served: tuple[str, Engine]) -> None:
     assert engine.view().generation == app_exposition
 
 
+def test_metrics_negotiation_honours_q_values(served: tuple[str, Engine]) -> None:
+    """Over real HTTP: a refused gzip is not sent, the preferred format is served."""
+    url, engine = served
+    engine.run_once()
+
+    def get(**headers: str) -> requests.Response:
+        return requests.get(url + "/metrics", headers=headers, stream=True)
+
+    refused = get(**{"Accept-Encoding": "gzip;q=0"})
+    assert "Content-Encoding" not in refused.headers
+    assert refused.raw.read(decode_content=False).startswith(b"# HELP")
+    assert get(**{"Accept-Encoding": "br, gzip;q=0.8"}).headers["Content-Encoding"] == "gzip"
+    assert get(**{"Accept-Encoding": "*"}).headers["Content-Encoding"] == "gzip"
+    text = get(Accept="text/plain;q=0.9, application/openmetrics-text;q=0.5")
+    assert text.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    prometheus = get(Accept="application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+                            "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
+    assert prometheus.headers["Content-Type"].startswith("application/openmetrics-text; version=1.0.0")
+    assert prometheus.headers["Vary"] == "Accept, Accept-Encoding"
+
+
 def test_render_is_cached_per_generation(served: tuple[str, Engine]) -> None:
     _, engine = served
     engine.run_once()
