@@ -24,7 +24,7 @@ from exporter.web import webconfig
 from exporter.web.app import App, Headers
 from exporter.web.auth import BasicAuth
 from exporter.web.server import Server, connection_limit, raise_fd_limit
-from exporter.web.webconfig import WebConfig
+from exporter.web.webconfig import LiveWebConfig, WebConfig
 
 log = logging.getLogger("exporter")
 
@@ -112,11 +112,16 @@ def serve(args: argparse.Namespace, config: Config) -> int:
     fds = raise_fd_limit()
     engine = Engine(config, persist=True)
     app: Any = App(engine, Exposition(engine.view, self_metrics=not args.disable_exporter_metrics))
-    if web.users:
-        app = BasicAuth(app, web.users)
-    app = Headers(app, web.headers)
+    # With a web config file, what it says is read again as it changes (users, headers, the
+    # certificates) and applies to the next request or connection.
+    live = LiveWebConfig(args.web_config_file, web) if args.web_config_file else None
+    if live is not None:
+        app = Headers(BasicAuth(app, lambda: live.current.users), lambda: live.current.headers)
+        tls: Any = live.tls if web.tls else None
+    else:
+        app, tls = Headers(app), None
     try:
-        server = Server(app, address, tls=web.tls, max_connections=connection_limit(fds))
+        server = Server(app, address, tls=tls, max_connections=connection_limit(fds))
     except (OSError, ValueError) as exc:
         log.error("cannot listen on %s: %s", address, exc)
         engine.stop()
@@ -128,6 +133,8 @@ def serve(args: argparse.Namespace, config: Config) -> int:
     reload_wanted = threading.Event()
 
     def reload() -> None:
+        if live is not None:
+            live.reload()
         if not args.config_file:
             log.info("SIGHUP: the demo has no config file to reload")
             return

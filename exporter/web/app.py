@@ -115,16 +115,28 @@ class Headers:
     """WSGI middleware, outermost: the security headers on every response (401s too), the web
     config's http_server_config.headers over the defaults, and never a body on HEAD."""
 
-    def __init__(self, app: Callable[..., Iterable[bytes]], extra: Iterable[tuple[str, str]] = ()):
+    def __init__(self, app: Callable[..., Iterable[bytes]],
+                 extra: tuple[tuple[str, str], ...] | Callable[[], tuple[tuple[str, str], ...]] = ()):
+        """extra: the configured headers, or what gives the ones in force (a reloadable web config)."""
         self.app = app
-        merged = {name.lower(): (name, value) for name, value in (*DEFAULT_HEADERS, *extra)}
-        self.headers = list(merged.values())
+        self._extra = extra if callable(extra) else (lambda: extra)
+        self._merged: tuple[tuple[tuple[str, str], ...] | None, list[tuple[str, str]]] = (None, [])
+
+    @property
+    def headers(self) -> list[tuple[str, str]]:
+        extra = self._extra()
+        seen, merged = self._merged
+        if extra is not seen:
+            merged = list({name.lower(): (name, value) for name, value in (*DEFAULT_HEADERS, *extra)}.values())
+            self._merged = (extra, merged)
+        return merged
 
     def __call__(self, environ: dict[str, Any], start_response: Start) -> Iterable[bytes]:
+        ours = self.headers
+
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             own = {name.lower() for name, _ in headers}
-            return start_response(status, [*headers, *(h for h in self.headers if h[0].lower() not in own)],
-                                  exc_info)
+            return start_response(status, [*headers, *(h for h in ours if h[0].lower() not in own)], exc_info)
 
         body = self.app(environ, start)
         if environ.get("REQUEST_METHOD") == "HEAD":

@@ -37,6 +37,10 @@ class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
     request_queue_size = 128
     max_connections = 512
 
+    # The TLS context for each new connection (None: plain HTTP). Asked per connection, so a
+    # renewed certificate serves the next client without a restart.
+    tls: Callable[[], ssl.SSLContext | None] | None = None
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # connection -> [accepted at (monotonic), still waiting for its request line]
         self._open: dict[Any, list[Any]] = {}
@@ -44,6 +48,19 @@ class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
         self._starved = 0  # accepts in a row that failed for want of file descriptors
         self._warned_at = -3600.0  # when that was last logged (monotonic)
         super().__init__(*args, **kwargs)
+
+    def get_request(self) -> tuple[Any, Any]:
+        sock, address = self.socket.accept()
+        context = self.tls() if self.tls is not None else None
+        if context is None:
+            return sock, address
+        # The handshake happens on the connection's own thread at its first read, so a slow
+        # or broken client cannot stall the accept loop.
+        try:
+            return context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), address
+        except (OSError, ValueError):
+            sock.close()
+            raise
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._open_lock:
@@ -80,6 +97,9 @@ class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
     def _handle_request_noblock(self) -> None:
         try:
             request, client_address = self.get_request()
+        except ValueError:  # a TLS context that would not wrap: that connection is lost, not the loop
+            log.debug("could not set up TLS for a connection", exc_info=True)
+            return
         except OSError as exc:
             if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
                 self._out_of_descriptors(exc)
@@ -181,19 +201,23 @@ def parse_address(address: str) -> tuple[str, int]:
     return host, int(port)
 
 
+TLS = ssl.SSLContext | Callable[[], ssl.SSLContext | None] | None
+
+
 class Server:
-    def __init__(self, app: Callable[..., Iterable[bytes]], address: str, tls: ssl.SSLContext | None = None,
+    def __init__(self, app: Callable[..., Iterable[bytes]], address: str, tls: TLS = None,
                  max_connections: int | None = None):
+        """tls: a context, or what gives the context for each new connection (LiveWebConfig.tls)."""
         host, port = parse_address(address)
         server_class = _DualStackServer if ":" in host else _ThreadingServer
         self._httpd = make_server(host, port, app, server_class=server_class, handler_class=_QuietHandler)
         if max_connections is not None:
             self._httpd.max_connections = max_connections
-        if tls is not None:
-            # The handshake happens on the connection's own thread at its first read, so a
-            # slow or broken client cannot stall the accept loop.
-            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True,
-                                                 do_handshake_on_connect=False)
+        if isinstance(tls, ssl.SSLContext):
+            context = tls
+            self._httpd.tls = lambda: context
+        else:
+            self._httpd.tls = tls
         self._thread: threading.Thread | None = None
 
     @property

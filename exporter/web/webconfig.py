@@ -16,16 +16,26 @@ of the Prometheus exporter-toolkit, so operators configure this exporter like ev
 Basic auth protects every path but /healthz and /readyz (Kubernetes probes and Docker health
 checks carry no credentials). As in Go's
 bcrypt, a password longer than 72 bytes never matches (a 401, like any wrong password).
+
+As exporter-toolkit does, the file and the certificates it names are read again while the
+exporter runs (LiveWebConfig): a renewed certificate or a changed user applies to the next
+connection, and a broken new file is logged and the one in force kept.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import ssl
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from exporter.config import ConfigError, read_yaml
+
+log = logging.getLogger(__name__)
 
 TLS_KEYS = {"cert_file", "key_file", "client_auth_type", "client_ca_file", "min_version", "max_version"}
 VERSIONS = {"TLS10": ssl.TLSVersion.TLSv1, "TLS11": ssl.TLSVersion.TLSv1_1, "TLS12": ssl.TLSVersion.TLSv1_2,
@@ -48,6 +58,7 @@ class WebConfig:
     tls: ssl.SSLContext | None = None
     users: dict[str, bytes] = field(default_factory=dict, repr=False)  # user -> bcrypt hash
     headers: tuple[tuple[str, str], ...] = ()  # http_server_config.headers
+    files: tuple[str, ...] = ()  # what it was read from: the file, then the certificates it names
 
 
 def load(path: str) -> WebConfig:
@@ -66,11 +77,13 @@ def load(path: str) -> WebConfig:
     problems = [f"{where}: {key}: unknown key (this exporter reads {', '.join(known)})"
                 for key in doc if key not in known]
     users = _users(doc.get("basic_auth_users"), where, problems)
-    tls = _tls(doc.get("tls_server_config"), where, problems)
+    raw_tls = doc.get("tls_server_config")
+    tls = _tls(raw_tls, where, problems)
     headers = _http(doc.get("http_server_config"), where, problems)
     if problems:
         raise ConfigError(problems)
-    return WebConfig(tls=tls, users=users, headers=headers)
+    named = [raw_tls.get(k) for k in ("cert_file", "key_file", "client_ca_file")] if isinstance(raw_tls, dict) else []
+    return WebConfig(tls=tls, users=users, headers=headers, files=(path, *(str(f) for f in named if f)))
 
 
 def _http(raw: Any, where: str, problems: list[str]) -> tuple[tuple[str, str], ...]:
@@ -169,3 +182,73 @@ def _tls(raw: Any, where: str, problems: list[str]) -> ssl.SSLContext | None:
 
 def _reason(exc: BaseException) -> str:
     return getattr(exc, "strerror", None) or getattr(exc, "reason", None) or type(exc).__name__
+
+
+class LiveWebConfig:
+    """The web config in force, read again when it changes: on reload() (SIGHUP), and when a
+    new connection arrives and the file or a certificate it names has changed on disk (checked
+    at most once a second), as a renewed certificate from cert-manager or certbot is. A new file
+    that does not load is logged in one line and the one in force stays; so is a change that
+    would turn TLS on or off, which needs a restart (the listening socket's kind is fixed)."""
+
+    CHECK_EVERY = 1.0  # seconds between looks at the files' modification times
+
+    def __init__(self, path: str, current: WebConfig):
+        self.path = path
+        self.current = current
+        self._stamp = _stamp(current.files)
+        self._checked = time.monotonic()
+        self._lock = threading.Lock()
+
+    def tls(self) -> ssl.SSLContext | None:
+        """The TLS context for a new connection, after a look at the files if one is due."""
+        if time.monotonic() - self._checked >= self.CHECK_EVERY:
+            try:
+                self.refresh()
+            except Exception:  # the accept loop must outlive any surprise here
+                log.exception("checking the web config for changes failed")
+        return self.current.tls
+
+    def refresh(self) -> bool:
+        """Reloads when a file changed since the last load (or the last failed attempt)."""
+        with self._lock:
+            self._checked = time.monotonic()
+            stamp = _stamp(self.current.files)
+            if stamp == self._stamp:
+                return False
+            self._stamp = stamp
+        return self.reload()
+
+    def reload(self) -> bool:
+        """Reads the file again; True when the new one is in force."""
+        with self._lock:
+            self._stamp = _stamp(self.current.files)
+            try:
+                new = load(self.path)
+            except ConfigError as err:
+                log.error("web config reload failed, keeping the one in force: %s", "; ".join(err.problems),
+                          extra={"fields": {"file": self.path, "problems": len(err.problems)}})
+                return False
+            if (new.tls is None) != (self.current.tls is None):
+                log.error("web config reload refused, keeping the one in force: turning TLS %s needs a restart",
+                          "on" if new.tls else "off", extra={"fields": {"file": self.path}})
+                return False
+            self.current = new
+            self._stamp = _stamp(new.files)
+        log.info("reloaded web config %s", self.path,
+                 extra={"fields": {"file": self.path, "tls": new.tls is not None, "users": len(new.users)}})
+        return True
+
+
+def _stamp(files: tuple[str, ...]) -> tuple[tuple[int, int, int] | None, ...]:
+    """What tells a replaced file from the one read: inode, size and modification time (a
+    Kubernetes secret volume swaps a symlink; certbot rewrites in place)."""
+    out: list[tuple[int, int, int] | None] = []
+    for name in files:
+        try:
+            st = os.stat(name)
+        except OSError:
+            out.append(None)
+            continue
+        out.append((st.st_ino, st.st_size, st.st_mtime_ns))
+    return tuple(out)

@@ -262,6 +262,73 @@ def test_an_unknown_user_costs_the_same_bcrypt_work(monkeypatch: pytest.MonkeyPa
 
     for user in ("prometheus", "nobody"):
         header = "Basic " + base64.b64encode(f"{user}:wrong".encode()).decode()
-        assert not guard._allowed(header)
+        assert not guard._allowed(guard._current(), header)
     assert [h[:7] for h in checked] == [b"$2b$06$", b"$2b$06$"]
     assert checked[1] != known
+
+
+def _served_certificate(port: int) -> str:
+    """The certificate a new connection is served, as PEM (no verification: it is compared)."""
+    return ssl.DER_cert_to_PEM_cert(ssl.PEM_cert_to_DER_cert(ssl.get_server_certificate(("127.0.0.1", port))))
+
+
+def _pem(path: Path) -> str:
+    return ssl.DER_cert_to_PEM_cert(ssl.PEM_cert_to_DER_cert(path.read_text()))
+
+
+def test_renewed_certificates_and_users_apply_without_a_restart(serve, certs: Path, tmp_path: Path,
+                                                                tmp_path_factory: pytest.TempPathFactory) -> None:  # type: ignore[no-untyped-def]
+    """As cert-manager or certbot renew them: the files are replaced on disk; SIGHUP (or, for
+    the certificates, the next connection after a change) puts the new ones in force. A broken
+    new file is one log line, and the one in force stays."""
+    import signal
+    import time
+
+    other = make_certs(tmp_path_factory.mktemp("renewed"))  # another CA, another certificate
+    live = tmp_path / "live"
+    live.mkdir()
+
+    def install(source: Path) -> None:
+        for name in ("server.crt", "server.key"):  # written aside and renamed, as tools do
+            shutil.copy(source / name, live / f".{name}.new")
+            os.replace(live / f".{name}.new", live / name)
+
+    def write_config(users: dict[str, str]) -> None:
+        doc = {"tls_server_config": {"cert_file": str(live / "server.crt"), "key_file": str(live / "server.key")},
+               "basic_auth_users": users}
+        (tmp_path / "web.new").write_text(yaml.safe_dump(doc))
+        os.replace(tmp_path / "web.new", tmp_path / "web.yml")
+
+    install(certs)
+    write_config({"prometheus": HASH})
+    served = serve("--web.config.file", str(tmp_path / "web.yml"))
+    base = f"https://127.0.0.1:{served.port}"
+    served.wait(base + "/healthz", verify=str(certs / "ca.crt"))
+    assert _served_certificate(served.port) == _pem(certs / "server.crt")
+    pid = served.proc.pid
+
+    new_password = "a renewed test-only password"
+    install(other)
+    write_config({"prometheus": bcrypt.hashpw(new_password.encode(), bcrypt.gensalt(rounds=4)).decode()})
+    served.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: _served_certificate(served.port) == _pem(other / "server.crt"), 10, "the renewed certificate")
+    ca = str(other / "ca.crt")
+    assert requests.get(base + "/metrics", auth=("prometheus", PASSWORD), verify=ca, timeout=5).status_code == 401
+    ok = requests.get(base + "/metrics", auth=("prometheus", new_password), verify=ca, timeout=5)
+    assert ok.status_code == 200 and "llm_source_up" in ok.text
+
+    # No signal: a certificate replaced on disk is picked up by a later connection.
+    install(certs)
+    wait_for(lambda: _served_certificate(served.port) == _pem(certs / "server.crt"), 10, "the certificate put back")
+
+    # A broken file is refused in one line; what is in force stays in force.
+    (tmp_path / "web.yml").write_text("basic_auth_users: {prometheus: not-a-hash}\n")
+    served.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: "web config reload failed" in served.log_path.read_text(), 10, "the refusal")
+    time.sleep(1.5)  # past the next look at the files too
+    ca = str(certs / "ca.crt")
+    assert requests.get(base + "/metrics", auth=("prometheus", new_password), verify=ca, timeout=5).status_code == 200
+    log = served.log_path.read_text()
+    assert len([line for line in log.splitlines() if "web config reload failed" in line]) == 1, log
+    assert "not-a-hash" not in log and "Traceback" not in log
+    assert served.proc.pid == pid and served.proc.poll() is None  # never restarted
