@@ -182,18 +182,19 @@ def _header(name: str, fmt: str, compressed: bool) -> bytes:
 _EOF_GZ = deflate_piece(_EOF)
 
 
-def all_samples(view: FleetView) -> Iterable[Sample]:
+def all_samples(view: FleetView, self_metrics: bool = True) -> Iterable[Sample]:
     for s in view.sources:
         for part in SOURCE_PARTS:
             yield from part.samples(view, s)
     for part in FLEET_PARTS:
-        yield from part.samples(view)
+        if self_metrics or part.name not in SELF_PARTS:
+            yield from part.samples(view)
 
 
-def full_render(view: FleetView, fmt: str = TEXT) -> bytes:
+def full_render(view: FleetView, fmt: str = TEXT, self_metrics: bool = True) -> bytes:
     """The whole exposition rendered from scratch, the way every scrape rendered it before the
     fragment cache: the reference the cache is tested against, and the bench's baseline."""
-    metrics = build_metrics(all_samples(view))
+    metrics = build_metrics(all_samples(view, self_metrics))
     ordered = [metrics[f.name] for f in ALL if f.name in metrics and metrics[f.name].samples]
     render = generate_openmetrics if fmt == OPENMETRICS else generate_text
     return render(_Collector(ordered))

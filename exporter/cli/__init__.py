@@ -141,7 +141,7 @@ def serve(args: argparse.Namespace, config: Config) -> int:
         try:
             new = load_file(args.config_file)
         except ConfigError as err:
-            log.error("reload failed, keeping the running config:\n  %s", "\n  ".join(err.problems),
+            log.error("reload failed, keeping the running config: %s", "; ".join(err.problems),
                       extra={"fields": {"file": args.config_file, "problems": len(err.problems)}})
             return
         try:

@@ -182,7 +182,7 @@ def test_sighup_reloads_and_keeps_running_config_on_error(fake: FakeServer, tmp_
     config = tmp_path / "c.yaml"
     one = f"sources:\n  - {{name: a, type: statuspage, url: '{fake.url}/a'}}\n"
     config.write_text(one)
-    proc: Exporter = exporter_process("--config.file", str(config))
+    proc: Exporter = exporter_process("--config.file", str(config), "--log.format", "json")
     proc.wait_ready()
     config.write_text(one + f"  - {{name: b, type: statuspage, url: '{fake.url}/b'}}\n")
     proc.proc.send_signal(signal.SIGHUP)
@@ -197,7 +197,9 @@ def test_sighup_reloads_and_keeps_running_config_on_error(fake: FakeServer, tmp_
         assert time.monotonic() < deadline, proc.log()
         time.sleep(0.1)
     assert proc.proc.poll() is None
-    assert 'sources[0].interval: "5x" is not a duration' in proc.log()
+    failed = [doc for doc in map(json.loads, proc.log().splitlines()) if "reload failed" in doc["msg"]]
+    assert len(failed) == 1 and failed[0]["level"] == "error", failed
+    assert 'sources[0].interval: "5x" is not a duration' in failed[0]["msg"]
     text = proc.get("/metrics").text
     assert 'llm_source_up{source="a"} 1.0' in text and 'llm_source_up{source="b"} 1.0' in text
 
