@@ -11,7 +11,7 @@ LISTEN ?= 0.0.0.0:8001
 TOOLS  := promtool amtool prometheus prometheus-alertmanager chromium openssl faketime
 PACKAGES := prometheus prometheus-alertmanager chromium openssl faketime
 
-.PHONY: run test test-fast lint tools check bench dashboards deploy dist clean
+.PHONY: run test test-fast lint tools check bench dashboards bundle deploy dist clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,7 @@ test-fast: $(STAMP)
 
 # ruff for style, mypy (strict, configured in pyproject.toml) for types.
 lint: $(STAMP)
-	$(BIN)/ruff check exporter tests dashboards
+	$(BIN)/ruff check exporter tests dashboards bundle deploy
 	$(BIN)/mypy
 
 tools:
@@ -54,6 +54,13 @@ bench: $(STAMP)
 # The dashboards' JSON is committed: regenerate it after editing a dashboards/*.dashboard.py.
 dashboards: $(STAMP)
 	$(BIN)/python dashboards/build.py
+
+# The rules, prometheus.yml, the Alertmanager config and templates and the dashboards, rendered
+# for your setup: `make bundle SETTINGS=my-settings.yml OUT=dir/` (docs/alerts.md lists the
+# settings). With neither, it re-renders the committed files from bundle/templates (run it,
+# then `make deploy`, after editing a template); the test suite fails while they differ.
+bundle: $(STAMP)
+	$(BIN)/python -m bundle $(if $(SETTINGS),--settings $(SETTINGS)) $(if $(OUT),--out $(OUT))
 
 # The copies deploy/kubernetes carries (the PrometheusRule, the dashboards): run after editing
 # prometheus/rules or regenerating dashboards. The test suite fails while they differ.

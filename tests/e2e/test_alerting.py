@@ -31,7 +31,7 @@ RULES = yaml.safe_load((ROOT / "prometheus/rules/alerts.yml").read_text())["grou
 RECORDING = yaml.safe_load((ROOT / "prometheus/rules/recording.yml").read_text())["groups"][0]["rules"]
 RUNBOOK = (ROOT / "docs/runbook.md").read_text()
 DASHBOARDS = {"llm-fleet", "llm-health", "llm-capability", "llm-cost"}
-RUNBOOK_URL = "https://github.com/llm-fleet-exporter/llm-fleet-exporter/blob/main/docs/runbook.md#"
+RUNBOOK_URL = "https://runbooks.example/llm-fleet-exporter#"  # the default rendering's placeholder host
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -85,8 +85,11 @@ def test_every_recording_rule_is_named_and_tested() -> None:
 def test_rules_select_the_shipped_scrape_job() -> None:
     prom = yaml.safe_load((ROOT / "prometheus/prometheus.yml").read_text())
     jobs = {job["job_name"] for job in prom["scrape_configs"]}
-    text = (ROOT / "prometheus/rules/alerts.yml").read_text()
-    assert set(re.findall(r'job="([^"]+)"', text)) == {"llm-fleet-exporter"} <= jobs
+    for rules in ("alerts.yml", "recording.yml"):
+        text = (ROOT / "prometheus/rules" / rules).read_text()
+        assert set(re.findall(r'job="([^"]+)"', text)) == {"llm-fleet-exporter"} <= jobs
+        for rule in yaml.safe_load(text)["groups"][0]["rules"]:  # every rule selects the job
+            assert 'job="llm-fleet-exporter"' in rule["expr"], rule
     assert prom["rule_files"] == ["rules/recording.yml", "rules/alerts.yml"]
     result = run(tool("promtool"), "check", "config", "prometheus/prometheus.yml")
     assert result.returncode == 0, result.stdout + result.stderr

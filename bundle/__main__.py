@@ -1,0 +1,5 @@
+import sys
+
+from bundle.render import main
+
+sys.exit(main())

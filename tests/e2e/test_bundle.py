@@ -1,0 +1,55 @@
+"""`make bundle` for a team's own setup, checked by the real promtool and amtool: the rules a
+custom settings file renders are valid and select the team's job, the scrape config loads
+them, the Alertmanager config and templates load and link to the team's Grafana."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from tests.support.processes import ROOT, tool
+
+SETTINGS = {"job": "llm-exporter-prod", "runbook_url": "https://wiki.acme.example/sre/llm-runbook",
+            "grafana_url": "https://grafana.acme.example", "exporter_target": "llm-exporter.monitoring:8001",
+            "alerts": {"LLMProviderSlow": {"seconds": 2, "for": "20m"}, "LLMProbeFailing": {"failures": 5}}}
+
+
+def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(list(args), capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def test_a_custom_rendering_passes_promtool_and_amtool(tmp_path: Path) -> None:
+    settings = tmp_path / "my-settings.yml"
+    settings.write_text(yaml.safe_dump(SETTINGS))
+    out = tmp_path / "bundle"
+    result = run(sys.executable, "-m", "bundle", "--settings", str(settings), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    rules = [out / "prometheus/rules/alerts.yml", out / "prometheus/rules/recording.yml"]
+    checked = run(tool("promtool"), "check", "rules", *map(str, rules))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "SUCCESS: 19 rules found" in checked.stdout
+    text = "".join(path.read_text() for path in rules)
+    assert set(re.findall(r'job="([^"]*)"', text)) == {"llm-exporter-prod"}
+    links = re.findall(r"runbook_url: (\S+)", text)
+    assert len(links) == 19 and all(link.startswith("https://wiki.acme.example/sre/llm-runbook#") for link in links)
+    config = run(tool("promtool"), "check", "config", str(out / "prometheus/prometheus.yml"))
+    assert config.returncode == 0, config.stdout + config.stderr  # it loads both rule files
+    am = run(tool("amtool"), "check-config", str(out / "alertmanager/alertmanager.yml"))
+    assert am.returncode == 0, am.stdout + am.stderr
+    rendered = run(tool("amtool"), "template", "render", f"--template.glob={out}/alertmanager/templates/*.tmpl",
+                   '--template.text={{ template "llmfleet.grafana_url" }}')
+    assert rendered.returncode == 0 and rendered.stdout.strip() == "https://grafana.acme.example", rendered
+    assert len(list((out / "dashboards/json").glob("*.json"))) == len(list((ROOT / "dashboards/json").glob("*.json")))
+
+
+def test_make_bundle_passes_settings_and_out(tmp_path: Path) -> None:
+    """The Makefile's target is the command above (dry run: the venv is `make test`'s)."""
+    dry = run("make", "-n", "bundle", "SETTINGS=my-settings.yml", f"OUT={tmp_path}/")
+    assert dry.returncode == 0, dry.stderr
+    assert f"-m bundle --settings my-settings.yml --out {tmp_path}/" in dry.stdout
+    default = run("make", "-n", "bundle").stdout.splitlines()[-1]
+    assert default.rstrip().endswith("-m bundle"), default  # no settings, the repository: the committed files
