@@ -11,7 +11,7 @@ LISTEN ?= 0.0.0.0:8001
 TOOLS  := promtool amtool prometheus prometheus-alertmanager chromium openssl faketime
 PACKAGES := prometheus prometheus-alertmanager chromium openssl faketime
 
-.PHONY: run test test-fast lint tools check bench dashboards bundle deploy dist clean
+.PHONY: run test test-fast lint tools check bench dashboards bundle deploy docs dist clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,7 @@ test-fast: $(STAMP)
 
 # ruff for style, mypy (strict, configured in pyproject.toml) for types.
 lint: $(STAMP)
-	$(BIN)/ruff check exporter tests dashboards bundle deploy
+	$(BIN)/ruff check exporter tests dashboards bundle docs deploy
 	$(BIN)/mypy
 
 tools:
@@ -61,6 +61,11 @@ dashboards: $(STAMP)
 # then `make deploy`, after editing a template); the test suite fails while they differ.
 bundle: $(STAMP)
 	$(BIN)/python -m bundle $(if $(SETTINGS),--settings $(SETTINGS)) $(if $(OUT),--out $(OUT))
+
+# docs/metrics.md and docs/configuration.md, generated from the metric family declarations and
+# from exporter/schema.json: run after changing either. The test suite fails while they differ.
+docs: $(STAMP)
+	$(BIN)/python docs/generate.py
 
 # The copies deploy/kubernetes carries (the PrometheusRule, the dashboards): run after editing
 # prometheus/rules or regenerating dashboards. The test suite fails while they differ.

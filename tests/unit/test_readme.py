@@ -1,52 +1,16 @@
-"""The README's tables must match the code: every family the exporter can emit and every
-source type has its row."""
+"""The README is a front page: the two commands first, a quick start that works, links to every
+page of the docs, and short enough to read (the reference lives in docs/)."""
 
 from __future__ import annotations
 
 import re
 
-from exporter.families import ALL, CACHED
-from exporter.sources.registry import SOURCE_TYPES
+import yaml
+
+from exporter.config import load_text
 from tests.support.processes import ROOT
 
 README = (ROOT / "README.md").read_text()
-
-
-def rows(first_cell: str) -> set[str]:
-    return set(re.findall(rf"^\| `({first_cell})` \|", README, re.M))
-
-
-def metric_rows() -> dict[str, list[str]]:
-    out = {}
-    for line in README.splitlines():
-        if re.match(r"^\| `(?:llm|gatewayz|process|python)_[a-z_]+` \|", line):
-            cells = [cell.strip() for cell in line.strip().strip("|").split(" | ")]
-            out[cells[0].strip("`")] = cells
-    return out
-
-
-def test_the_metric_table_matches_the_declarations() -> None:
-    """Name, type, labels and unit of every family, as declared once in exporter/families."""
-    rows = metric_rows()
-    assert CACHED  # the HELP promise the README repeats
-    for family in ALL:
-        assert family.name in rows, f"no README row for {family.name}"
-        labels = ", ".join(f"`{label}`" for label in family.labels) or "\u2013"  # the en dash of "none"
-        assert rows[family.name][1:4] == [family.type, labels, family.unit], family.name
-    assert set(rows) == {f.name for f in ALL}, "a README row for a family the exporter does not declare"
-
-
-def test_every_source_type_has_a_readme_row() -> None:
-    documented = rows(r"[a-z_]+")
-    for name, cls in SOURCE_TYPES.items():
-        assert name in documented, name
-        row = next(line for line in README.splitlines() if line.startswith(f"| `{name}` |"))
-        cells = [cell.strip() for cell in row.strip("|").split(" | ")]
-        if cls.default_url:
-            assert cells[1] == f"`{cls.default_url}`", name
-        for endpoint in cls.endpoints:  # the `endpoint` label values, as the table names them
-            assert f"(`{endpoint}`" in cells[2], (name, endpoint)
-        assert cells[3].replace("`", "") == cls.auth, name
 
 
 def test_the_two_commands_are_at_the_top() -> None:
@@ -54,29 +18,26 @@ def test_the_two_commands_are_at_the_top() -> None:
     assert "make run" in head and "make test" in head
 
 
-def test_every_route_has_a_readme_row_and_the_apis_an_example() -> None:
-    from exporter.config import load_text
-    from exporter.engine import Engine
-    from exporter.web.app import App
-
-    engine = Engine(load_text("sources: [{name: a, type: statuspage, url: 'https://status.a.example.com'}]\n", env={}))
-    for path in App(engine).routes:
-        assert re.search(rf"^\| `{re.escape(path)}[`?]", README, re.M), path
-        if path in ("/api/models", "/api/route", "/api/changes"):
-            assert f"curl -s 'localhost:8001{path}" in README, path
-            assert f"### `{path}`" in README, path
-    engine.stop()
+def test_it_is_a_front_page_not_a_wall() -> None:
+    assert len(README.encode()) <= 20_000
 
 
-def test_every_alert_has_a_readme_row_and_a_runbook_section() -> None:
-    import yaml
+def test_the_first_configuration_step_renders_the_bundle() -> None:
+    quick = README[README.index("## Quick start"):]
+    first = quick[: quick.index("**2.")]
+    assert "make bundle SETTINGS=" in first and "runbook_url:" in first and "grafana_url:" in first
+    assert "docs/runbook.md" in first
 
-    rules = yaml.safe_load((ROOT / "prometheus/rules/alerts.yml").read_text())["groups"][0]["rules"]
-    runbook = (ROOT / "docs/runbook.md").read_text()
-    for rule in rules:
-        name = rule["alert"]
-        row = next((line for line in README.splitlines() if line.startswith(f"| `{name}` |")), None)
-        assert row is not None, name
-        assert f"| {rule['labels']['severity']} | {rule['for']} |" in row, name
-        assert f"(docs/runbook.md#{name.lower()})" in row, name
-        assert f"\n## {name}\n" in runbook, name
+
+def test_the_quick_start_config_is_valid() -> None:
+    blocks = re.findall(r"```yaml\n(.*?)```", README, re.S)
+    config = next(block for block in blocks if "sources:" in block)
+    parsed = load_text(config, env={"OPENROUTER_API_KEY": "dummy"})
+    assert [s.name for s in parsed.sources] == ["openrouter", "status-openai"]
+    settings = next(block for block in blocks if "runbook_url:" in block)
+    assert set(yaml.safe_load(settings)) == {"runbook_url", "grafana_url"}
+
+
+def test_every_docs_page_is_linked_from_the_index() -> None:
+    for page in sorted((ROOT / "docs").glob("*.md")):
+        assert f"](docs/{page.name})" in README, page.name
