@@ -48,8 +48,14 @@ def test_a_custom_rendering_passes_promtool_and_amtool(tmp_path: Path) -> None:
 
 def test_make_bundle_passes_settings_and_out(tmp_path: Path) -> None:
     """The Makefile's target is the command above (dry run: the venv is `make test`'s)."""
-    dry = run("make", "-n", "bundle", "SETTINGS=my-settings.yml", f"OUT={tmp_path}/")
-    assert dry.returncode == 0, dry.stderr
-    assert f"-m bundle --settings my-settings.yml --out {tmp_path}/" in dry.stdout
-    default = run("make", "-n", "bundle").stdout.splitlines()[-1]
-    assert default.rstrip().endswith("-m bundle"), default  # no settings, the repository: the committed files
+    def commands(*args: str) -> list[str]:
+        # --no-print-directory: under `make test` this make is nested and would add
+        # "Entering directory" lines.
+        dry = run("make", "--no-print-directory", "-n", "bundle", *args)
+        assert dry.returncode == 0, dry.stderr
+        return [line.strip() for line in dry.stdout.splitlines() if " -m bundle" in line]
+
+    assert commands("SETTINGS=my-settings.yml", f"OUT={tmp_path}/")[0].endswith(
+        f"-m bundle --settings my-settings.yml --out {tmp_path}/")
+    # no settings, the repository: the committed files
+    assert commands()[0].endswith("-m bundle"), commands()
