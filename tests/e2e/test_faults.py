@@ -415,7 +415,7 @@ def test_no_secret_reaches_any_output(suite: Suite) -> None:
     for state in (suite.tmp / "state").glob("*"):
         outputs[state.name] = state.read_text(errors="replace")
     outputs["log"] = suite.exporter.log()
-    assert "DEBUG" in outputs["log"] and "urllib3" in outputs["log"]  # the debug log was really searched
+    assert "level=debug" in outputs["log"] and "logger=urllib3" in outputs["log"]  # the debug log was really searched
     assert len(list((suite.tmp / "state").glob("*.json"))) >= 2
     for where, text in outputs.items():
         assert key not in text, where
