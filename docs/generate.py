@@ -41,13 +41,16 @@ poll say *cached* in their HELP: a scrape never calls a provider. Names follow t
 conventions: base units, `_total` on counters, `_info` with the value 1, `_timestamp_seconds`
 for points in time, no sample timestamps.
 
-Two documented exceptions to those rules remain, and `promtool check metrics` flags exactly
+Three documented exceptions to those rules remain, and `promtool check metrics` flags exactly
 them. The GatewayZ compatibility family keeps the names and meanings of GatewayZ's own provider
 exporter (`_ms`, a gauge ending in `_total`), so existing GatewayZ dashboards keep working; each
 of its series also carries `source`, so several GatewayZ backends can be watched at once, and
-queries that ignore `source` keep working. `llm_probe_duration_seconds_histogram` carries its
-type in its name, kept as the probes were specified, next to the `llm_probe_duration_seconds`
-gauge.
+queries that ignore `source` keep working. `llm_probe_duration_seconds_histogram` and
+`llm_probe_ttft_seconds_histogram` carry their type in their names, kept as the probes were
+specified, next to the `llm_probe_duration_seconds` and `llm_probe_ttft_seconds` gauges. And
+`llm_upstream_endpoint_latency_seconds` and `llm_upstream_endpoint_throughput_tokens_per_second`
+are gauges with a `quantile` label: they pass on the percentiles OpenRouter computes, which no
+summary of the exporter's own could reproduce.
 """
 
 

@@ -271,6 +271,9 @@ def _build(doc: dict[str, Any], origin: str) -> Config:
     limits = {key: setting(doc, f"limits.{key}")
               for key in ("max_pages", "max_response_bytes", "max_models", "max_providers")}
 
+    # Read before the sources: a source may watch the fleet's models (openrouter's endpoints).
+    fleet = fleet_from(doc.get("fleet"), problems)
+    fleet_models = tuple(m.model for m in fleet.models)
     sources: list[SourceConfig] = []
     seen: dict[str, int] = {}
     for index, raw in enumerate(doc["sources"]):
@@ -311,6 +314,8 @@ def _build(doc: dict[str, Any], origin: str) -> Config:
                 options=options,
                 balance_alert_threshold=None if raw.get("balance_alert_threshold") is None
                 else Decimal(str(raw["balance_alert_threshold"])),
+                stale_after=setting(doc, "stale_after"),
+                fleet_models=fleet_models,
             )
         )
     spending = SpendSettings(
@@ -318,7 +323,7 @@ def _build(doc: dict[str, Any], origin: str) -> Config:
         interval=_duration(doc, "usage.interval"),
         max_tasks=setting(doc, "limits.max_tasks"),
         max_usage_models=setting(doc, "limits.max_usage_models"),
-        fleet=fleet_from(doc.get("fleet"), problems),
+        fleet=fleet,
         budgets=budgets_from(doc.get("budgets"), set(seen), problems),
         min_savings_usd=Decimal(str(setting(doc, "recommendations.min_savings_usd"))),
     )

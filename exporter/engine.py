@@ -100,7 +100,7 @@ class Engine:
         self._spend_scheduled: schedule.Job | None = None
         self._in_flight = InFlight()
         self._probes = ProbeRunner(config.probes, clock=clock, pool=self._pool, source=self._probe_source,
-                                   live=self._in_flight.track, changed=self._bump)
+                                   live=self._in_flight.track, changed=self._bump, state_dir=state_dir)
         self._listeners: list[Callable[[], None]] = []
         self._notified_at = time.monotonic()
         self._apply(config)

@@ -60,6 +60,10 @@ class Model:
     # False only when the catalog says the model's output has no text (embeddings, image or
     # audio models); a catalog that does not say counts as text.
     text_output: bool = True
+    # When the vendor says the model will be retired (unix seconds), and the model it names
+    # as the replacement, where the catalog carries them.
+    retires_at: float | None = None
+    replacement: str | None = None
 
     def price(self, token_type: str) -> Decimal | None:
         return dict(self.prices).get(token_type)
@@ -160,6 +164,32 @@ class LoadedModel:
 
 
 @dataclass(frozen=True, slots=True)
+class Upstream:
+    """One upstream provider serving a model behind a router (an OpenRouter endpoint)."""
+
+    id: str  # the `upstream` label: the endpoint's tag, e.g. deepinfra/fp8
+    provider_name: str
+    quantization: str = ""
+    status: int | None = None  # the router's raw status: 0 serving, negative not
+    uptime: tuple[tuple[str, float], ...] = ()  # (window, ratio 0-1); null windows absent
+    latency_seconds: tuple[tuple[str, float], ...] = ()  # (quantile, seconds)
+    throughput: tuple[tuple[str, float], ...] = ()  # (quantile, tokens per second)
+    prices: tuple[tuple[str, Decimal], ...] = ()  # (input | output, USD per token)
+
+    @property
+    def up(self) -> bool:
+        return self.status is None or self.status >= 0
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamModel:
+    """A watched model and the upstream endpoints the router lists for it."""
+
+    model: str
+    upstreams: tuple[Upstream, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     providers: tuple[Provider, ...] = ()
     models: tuple[Model, ...] = ()
@@ -180,6 +210,10 @@ class Snapshot:
     ollama_loaded: tuple[LoadedModel, ...] = ()
     # True when the source lists a model catalog, so an empty one is reported as 0 models.
     catalog: bool = False
+    # Watched models' upstream endpoints (OpenRouter), each as of its last good answer, and
+    # how many models to watch were over the cap.
+    upstreams: tuple[UpstreamModel, ...] = ()
+    upstream_models_skipped: int | None = None
 
     def provider_state(self, provider: str, source_up: bool) -> str:
         """The health of a provider this snapshot names (a model's, say). A provider it does not

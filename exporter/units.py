@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 # No count, size, duration or timestamp (even in milliseconds) that a real answer holds is
 # larger. A bigger number is garbage, and one that cannot even be a float (1.7e308 tokens, a
@@ -57,8 +58,10 @@ _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
-def parse_duration(value: object) -> float | None:
-    """Seconds from `30s`, `5m`, `1h`, `1m30s`, `250ms` or a plain number; None if invalid."""
+def parse_duration(value: object, *, zero: bool = False) -> float | None:
+    """Seconds from `30s`, `5m`, `1h`, `1m30s`, `250ms` or a plain number; None if invalid.
+    Also reads Go's duration strings as OpenAI's rate-limit headers send them (`2m59.56s`,
+    `6m0s`, `66ms`); zero=True accepts a duration of 0 (a limit that has just reset)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
@@ -74,12 +77,22 @@ def parse_duration(value: object) -> float | None:
             seconds = sum(float(n) * _DURATION_UNITS[u] for n, u in parts)
     else:
         return None
-    return seconds if math.isfinite(seconds) and seconds > 0 else None
+    return seconds if math.isfinite(seconds) and (seconds > 0 or (zero and seconds == 0)) else None
+
+
+def _divided(value: object, by: int) -> float | None:
+    # In decimal, from the number as written: 99.62 percent is 0.9962, not 0.9962000000000001.
+    result = number(value)
+    return float(Decimal(repr(result)) / by) if result is not None else None
 
 
 def ms_to_seconds(value: object) -> float | None:
-    result = number(value)
-    return result / 1000.0 if result is not None else None
+    return _divided(value, 1000)
+
+
+def percent_to_ratio(value: object) -> float | None:
+    """A percentage (0-100) as a ratio (0-1)."""
+    return _divided(value, 100)
 
 
 def epoch_ms_to_seconds(value: object) -> float | None:
@@ -87,13 +100,18 @@ def epoch_ms_to_seconds(value: object) -> float | None:
 
 
 def iso_to_epoch_seconds(value: object) -> float | None:
-    """An RFC 3339 timestamp as unix seconds; None when absent or unparseable."""
+    """An RFC 3339 timestamp, or an ISO 8601 date (`2026-05-07`: its 00:00 UTC), as unix
+    seconds; None when absent or unparseable. A time without an offset is UTC, never the
+    machine's local time."""
     if not isinstance(value, str) or not value:
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()
 
 
 # -- the calendar: UTC days, weeks and months, as vendors bill -------------------------------

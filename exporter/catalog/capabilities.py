@@ -117,6 +117,9 @@ def provider_health(snapshot: Snapshot) -> dict[str, str | None]:
 def ranking(source: str, snapshot: Snapshot, settings: CatalogSettings) -> dict[str, tuple[Candidate, ...]]:
     """Per class, the source's qualifying models, cheapest first."""
     health = provider_health(snapshot)
+    # A watched model (OpenRouter's upstream endpoints) that lists endpoints but none serving is
+    # down whatever its provider says: calls to it fail, so it must not win a route.
+    stranded = {w.model for w in snapshot.upstreams if w.upstreams and not any(u.up for u in w.upstreams)}
     out: dict[str, tuple[Candidate, ...]] = {}
     for cls in settings.classes:
         found = []
@@ -125,7 +128,8 @@ def ranking(source: str, snapshot: Snapshot, settings: CatalogSettings) -> dict[
                 continue
             price = cls.price(m, settings.input_output_ratio)
             if price is not None:
-                found.append(Candidate(price, source, m.provider, m.id, m.name, health.get(m.provider)))
+                state = "down" if m.id in stranded else health.get(m.provider)
+                found.append(Candidate(price, source, m.provider, m.id, m.name, state))
         out[cls.name] = tuple(sorted(found, key=Candidate.sort_key))
     return out
 

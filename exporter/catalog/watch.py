@@ -98,7 +98,8 @@ class CatalogWatch:
                 # The engine keeps an unchanged catalog's identity: nothing to compare. Only
                 # the providers' health can still move the ranking.
                 self._snapshots[source] = snapshot
-                if provider_health(snapshot) != provider_health(previous):
+                if (provider_health(snapshot) != provider_health(previous)
+                        or snapshot.upstreams != previous.upstreams):
                     self._rankings[source] = ranking(source, snapshot, self._settings)
                 return
             changes: list[Change]

@@ -18,11 +18,13 @@ from exporter.families import (
     providers,
     proxies,
     status,
+    upstreams,
     usage,
 )
 from exporter.families.base import CACHED, Family, FamilyMetric, Part, Same, Sample
 
-DOMAINS = (exporter, providers, models, catalog, usage, fleet, probes, status, gatewayz, proxies, ollama, process)
+DOMAINS = (exporter, providers, models, upstreams, catalog, usage, fleet, probes, status, gatewayz, proxies, ollama,
+           process)
 # The exporter's own process and interpreter, which --web.disable-exporter-metrics leaves out.
 SELF_PARTS = frozenset(p.name for p in process.PARTS)
 ALL: tuple[Family, ...] = tuple(f for domain in DOMAINS for f in domain.FAMILIES)

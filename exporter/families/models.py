@@ -21,6 +21,12 @@ FAMILIES = (
     F("llm_model_capability", "gauge", "0/1", (*SPM, "capability"),
       "1 when the model supports the capability (tools, vision, image_generation, reasoning, structured_output), "
       "as far as the source can tell." + CACHED),
+    F("llm_model_retirement_timestamp_seconds", "gauge", "unix seconds", SPM,
+      "When the vendor says the model will be retired (OpenRouter's expiration_date, OpenAI's shutdown_date, "
+      "Mistral's deprecation); absent for a model without a date." + CACHED),
+    F("llm_model_replacement_info", "gauge", "–", (*SPM, "replacement"),
+      "The model the vendor names as the retiring model's replacement (Mistral's deprecation_replacement_model); "
+      "always 1." + CACHED),
     F("llm_models", "gauge", "models", ("source", "provider"), "Models in the provider's catalog." + CACHED),
     F("llm_models_free", "gauge", "models", ("source", "provider"), "Free models in the provider's catalog." + CACHED),
 )
@@ -56,6 +62,10 @@ def _samples(view: FleetView, s: SourceView) -> Iterator[Sample]:
         yield "llm_model_free", key, m.free
         for capability, supported in m.capabilities:
             yield "llm_model_capability", (*key, capability), supported
+        if m.retires_at is not None:
+            yield "llm_model_retirement_timestamp_seconds", key, m.retires_at
+        if m.replacement is not None:
+            yield "llm_model_replacement_info", (*key, m.replacement), 1
     for provider, count in sorted(counts.items()):
         yield "llm_models", (s.name, provider), count
         yield "llm_models_free", (s.name, provider), free[provider]

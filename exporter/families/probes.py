@@ -1,5 +1,6 @@
-"""Synthetic inference probes: the last probe of each model, their latency histogram, and the
-counters and budget behind them."""
+"""Synthetic inference probes: the last probe of each model, their latency histograms, what
+answered them, the rate-limit headroom their answers reported, and the counters and budget
+behind them."""
 
 from __future__ import annotations
 
@@ -23,9 +24,24 @@ FAMILIES = (
       "Output tokens after the first, per second after the first token; absent under 2 tokens." + LAST),
     F("llm_probe_duration_seconds_histogram", "histogram", "seconds", SM,
       "Durations of successful probes, request to end of stream."),
+    F("llm_probe_ttft_seconds_histogram", "histogram", "seconds", SM,
+      "Times to the first content token of successful probes, with the duration histogram's buckets."),
+    F("llm_probe_response_model_info", "gauge", "–", (*SM, "response_model", "fingerprint"),
+      "What the vendor says answered the last successful probe: the model it names and its system fingerprint "
+      "(empty where it sends none); always 1."),
+    F("llm_probe_response_changes_total", "counter", "changes", SM,
+      "Changes of the (response_model, fingerprint) pair between successive successful probes; the first probe "
+      "is not a change, nor is a restart."),
+    F("llm_ratelimit_limit", "gauge", "requests or tokens", (*SM, "kind"),
+      "The rate limit the last probe's answer reported, by kind (requests, tokens, input_tokens, output_tokens)."),
+    F("llm_ratelimit_remaining", "gauge", "requests or tokens", (*SM, "kind"),
+      "What was left of the rate limit when the last probe was answered, by kind."),
+    F("llm_ratelimit_reset_timestamp_seconds", "gauge", "unix seconds", (*SM, "kind"),
+      "When the rate limit resets, as the last probe's answer said, by kind."),
     F("llm_probes_total", "counter", "probes", SM, "Probes made, successful or not."),
     F("llm_probe_failures_total", "counter", "probes", (*SM, "reason"),
-      "Failed probes by reason: the poll reasons plus empty_response."),
+      "Failed probes by reason: the poll reasons plus empty_response and overloaded (a 529, or an error the "
+      "vendor says is overloaded)."),
     F("llm_probes_skipped_total", "counter", "probes", (*SM, "reason"),
       "Probes not made: source_down, budget (today's budget is spent) or overlap (the last one still runs)."),
     F("llm_probe_consecutive_failures", "gauge", "probes", SM,
@@ -59,6 +75,16 @@ def _samples(view: FleetView) -> Iterator[Sample]:
                 yield "llm_probe_output_tokens_per_second", key, good.tokens_per_second
             yield "llm_probe_last_success_timestamp_seconds", key, good.at
         yield "llm_probe_duration_seconds_histogram", key, (entry.histogram.cumulative(), entry.histogram.total)
+        yield "llm_probe_ttft_seconds_histogram", key, (entry.ttft_histogram.cumulative(),
+                                                        entry.ttft_histogram.total)
+        if entry.response is not None:
+            yield "llm_probe_response_model_info", (*key, *entry.response), 1
+        yield "llm_probe_response_changes_total", key, entry.response_changes
+        for limit in entry.ratelimits:
+            for family, value in (("llm_ratelimit_limit", limit.limit), ("llm_ratelimit_remaining", limit.remaining),
+                                  ("llm_ratelimit_reset_timestamp_seconds", limit.reset_at)):
+                if value is not None:
+                    yield family, (*key, limit.kind), value
         yield "llm_probes_total", key, entry.probes
         for reason, count in entry.failures:
             yield "llm_probe_failures_total", (*key, reason), count

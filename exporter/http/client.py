@@ -287,12 +287,14 @@ class Client:
     def _status_error(self, response: Response, method: str = "GET") -> FetchError:
         status, endpoint = response.status, response.endpoint
         where = f"{method} {response.url} answered HTTP {status}"
+        answer: dict[str, Any] = {"status": status, "headers": response.headers,
+                                  "error_type": error_type(response.body)}
         if status == 429:
             retry_after = parse_retry_after(response.headers.get("retry-after"), self.now())
-            return FetchError(endpoint, "rate_limited", where, retry_after=retry_after)
+            return FetchError(endpoint, "rate_limited", where, retry_after=retry_after, **answer)
         if status in (401, 403):
-            return FetchError(endpoint, "auth", where)
-        return FetchError(endpoint, "http_error", where)
+            return FetchError(endpoint, "auth", where, **answer)
+        return FetchError(endpoint, "http_error", where, **answer)
 
     def _attempt(
         self,
@@ -357,3 +359,24 @@ def _describe(exc: BaseException) -> str:
         if marker in text:
             return marker.lower()
     return redact(f"{type(exc).__name__}: {text}")[:300]
+
+
+def error_type(body: bytes) -> str | None:
+    """The `type` (or `code`) an error answer's JSON names, as Anthropic's
+    `{"type": "error", "error": {"type": "overloaded_error"}}`; None for anything else."""
+    if not body.lstrip().startswith(b"{") or len(body) > 65536:
+        return None
+    try:
+        doc = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(doc, dict):
+        return None
+    inner = doc.get("error")
+    for node in (inner, doc):
+        if isinstance(node, dict):
+            for key in ("type", "code"):
+                value = node.get(key)
+                if isinstance(value, str | int) and not isinstance(value, bool) and value != "error":
+                    return str(value)[:60]
+    return None

@@ -13,11 +13,18 @@ REASONS = ("timeout", "connection", "auth", "rate_limited", "http_error", "inval
 class FetchError(Exception):
     """One failed call, already counted; `message` is redacted and safe to show."""
 
-    def __init__(self, endpoint: str, reason: str, message: str, retry_after: float | None = None):
+    def __init__(self, endpoint: str, reason: str, message: str, retry_after: float | None = None, *,
+                 status: int | None = None, headers: dict[str, str] | None = None, error_type: str | None = None):
+        """status, headers: of the answer, when there was one (a probe reads the rate-limit
+        headers of a 429); error_type: the `type` the answer's JSON error names, if any
+        (Anthropic's overloaded_error)."""
         self.endpoint = endpoint
         self.reason = reason
         self.message = redact(message)
         self.retry_after = retry_after
+        self.status = status
+        self.headers = headers or {}
+        self.error_type = error_type
         super().__init__(f"{endpoint}: {self.reason}: {self.message}")
 
 

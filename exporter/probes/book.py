@@ -1,5 +1,10 @@
 """The probes' book: counters, the daily budget and the last results of every probed model,
-and the immutable ProbeView the metrics, the summary and the landing page read."""
+and the immutable ProbeView the metrics, the summary and the landing page read.
+
+It also remembers what answered each model (the response model and fingerprint of its last
+successful probe) in `state_dir/probes.json`, so the first probe after a restart is compared
+with the last one before it: a restart is not a change, and a change made while the exporter
+was down is still counted."""
 
 from __future__ import annotations
 
@@ -9,13 +14,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
+from exporter import statefile
 from exporter.money import ZERO
 from exporter.probes.probe import FAILURE_REASONS, ProbeResult
+from exporter.probes.ratelimits import RateLimit
 from exporter.probes.settings import ProbeSettings, ProbeTarget
 from exporter.snapshot import Histogram
 
 log = logging.getLogger(__name__)
+
+STATE_FILE = "probes.json"
+STATE_VERSION = 1
 
 SKIP_REASONS = ("source_down", "budget", "overlap")
 # Fitted to LLM latencies: a fast first token is ~0.2 s, a long answer or a queue a minute.
@@ -34,6 +46,13 @@ class ProbeEntry:
     last_success: ProbeResult | None = None
     consecutive_failures: int = 0
     histogram: Histogram = field(default_factory=lambda: Histogram(bounds=DURATION_BUCKETS))
+    ttft_histogram: Histogram = field(default_factory=lambda: Histogram(bounds=DURATION_BUCKETS))
+    # What the headers of the last answer said about the rate limits (none: the vendor sent none).
+    ratelimits: tuple[RateLimit, ...] = ()
+    # (response model, fingerprint) of the last successful probe, and how often that pair
+    # changed between successive successful probes.
+    response: tuple[str, str] | None = None
+    response_changes: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,15 +71,42 @@ class ProbeBook:
     """Counters, the daily budget and the last results. Not thread-safe: the engine holds
     its lock around every call."""
 
-    def __init__(self, settings: ProbeSettings, clock: Callable[[], float]) -> None:
+    def __init__(self, settings: ProbeSettings, clock: Callable[[], float], state_dir: str | None = None) -> None:
         self._clock = clock
         self._entries: dict[tuple[str, str], ProbeEntry] = {}
         self._spend = ZERO
         self._day = ""
         self._day_spend = ZERO
         self._budget_logged = ""
+        self._malformed_logged: set[tuple[str, str, str]] = set()
+        # The last response pair of every model ever probed here, targets or not (a target
+        # removed and added back is compared with what it was).
+        self._responses: dict[tuple[str, str], tuple[str, str]] = {}
+        self._writer: statefile.Writer | None = None
+        if state_dir is not None:
+            path = Path(state_dir) / STATE_FILE
+            self._writer = statefile.Writer(path)
+            self._restore(statefile.load(path, STATE_VERSION), path)
         self.settings = settings
         self.configure(settings)
+
+    def _restore(self, doc: dict[str, Any] | None, path: Path) -> None:
+        if doc is None:
+            return
+        try:
+            for source, model, answered, fingerprint in doc["responses"]:
+                if not all(isinstance(v, str) for v in (source, model, answered, fingerprint)):
+                    raise TypeError("a response entry that is not four strings")
+                self._responses[(source, model)] = (answered, fingerprint)
+        except statefile.CORRUPT as exc:
+            self._responses.clear()
+            statefile.set_aside(path, f"corrupt ({type(exc).__name__}: {exc})")
+
+    def _save(self) -> None:
+        if self._writer is not None:
+            self._writer.save({"version": STATE_VERSION, "responses": [
+                [source, model, answered, fingerprint]
+                for (source, model), (answered, fingerprint) in sorted(self._responses.items())]})
 
     def configure(self, settings: ProbeSettings) -> None:
         """New targets start at 0; kept ones keep their counters (a reload is not a reset)."""
@@ -95,18 +141,47 @@ class ProbeBook:
         self._today()
         self._spend += result.cost_usd
         self._day_spend += result.cost_usd
-        entry = self._entries.get((result.source, result.model))
+        key = (result.source, result.model)
+        entry = self._entries.get(key)
         if entry is None:  # removed by a reload while it ran
             return
+        self._log_malformed(result)
+        if result.ratelimits is not None:  # an answer came: its headers are the current limits
+            entry = replace(entry, ratelimits=result.ratelimits)
         if result.ok:
             entry = replace(entry, probes=entry.probes + 1, last=result, last_success=result, consecutive_failures=0,
-                            histogram=entry.histogram.observe(result.duration_seconds or 0.0))
+                            histogram=entry.histogram.observe(result.duration_seconds or 0.0),
+                            ttft_histogram=entry.ttft_histogram.observe(result.ttft_seconds or 0.0))
+            entry = self._answered(entry, key, (result.response_model, result.fingerprint))
         else:
             log.warning("probe %s/%s failed: %s: %s", result.source, result.model, result.reason, result.error,
                         extra={"fields": {"source": result.source, "model": result.model, "reason": result.reason}})
             entry = replace(entry, probes=entry.probes + 1, last=result, failures=_bump(entry.failures, result.reason),
                             consecutive_failures=entry.consecutive_failures + 1)
         self._entries[(result.source, result.model)] = entry
+
+    def _answered(self, entry: ProbeEntry, key: tuple[str, str], pair: tuple[str, str]) -> ProbeEntry:
+        """Counts a change of what answered the model; the first answer ever is not one."""
+        before = self._responses.get(key)
+        if pair == before:
+            return replace(entry, response=pair)
+        self._responses[key] = pair
+        self._save()
+        if before is None:
+            return replace(entry, response=pair)
+        log.info("probe %s/%s: the answer now comes from %s (fingerprint %s), before %s (%s)", key[0], key[1],
+                 pair[0] or "-", pair[1] or "-", before[0] or "-", before[1] or "-",
+                 extra={"fields": {"source": key[0], "model": key[1], "response_model": pair[0],
+                                   "fingerprint": pair[1]}})
+        return replace(entry, response=pair, response_changes=entry.response_changes + 1)
+
+    def _log_malformed(self, result: ProbeResult) -> None:
+        for name in result.malformed_headers:
+            marker = (result.source, result.model, name)
+            if marker not in self._malformed_logged:  # once per header of a model
+                self._malformed_logged.add(marker)
+                log.warning("probe %s/%s: skipped the unreadable rate-limit header %s", result.source, result.model,
+                            name, extra={"fields": {"source": result.source, "model": result.model, "header": name}})
 
     def view(self) -> ProbeView:
         return ProbeView(entries=tuple(self._entries.values()), daily_budget_usd=self.settings.daily_budget_usd,

@@ -12,11 +12,19 @@ from typing import Any
 
 from exporter.http import REASONS, Client, FetchError
 from exporter.money import ZERO
-from exporter.probes import streams
+from exporter.probes import ratelimits, streams
+from exporter.probes.ratelimits import RateLimit
 from exporter.probes.settings import ProbeSettings, ProbeTarget
 from exporter.redact import redact
 
-FAILURE_REASONS = (*REASONS, "empty_response")
+# overloaded: the vendor says it has no capacity (Anthropic's 529 and overloaded_error), which
+# on-call reads differently from any other 5xx.
+FAILURE_REASONS = (*REASONS, "empty_response", "overloaded")
+OVERLOADED_STATUS = 529
+
+
+def overloaded(status: int | None, error_type: str | None) -> bool:
+    return status == OVERLOADED_STATUS or "overloaded" in (error_type or "").lower()
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +41,11 @@ class ProbeResult:
     output_tokens: int | None = None
     tokens_per_second: float | None = None
     cost_usd: Decimal = ZERO
+    # The rate limits the answer's headers carried; None when there was no answer at all.
+    ratelimits: tuple[RateLimit, ...] | None = None
+    malformed_headers: tuple[str, ...] = ()
+    response_model: str = ""  # what the vendor says answered (successful probes)
+    fingerprint: str = ""
 
 
 def run(client: Client, source: Any, target: ProbeTarget, settings: ProbeSettings,
@@ -43,19 +56,29 @@ def run(client: Client, source: Any, target: ProbeTarget, settings: ProbeSetting
     url, payload = streams.request(shape, source.config.url, path, target.model, settings.prompt,
                                    settings.max_tokens)
 
+    limits: tuple[RateLimit, ...] | None = None
+    malformed: tuple[str, ...] = ()
+
     def failed(reason: str, error: str, **measured: Any) -> ProbeResult:
-        return ProbeResult(target.source, target.model, clock(), False, reason, redact(error)[:300], **measured)
+        return ProbeResult(target.source, target.model, clock(), False, reason, redact(error)[:300],
+                           ratelimits=limits, malformed_headers=malformed, **measured)
 
     try:
         with client.stream("probe", url, payload=payload, headers=source.headers()) as stream:
+            limits, malformed = ratelimits.read(stream.headers, clock())
             reading = streams.read(shape, stream.lines())
             started, headers_at = stream.started, stream.headers_at
             finished = time.monotonic()
     except FetchError as err:
+        if err.status is not None:  # an answer, if not a good one: its headers still count (a 429's)
+            limits, malformed = ratelimits.read(err.headers, clock())
+        if overloaded(err.status, err.error_type):
+            return failed("overloaded", err.message)
         return failed(err.reason, err.message)
     headers = headers_at - started
     if reading.error is not None:
-        return failed("http_error", f"error inside the stream: {reading.error}", headers_seconds=headers)
+        reason = "overloaded" if overloaded(None, reading.error_type) else "http_error"
+        return failed(reason, f"error inside the stream: {reading.error}", headers_seconds=headers)
     if reading.events == 0 or reading.unreadable:
         return failed("invalid_response", "the answer is not a stream of JSON events", headers_seconds=headers)
     if reading.first_content_at is None:
@@ -71,7 +94,8 @@ def run(client: Client, source: Any, target: ProbeTarget, settings: ProbeSetting
         target.source, target.model, clock(), True,
         headers_seconds=headers, ttft_seconds=ttft, duration_seconds=finished - started, output_tokens=tokens,
         tokens_per_second=(tokens - 1) / generating if tokens >= 2 and generating > 0 else None,
-        cost_usd=cost(reading, prices),
+        cost_usd=cost(reading, prices), ratelimits=limits, malformed_headers=malformed,
+        response_model=reading.response_model, fingerprint=reading.fingerprint,
     )
 
 

@@ -32,14 +32,15 @@ SourceState = Callable[[str], tuple[Source, Snapshot | None] | None]
 class ProbeRunner:
     def __init__(self, settings: ProbeSettings, *, clock: Callable[[], float], pool: Executor,
                  source: SourceState, live: Callable[[Client], contextlib.AbstractContextManager[None]],
-                 changed: Callable[[], None]):
+                 changed: Callable[[], None], state_dir: str | None = None):
+        """state_dir: where the book remembers what answered each model (None: nowhere)."""
         self._clock = clock
         self._pool = pool
         self._source = source
         self._live = live
         self._changed = changed
         self._lock = threading.Lock()
-        self._book = ProbeBook(settings, clock)
+        self._book = ProbeBook(settings, clock, state_dir)
         self._view = self._book.view()
         self._schedule: Schedule | None = None  # made when the first round of polls is over
         self._jobs: dict[tuple[str, str], Job] = {}

@@ -10,7 +10,9 @@ how to read one, in each vendor's own format.
 - "gemini": streamGenerateContent with `alt=sse`. Each event is a GenerateContentResponse; the
   last one has a candidate with a finishReason and the usageMetadata.
 
-Reading only collects what arrived and when; probes.py judges the outcome.
+Reading also notes what the vendor says answered: the chunks' `model` and `system_fingerprint`
+(OpenAI-compatible), `message.model` of Anthropic's message_start, Gemini's `modelVersion`.
+Reading only collects what arrived and when; probe.py judges the outcome.
 """
 
 from __future__ import annotations
@@ -40,7 +42,24 @@ class Reading:
     output_tokens: int | None = None
     reported_cost: Decimal | None = None
     error: str | None = None  # an error event inside the stream
+    error_type: str | None = None  # the type that error names (overloaded_error, ...)
     unreadable: int = 0  # data lines that were not JSON
+    response_model: str = ""  # the model the vendor says answered
+    fingerprint: str = ""  # its system fingerprint, where the vendor sends one
+
+    def answered(self, model: object = None, fingerprint: object = None) -> None:
+        """The first non-empty model and fingerprint the stream names."""
+        if not self.response_model and isinstance(model, str) and model:
+            self.response_model = model[:200]
+        if not self.fingerprint and isinstance(fingerprint, str) and fingerprint:
+            self.fingerprint = fingerprint[:200]
+
+    def failed(self, error: object) -> None:
+        self.error = _error_text(error)
+        if isinstance(error, dict):
+            kind = error.get("type") or error.get("code") or error.get("status")
+            if isinstance(kind, str | int) and not isinstance(kind, bool):
+                self.error_type = str(kind)[:60]
 
     def content(self, text: object, at: float) -> None:
         """A chunk's text; only non-empty text counts as content (role-only chunks do not)."""
@@ -100,8 +119,9 @@ def _tokens(value: object) -> int | None:
 
 def _openai(reading: Reading, chunk: dict[str, Any], at: float) -> None:
     if "error" in chunk:  # OpenRouter and LiteLLM report a failure mid-stream this way
-        reading.error = _error_text(chunk["error"])
+        reading.failed(chunk["error"])
         return
+    reading.answered(chunk.get("model"), chunk.get("system_fingerprint"))
     for choice in chunk.get("choices") or ():
         if isinstance(choice, dict) and isinstance(choice.get("delta"), dict):
             reading.content(choice["delta"].get("content"), at)
@@ -115,7 +135,10 @@ def _openai(reading: Reading, chunk: dict[str, Any], at: float) -> None:
 def _anthropic(reading: Reading, chunk: dict[str, Any], at: float) -> None:
     kind = chunk.get("type")
     if kind == "message_start":
-        usage = (chunk.get("message") or {}).get("usage") or {}
+        message = chunk.get("message") or {}
+        if isinstance(message, dict):
+            reading.answered(message.get("model"))
+        usage = (message.get("usage") if isinstance(message, dict) else None) or {}
         reading.input_tokens = _tokens(usage.get("input_tokens"))
     elif kind == "content_block_delta":
         delta = chunk.get("delta") or {}
@@ -126,13 +149,14 @@ def _anthropic(reading: Reading, chunk: dict[str, Any], at: float) -> None:
     elif kind == "message_stop":
         reading.ended = True
     elif kind == "error":
-        reading.error = _error_text(chunk.get("error"))
+        reading.failed(chunk.get("error"))
 
 
 def _gemini(reading: Reading, chunk: dict[str, Any], at: float) -> None:
     if "error" in chunk:
-        reading.error = _error_text(chunk["error"])
+        reading.failed(chunk["error"])
         return
+    reading.answered(chunk.get("modelVersion"))
     for candidate in chunk.get("candidates") or ():
         if not isinstance(candidate, dict):
             continue

@@ -46,6 +46,10 @@ class SourceConfig:
     options: Mapping[str, Any] = field(default_factory=dict, repr=False)
     # LLMBalanceLow fires under this balance, in the balance's currency.
     balance_alert_threshold: Decimal | None = None
+    # The config's stale_after, and the fleet file's catalog ids (for what a source watches
+    # beyond its own catalog, as openrouter's endpoints.fleet_models).
+    stale_after: int = default("stale_after")
+    fleet_models: tuple[str, ...] = ()
 
 
 class Source:

@@ -40,7 +40,6 @@ class CcflareSource(Source):
             raise client.invalid("stats", "expected a JSON object")
         accounts = client.get_json("accounts", self.url("/api/accounts"), headers=headers)
         now = client.now()
-        success = units.number(stats.get("successRate"))
         return Snapshot(proxy=ProxyStatus(
             up=health.get("status") == "ok",
             accounts=tuple(self.each(client, "accounts", records(listing(accounts, "accounts")),
@@ -49,7 +48,7 @@ class CcflareSource(Source):
             requests=units.number(stats.get("totalRequests")),
             tokens=units.number(stats.get("totalTokens")),
             cost_usd=money.amount(stats.get("totalCostUsd")),
-            success_ratio=success / 100.0 if success is not None else None,
+            success_ratio=units.percent_to_ratio(stats.get("successRate")),
             response_time_seconds=units.ms_to_seconds(stats.get("avgResponseTime")),
         ))
 

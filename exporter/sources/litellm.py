@@ -68,4 +68,7 @@ def litellm_model(provider: str, item: dict[str, Any]) -> Model:
         free=is_free(prices),
         capabilities=tuple(capabilities),
         text_output=mode not in NON_TEXT_MODES,
+        # The date LiteLLM's model cost map gives for the model's retirement, when the proxy
+        # passes it through.
+        retires_at=units.iso_to_epoch_seconds(info.get("deprecation_date")),
     )

@@ -48,6 +48,9 @@ def openai_model(provider: str, item: dict[str, Any]) -> Model | None:
     # Groq says context_window, Together context_length, Mistral max_context_length.
     context_keys = ("context_window", "context_length", "max_context_length")
     context = next((units.integer(item[key]) for key in context_keys if item.get(key)), None)
+    # OpenAI's shutdown_date is a date; Mistral's deprecation an RFC 3339 time, with the model
+    # to move to beside it.
+    replacement = item.get("deprecation_replacement_model")
     return Model(
         provider=provider,
         id=model_id,
@@ -56,4 +59,6 @@ def openai_model(provider: str, item: dict[str, Any]) -> Model | None:
         context_length=context,
         free=is_free(prices),
         capabilities=capabilities,
+        retires_at=units.iso_to_epoch_seconds(item.get("shutdown_date") or item.get("deprecation")),
+        replacement=replacement if isinstance(replacement, str) and replacement else None,
     )

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
+from urllib.parse import quote
 
 from exporter import money, units
+from exporter.defaults import default
 from exporter.http import Client
-from exporter.snapshot import Model, Money, Provider, Snapshot
-from exporter.sources.base import Source, listing, mapping, records
+from exporter.snapshot import Model, Money, Provider, Snapshot, Upstream, UpstreamModel
+from exporter.sources.base import Source, SourceConfig, listing, mapping, records
+from exporter.sources.upstreams import UpstreamSettings, UpstreamWatch, parse_upstream
 
 PRICE_KEYS = {"input": "prompt", "output": "completion", "cache_read": "input_cache_read"}
 SPEND_KEYS = {"day": "usage_daily", "week": "usage_weekly", "month": "usage_monthly", "total": "usage"}
@@ -17,7 +21,22 @@ class OpenRouterSource(Source):
     type_name = "openrouter"
     probe_api = ("openai", "/chat/completions")
     default_url = "https://openrouter.ai/api/v1"
-    endpoints = ("models", "key", "credits")
+    endpoints = ("models", "key", "credits", "endpoints")
+
+    def __init__(self, config: SourceConfig):
+        super().__init__(config)
+        # Upstream endpoints are watched only when the source has an `endpoints:` block.
+        block = config.options.get("endpoints")
+        self.upstreams: UpstreamWatch | None = None
+        if isinstance(block, dict):
+            use_fleet = block.get("fleet_models", default("sources[].endpoints.fleet_models"))
+            self.upstreams = UpstreamWatch(config.name, UpstreamSettings(
+                models=tuple(block.get("models") or ()),
+                fleet_models=config.fleet_models if use_fleet else (),
+                max_models=block.get("max_models", default("sources[].endpoints.max_models")),
+                interval=units.parse_duration(block.get("interval", default("sources[].endpoints.interval"))) or 300.0,
+                stale_after=config.stale_after,
+            ))
 
     def poll(self, client: Client) -> Snapshot:
         headers = self.headers()
@@ -49,6 +68,7 @@ class OpenRouterSource(Source):
             if total is not None and used is not None:
                 balances = [Money("USD", total - used)]
 
+        upstreams, skipped = self._watch_upstreams(client, {m.id for m in models})
         provider = Provider(
             id=self.name,
             name="OpenRouter",
@@ -65,7 +85,27 @@ class OpenRouterSource(Source):
             credit_limits=tuple(limits),
             spend=spend,
             catalog=True,
+            upstreams=upstreams,
+            upstream_models_skipped=skipped,
         )
+
+    def _watch_upstreams(self, client: Client, served: set[str]) -> tuple[tuple[UpstreamModel, ...], int | None]:
+        """The watched models' upstream endpoints, asked for when due (see upstreams.py)."""
+        if self.upstreams is None:
+            return (), None
+
+        def fetch(model: str) -> list[Upstream]:
+            url = self.url(f"/models/{quote(model, safe='/:.-_')}/endpoints")
+            body = client.get_json("endpoints", url, headers=self.headers())
+            data = body.get("data") if isinstance(body, dict) else None
+            items = data.get("endpoints") if isinstance(data, dict) else None
+            if not isinstance(items, list):
+                raise client.invalid("endpoints", f"{model}: expected {{data: {{endpoints: [...]}}}}")
+            return self.each(client, "endpoints", records(items), parse_upstream)
+
+        # Each call needs up to a request timeout: stop asking when the poll has less left.
+        return self.upstreams.poll(served, fetch, client.now(), lambda: client.deadline - time.monotonic(),
+                                   min(client.timeout, 30.0))
 
 
 def provider_capabilities(models: tuple[Model, ...]) -> list[tuple[str, bool]]:
@@ -117,6 +157,8 @@ def parse_model(provider: str, item: dict[str, Any]) -> Model:
         free=model_id.endswith(":free") or zero_priced,
         capabilities=tuple(capabilities),
         text_output=outputs is None or "text" in outputs,
+        # YYYY-MM-DD: the model stops being served at that day's 00:00 UTC.
+        retires_at=units.iso_to_epoch_seconds(item.get("expiration_date")),
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from exporter.catalog.capabilities import Candidate, CapabilityClass, CatalogSettings
 from exporter.catalog.changes import Change
-from exporter.snapshot import MODEL_CAPABILITIES, Model, Snapshot
+from exporter.snapshot import MODEL_CAPABILITIES, Model, Snapshot, Upstream
 from exporter.views import FleetView
 from exporter.web.query import BadRequest, integer, one, parse_query, usd
 
@@ -27,8 +27,23 @@ def _class(settings: CatalogSettings, name: str | None, required: bool) -> Capab
     return cls
 
 
+def upstream_document(u: Upstream) -> dict[str, Any]:
+    return {
+        "upstream": u.id,
+        "provider_name": u.provider_name,
+        "quantization": u.quantization or None,
+        "up": u.up,
+        "status": u.status,
+        "uptime_ratio": dict(u.uptime),
+        "latency_seconds": dict(u.latency_seconds),
+        "throughput_tokens_per_second": dict(u.throughput),
+        "price_usd_per_token": {kind: float(price) for kind, price in u.prices},
+    }
+
+
 def model_document(source: str, snapshot: Snapshot, m: Model, up: bool, view: FleetView) -> dict[str, Any]:
     health = snapshot.provider_state(m.provider, up)
+    watched = next((w for w in snapshot.upstreams if w.model == m.id), None)
     return {
         "source": source,
         "provider": m.provider,
@@ -42,12 +57,17 @@ def model_document(source: str, snapshot: Snapshot, m: Model, up: bool, view: Fl
         "capabilities": {c: ok for c, ok in m.capabilities},
         "health": health,
         "first_seen": view.catalog.first_seen(source, m.provider, m.id),
+        "retires_at": m.retires_at,
+        "replacement": m.replacement,
+        # Only for the models whose upstream endpoints the source watches (OpenRouter's `endpoints:`).
+        "upstreams": None if watched is None else [upstream_document(u) for u in watched.upstreams],
     }
 
 
 def models(view: FleetView, query_string: str) -> dict[str, Any]:
-    query = parse_query(query_string, ("free", "capability", "class", "provider", "source", "min_context",
+    query = parse_query(query_string, ("id", "free", "capability", "class", "provider", "source", "min_context",
                                        "limit", "offset"))
+    ids = set(query.get("id", []))
     settings = view.catalog.settings
     free = one(query, "free")
     if free is not None and free not in ("true", "false"):
@@ -68,6 +88,8 @@ def models(view: FleetView, query_string: str) -> dict[str, Any]:
         if snap is None or (source is not None and s.name != source):
             continue
         for m in snap.models:
+            if ids and m.id not in ids:
+                continue
             if provider is not None and m.provider != provider:
                 continue
             if free is not None and m.free != (free == "true"):

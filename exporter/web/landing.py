@@ -20,6 +20,7 @@ NONE = "&ndash;"  # shown where a value is unknown
 REFRESH_SECONDS = 30
 FREE_SHOWN = 50
 CHANGES_SHOWN = 20
+RETIRING_SHOWN = 20
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:0 auto;padding:1em 1.5em;max-width:1200px;color:#222}
@@ -111,6 +112,17 @@ def _free_models(view: FleetView) -> tuple[list[str], int]:
     return rows, len(found)
 
 
+def _retiring(view: FleetView) -> Iterable[str]:
+    """Every model whose catalog gives a retirement date, soonest first: vendors announce
+    them weeks to months ahead, so the list is short and each entry is news."""
+    found = sorted(((m.retires_at, s.name, m) for s, snap in view.fresh() for m in snap.models
+                    if m.retires_at is not None), key=lambda item: (item[0], item[1], item[2].id))
+    for when, source, m in found[:RETIRING_SHOWN]:
+        replacement = _e(m.replacement) if m.replacement else NONE
+        yield (f"<tr><td>{_e(m.id)}</td><td>{_e(source)}</td><td>{_e(m.provider)}</td>"
+               f"<td>{_time(when)}</td><td>{replacement}</td></tr>")
+
+
 def _changes(view: FleetView) -> Iterable[str]:
     def prices(inp: Decimal | None, out: Decimal | None) -> str:
         return f"{_usd_per_million(inp)} in, {_usd_per_million(out)} out"
@@ -156,6 +168,10 @@ def render(view: FleetView) -> str:
                     "source whose last poll succeeded compete."),
         _table("free-models", "Free models, newest first", ["Model", "Source", "Provider", "First seen", "Context"],
                free_rows, "No free models in any catalog.", note=more),
+        _table("retiring", "Retiring soon", ["Model", "Source", "Provider", "Retires", "Replacement"],
+               _retiring(view), "No catalog gives a retirement date for any model.",
+               note="From the vendors' catalogs (OpenRouter expiration_date, OpenAI shutdown_date, Mistral "
+                    "deprecation, LiteLLM deprecation_date), soonest first."),
         _table("changes", f"Last {CHANGES_SHOWN} catalog changes",
                ["Time", "Source", "Model", "Change", "Before", "After"], _changes(view),
                "No catalog changes since the first poll of each source."),

@@ -52,7 +52,7 @@ def test_models_sorted_free_first_unknown_price_last(api) -> None:  # type: igno
         "source": "proxy", "provider": "proxy", "model": "mini", "name": "mini", "free": False,
         "weighted_price_usd_per_token": 1.75e-07, "price_usd_per_token": {"input": 1e-07, "output": 4e-07},
         "context_length_tokens": 128000, "capabilities": {"tools": True, "vision": True}, "health": "healthy",
-        "first_seen": Clock().now,
+        "first_seen": Clock().now, "retires_at": None, "replacement": None, "upstreams": None,
     }
     # the http source reports no capabilities: none are listed, rather than all false
     assert doc["models"][1]["capabilities"] == {}
@@ -71,6 +71,8 @@ def test_models_sorted_free_first_unknown_price_last(api) -> None:  # type: igno
     ("limit=2", ["local", "acme-small"]),
     ("limit=2&offset=3", ["large", "acme-router"]),
     ("offset=9", []),
+    ("id=large&id=acme-small", ["acme-small", "large"]),
+    ("id=large&free=true", []),
 ])
 def test_models_filters_combine(api, query: str, expected: list[str]) -> None:  # type: ignore[no-untyped-def]
     url, *_ = api
