@@ -74,10 +74,12 @@ def placeholders(settings: dict[str, Any]) -> dict[str, str]:
     out["runbook_url"] = out["runbook_url"].rstrip("/")
     out["grafana_url"] = out["grafana_url"].rstrip("/")
     ratio = settings["alerts.LLMBudgetForecastExceeded.ratio"]
+    for alert in ("LLMUpstreamUptimeLow", "LLMRateLimitHeadroomLow"):
+        out[f"alerts.{alert}.ratio_percent"] = f"{number(round(settings[f'alerts.{alert}.ratio'] * 100, 6))}%"
     limit = "llm_budget_limit_usd{" + out["selector"] + "}"
     out["alerts.LLMBudgetForecastExceeded.limit"] = limit if ratio == 1 else f"{number(ratio)} * {limit}"
     out["alerts.LLMBudgetForecastExceeded.limit_words"] = (
-        "its limit" if ratio == 1 else f"{number(ratio * 100)}% of its limit")
+        "its limit" if ratio == 1 else f"{number(round(ratio * 100, 6))}% of its limit")
     return out
 
 

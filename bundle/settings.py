@@ -125,6 +125,14 @@ KNOBS: tuple[Knob, ...] = (
             min_calls=(10, "count", "fewest calls in those 15 minutes for the ratio to count")),
     *_alert("LLMProbeFailing", "1m", failures=(3, "count", "failed probes of a model in a row")),
     *_alert("LLMProbeSlowFirstToken", "10m"),
+    *_alert("LLMUpstreamAllEndpointsDown", "10m"),
+    *_alert("LLMUpstreamUptimeLow", "15m", ratio=(0.9, "ratio", "the best upstream's 30-minute uptime under which "
+                                                               "it fires")),
+    *_alert("LLMRateLimitHeadroomLow", "10m", ratio=(0.1, "ratio", "share of a rate limit left under which it fires")),
+    *_alert("LLMModelRetiringInUse", "15m",
+            warning_days=(30, "number", "a model in use retiring within this many days is a warning"),
+            critical_days=(7, "number", "and within this many days, critical")),
+    *_alert("LLMModelResponseChanged", "1m"),
 )
 BY_KEY = {k.key: k for k in KNOBS}
 # Thresholds that are not settings here, because the exporter's config sets them per source,

@@ -50,8 +50,9 @@ def test_promtool_checks_and_unit_tests_pass() -> None:
 
 
 def test_every_alert_follows_the_house_rules() -> None:
-    names = [r["alert"] for r in RULES]
-    assert len(names) == len(set(names)) >= 17
+    # A name appears twice only with two severities (LLMModelRetiringInUse: a month, then a week).
+    names = [(r["alert"], r["labels"]["severity"]) for r in RULES]
+    assert len(names) == len(set(names)) >= 24
     for rule in RULES:
         name, annotations = rule["alert"], rule["annotations"]
         assert re.fullmatch(r"LLM[A-Z][A-Za-z]+", name), name
@@ -147,6 +148,27 @@ INHIBITIONS = [
      {"alertname": "LLMBudgetForecastExceeded", "severity": "warning", "budget": "coding", "period": "month"}, True),
     ({"alertname": "LLMSourceDown", "severity": "warning", "source": "deepseek"},
      {"alertname": "LLMBalanceLow", "severity": "warning", "source": "deepseek", "currency": "USD"}, True),
+    # a retirement within a week mutes its own month-ahead warning, no other model's, and no outage
+    ({"alertname": "LLMModelRetiringInUse", "severity": "critical", "source": "or", "provider": "openai",
+      "model": "openai/gpt-4o"},
+     {"alertname": "LLMModelRetiringInUse", "severity": "warning", "source": "or", "provider": "openai",
+      "model": "openai/gpt-4o"}, True),
+    ({"alertname": "LLMModelRetiringInUse", "severity": "critical", "source": "or", "provider": "openai",
+      "model": "openai/gpt-4o"},
+     {"alertname": "LLMModelRetiringInUse", "severity": "warning", "source": "or", "provider": "openai",
+      "model": "openai/gpt-4o-mini"}, False),
+    ({"alertname": "LLMModelRetiringInUse", "severity": "critical", "source": "or", "provider": "openai",
+      "model": "openai/gpt-4o"},
+     {"alertname": "LLMProviderSlow", "severity": "warning", "source": "or", "provider": "openai"}, False),
+    ({"alertname": "LLMProviderDown", "severity": "critical", "source": "or", "provider": "openai"},
+     {"alertname": "LLMModelRetiringInUse", "severity": "warning", "source": "or", "provider": "openai",
+      "model": "openai/gpt-4o"}, False),
+    # a model with no upstream left explains its uptime warning, not another model's headroom
+    ({"alertname": "LLMUpstreamAllEndpointsDown", "severity": "critical", "source": "or", "model": "deepseek/r1"},
+     {"alertname": "LLMUpstreamUptimeLow", "severity": "warning", "source": "or", "model": "deepseek/r1"}, True),
+    ({"alertname": "LLMUpstreamAllEndpointsDown", "severity": "critical", "source": "or", "model": "deepseek/r1"},
+     {"alertname": "LLMRateLimitHeadroomLow", "severity": "warning", "source": "or", "model": "openai/gpt-4o",
+      "kind": "tokens"}, False),
 ]
 
 
