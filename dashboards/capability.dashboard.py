@@ -13,6 +13,7 @@ from house import (
     matrix,
     piechart,
     query,
+    steps,
     table,
     timeseries,
 )
@@ -86,8 +87,34 @@ catalog = [
                            "what LLMFreeModelAdded and LLMFreeModelRemoved announce."),
 ]
 
+DAY = 86400
+retirements = [
+    table(query(f"llm_model_retirement_timestamp_seconds{{{SP}}} * 1000", table=True),
+          title="Retiring models", unit="dateTimeAsIso", w=12, h=8,
+          transformations=[{"id": "organize", "options": {
+              "excludeByName": {"Time": True, "__name__": True},
+              "renameByName": {"Value": "Retires", "source": "Source", "provider": "Provider", "model": "Model"}}}],
+          sort_by="Retires",
+          description="Every model whose catalog gives a retirement date (OpenRouter expiration_date, OpenAI "
+                      "shutdown_date, Mistral deprecation, LiteLLM deprecation_date), soonest first. "
+                      "LLMModelRetiringInUse fires for those with traffic or a fleet role."),
+    bargauge(query(f"llm_model_retirement_timestamp_seconds{{{SP}}} - time()", "{{source}} / {{model}}"),
+             title="Time left before retirement", unit="s", w=6, h=8,
+             thresholds=steps(("red", None), ("orange", 7 * DAY), ("green", 30 * DAY)),
+             description="Time until each dated model is retired: red within a week, orange within 30 days."),
+    table(query(f"llm_model_replacement_info{{{SP}}}", table=True),
+          title="Replacements named by the vendor", unit="none", w=6, h=8,
+          transformations=[{"id": "organize", "options": {
+              "excludeByName": {"Time": True, "__name__": True, "Value": True},
+              "renameByName": {"source": "Source", "provider": "Provider", "model": "Model",
+                               "replacement": "Move to"}}}],
+          description="The model a vendor names as the replacement of a retiring one (Mistral's "
+                      "deprecation_replacement_model). Others: the vendor's deprecation page, or /api/route."),
+]
+
 dashboard = dashboard(
     "capability",
     description="Capabilities of providers and models, context windows, free models and catalog changes.",
-    sections=[("Capability matrix", matrices), ("Provider capabilities", pies), ("Catalog", catalog)],
+    sections=[("Capability matrix", matrices), ("Provider capabilities", pies), ("Catalog", catalog),
+              ("Retirements", retirements)],
 )

@@ -112,6 +112,27 @@ accounts = [
                          "before it does."),
 ]
 
+upstreams = [
+    timeseries(query(f"llm_upstream_endpoints_up{{{S}}}", "{{model}} up"),
+               query(f"llm_upstream_endpoints{{{S}}}", "{{model}} listed"),
+               title="Upstream endpoints up per watched model", unit="short", w=8, h=9,
+               description="For each model whose OpenRouter upstreams are watched (the source's endpoints: block): "
+                           "the upstream providers listed, and how many are serving. None serving for 10 minutes "
+                           "is LLMUpstreamAllEndpointsDown."),
+    timeseries(query(f'llm_upstream_endpoint_uptime_ratio{{{S},window="30m"}}', "{{model}} via {{upstream}}"),
+               title="Upstream uptime (30m)", unit="percentunit", w=8, h=9, legend_calcs=("lastNotNull", "min"),
+               description="Share of requests each upstream served over the last 30 minutes, as OpenRouter "
+                           "reports it. LLMUpstreamUptimeLow fires when a model's best upstream stays under 90%."),
+    timeseries(query(f'llm_upstream_endpoint_latency_seconds{{{S},quantile="0.5"}}', "{{model}} via {{upstream}}"),
+               title="Upstream latency p50", unit="s", w=8, h=9, legend_calcs=("lastNotNull", "max"),
+               description="Median time to first token of each upstream over the last 30 minutes (OpenRouter's "
+                           "latency_last_30m, documented in milliseconds, shown in seconds)."),
+    state_timeline(query(f"llm_upstream_endpoint_up{{{S}}}", "{{model}} via {{upstream}}"),
+                   title="Upstream endpoint up over time", unit="none", h=9, mappings=UP_DOWN, thresholds=GOOD_HIGH,
+                   description="Each upstream endpoint's status as OpenRouter lists it: up when its status is 0, "
+                               "down when negative (llm_upstream_endpoint_status_code keeps the code)."),
+]
+
 probes = [
     state_timeline(query(f"llm_probe_success{{{S}}}", "{{source}} / {{model}}"), title="Last probe result",
                    unit="none", w=12, h=8, mappings=value_map({0: ("failed", "red"), 1: ("ok", "green")}),
@@ -122,7 +143,8 @@ probes = [
                query(f"sum by (reason) (increase(llm_probes_skipped_total{{{S}}}[$__rate_interval]))",
                      "skipped: {{reason}}"),
                title="Probe failures by reason", unit="short", w=12, h=8, bars=True, stacked=True,
-               description="Failed probes by reason (the poll reasons plus empty_response), and probes not made: "
+               description="Failed probes by reason (the poll reasons plus empty_response and overloaded), and "
+                           "probes not made: "
                            "source_down, budget (today's budget is spent) or overlap."),
     timeseries(query(f"llm_probe_ttft_seconds{{{S}}}", "{{source}} / {{model}}"),
                title="Probe time to first token", unit="s", w=6, h=8, legend_calcs=("lastNotNull", "max"),
@@ -140,6 +162,19 @@ probes = [
                title="Probe duration p95, last hour", unit="s", w=6, h=8,
                description="95th percentile of successful probes' duration over the last hour, from the "
                            "llm_probe_duration_seconds_histogram buckets (recording rule)."),
+    bargauge(query(f"llm:ratelimit_headroom:ratio{{{S}}}", "{{source}} / {{model}}: {{kind}}"),
+             title="Rate-limit headroom", unit="percentunit", w=8, h=8,
+             thresholds=steps(("red", None), ("orange", 0.1), ("green", 0.25)),
+             description="Share of each rate limit left at the last probe (remaining / limit, from the vendor's "
+                         "rate-limit headers). LLMRateLimitHeadroomLow fires under 10% for 10 minutes."),
+    table(query(f"llm_probe_response_model_info{{{S}}}", table=True),
+          title="What answers the probes", unit="none", w=12, h=8,
+          transformations=[{"id": "organize", "options": {
+              "excludeByName": {"Time": True, "__name__": True, "Value": True},
+              "renameByName": {"source": "Source", "model": "Model", "response_model": "Answered as",
+                               "fingerprint": "Fingerprint"}}}],
+          description="The model name and system_fingerprint the vendor reported in each model's last successful "
+                      "probe. A change is LLMModelResponseChanged: time to rerun your evaluation."),
     stat(query("llm_probe_budget_remaining_usd"), title="Probe budget left today", unit="currencyUSD", w=4,
          h=4, decimals=4, description="What is left of probes.daily_budget_usd this UTC day; paid models are "
                                       "not probed once it is spent."),
@@ -149,5 +184,6 @@ dashboard = dashboard(
     "health",
     description="Outage triage: sources, providers, vendors' status pages and proxy accounts.",
     sections=[("Sources", sources), ("Providers", providers), ("Vendor status pages", status_pages),
-              ("Proxy accounts (better-ccflare, LiteLLM)", accounts), ("Synthetic probes", probes)],
+              ("Upstream providers (OpenRouter)", upstreams), ("Proxy accounts (better-ccflare, LiteLLM)", accounts),
+              ("Synthetic probes", probes)],
 )

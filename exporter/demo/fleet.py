@@ -15,9 +15,9 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
-from exporter.demo import reports, simulator, streaming
+from exporter.demo import reports, simulator, streaming, upstreams
 from exporter.demo.reports import LEDGER_BACKFILL_DAYS, LEDGER_SLOT, ledger_lines
 from exporter.demo.simulator import FleetSimulator
 
@@ -47,6 +47,7 @@ def _routes(sim: FleetSimulator) -> dict[str, tuple[str | None, Callable[[dict[s
         "/status/openai/api/v2/summary.json": (None, lambda q: (200, sim.status_summary("openai"))),
         "/status/anthropic/api/v2/summary.json": (None, lambda q: (200, sim.status_summary("anthropic"))),
         "/openai/v1/models": ("bearer", lambda q: (200, sim.openai_models())),
+        "/mistral/v1/models": ("bearer", lambda q: (200, sim.mistral_models())),
         "/together/v1/models": ("bearer", lambda q: (200, sim.together_models())),
         "/anthropic/v1/models": ("x-api-key", lambda q: (200, sim.anthropic_models(first(q, "after_id")))),
         "/gemini/v1beta/models": ("x-goog-api-key", lambda q: (200, sim.gemini_models(first(q, "pageToken")))),
@@ -80,6 +81,7 @@ STREAM_ROUTES = {
     "/anthropic/v1/messages": ("x-api-key", "anthropic", "anthropic"),
 }
 GEMINI_STREAM = ("/gemini/v1beta/models/", ":streamGenerateContent")
+ENDPOINTS = ("/openrouter/api/v1/models/", "/endpoints")  # a model's upstream endpoints
 OPENROUTER_PRICES = {m["id"]: (float(m["in"]), float(m["out"])) for m in simulator.OPENROUTER_MODELS}
 
 
@@ -111,6 +113,10 @@ class Fleet:
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 route = routes.get(parts.path)
+                if route is None and parts.path.startswith(ENDPOINTS[0]) and parts.path.endswith(ENDPOINTS[1]):
+                    model = unquote(parts.path[len(ENDPOINTS[0]):-len(ENDPOINTS[1])])
+                    route = ("bearer", lambda q: upstreams.endpoints(model, live_sim.elapsed(),
+                                                                    live_sim.jitter(1.0)))
                 if route is None:
                     return self._reply(404, {"error": {"code": 404, "message": "not found"}})
                 auth, handler = route
@@ -149,13 +155,21 @@ class Fleet:
                 if plan.status == 429:
                     return self._reply(429, {"error": {"code": 429, "message": "rate limited"}},
                                        {"Retry-After": str(streaming.RETRY_AFTER)})
+                if plan.status == 529:  # Anthropic's own shape for shedding load
+                    return self._reply(529, {"type": "error", "error": {"type": "overloaded_error",
+                                                                       "message": "Overloaded"}})
                 if plan.status != 200:
                     return self._reply(plan.status, {"error": {"code": plan.status, "message": "upstream unavailable"}})
                 price_in, price_out = OPENROUTER_PRICES.get(model, (0.0, 0.0))
-                chunks = streaming.events(shape, model, plan, price_in, price_out, reports_cost=vendor == "openrouter")
+                elapsed, now = live_sim.elapsed(), live_sim.now()
+                chunks = streaming.events(shape, model, plan, price_in, price_out, reports_cost=vendor == "openrouter",
+                                          now=now, fingerprint=streaming.fingerprint(elapsed)
+                                          if vendor in ("openrouter", "openai") else None)
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Cache-Control", "no-cache")
+                for name, value in streaming.ratelimit_headers(vendor, elapsed, now).items():
+                    self.send_header(name, value)
                 self.end_headers()
                 for delay, data in chunks:
                     time.sleep(delay)

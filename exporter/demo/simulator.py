@@ -63,6 +63,9 @@ OPENROUTER_MODELS: list[dict[str, Any]] = [
     {"id": "openrouter/auto", "name": "Auto Router", "ctx": 2000000, "in": "-1", "out": "-1",
      "inputs": ["text", "image"], "outputs": ["text"], "params": ["tools"]},
 ]
+# The fleet file's coder model is retired three weeks from now, whenever the demo runs:
+# LLMModelRetiringInUse warns about it.
+RETIRING_MODEL, RETIRING_IN_DAYS = "anthropic/claude-sonnet-4", 21
 # The one that comes and goes, so free-model discovery has something to discover.
 BLINKING_FREE_MODEL = {
     "id": "meta-llama/llama-3.3-70b-instruct:free", "name": "Meta: Llama 3.3 70B Instruct (free)",
@@ -144,13 +147,20 @@ class Simulator:
             pricing = {"prompt": m["in"], "completion": m["out"], "request": "0", "image": "0"}
             if "cache" in m:
                 pricing["input_cache_read"] = m["cache"]
-            data.append({
+            entry = {
                 "id": m["id"], "canonical_slug": m["id"].removesuffix(":free"), "name": m["name"],
                 "context_length": m["ctx"], "pricing": pricing, "supported_parameters": m["params"],
                 "architecture": {"input_modalities": m["inputs"], "output_modalities": m["outputs"]},
                 "top_provider": {"context_length": m["ctx"], "max_completion_tokens": None, "is_moderated": False},
-            })
+            }
+            if m["id"] == RETIRING_MODEL:
+                entry["expiration_date"] = self.day_in(RETIRING_IN_DAYS)
+            data.append(entry)
         return {"data": data, "total_count": len(data)}
+
+    def day_in(self, days: int) -> str:
+        """The UTC date `days` from now on the demo's clock, as OpenRouter writes dates."""
+        return datetime.fromtimestamp(self._clock() + days * 86400, UTC).strftime("%Y-%m-%d")
 
     def openrouter_key(self) -> dict[str, Any]:
         usage = self.key_usage()
@@ -192,6 +202,12 @@ TOGETHER_MODELS = [
     ("meta-llama/Llama-3.3-70B-Instruct-Turbo-Free", "Llama 3.3 70B Instruct Turbo Free", 131072, 0, 0, 0),
     ("acme/dedicated-13b", "Dedicated 13B", 4096, 0, 0, 2.5),
 ]
+MISTRAL_MODELS = [
+    # id, context, fill-in-the-middle, retired in this many days (0: not announced), replacement
+    ("mistral-large-latest", 131072, False, 0, None),
+    ("codestral-latest", 256000, True, 0, None),
+    ("codestral-2405", 32768, True, 42, "codestral-latest"),
+]
 PROXY_ACCOUNTS = ["claude-max-1", "claude-max-2", "claude-pro-3"]
 LITELLM_MODELS = [
     ("gpt-4o", 2.5e-06, 1e-05, 128000, {"supports_function_calling": True, "supports_vision": True,
@@ -209,6 +225,22 @@ class FleetSimulator(Simulator):
         ids = ["gpt-4o", "gpt-4o-mini", "o3-mini", "text-embedding-3-small"]
         return {"object": "list", "data": [{"id": i, "object": "model", "created": 1715367049, "owned_by": "system"}
                                            for i in ids]}
+
+    def mistral_models(self) -> dict[str, Any]:
+        # Mistral's catalog names a retirement date and the model to move to (here six weeks
+        # ahead), with the rest of its card; no prices.
+        data = []
+        for model_id, ctx, fim, deprecated, replacement in MISTRAL_MODELS:
+            data.append({
+                "id": model_id, "object": "model", "created": 1738886400, "owned_by": "mistralai",
+                "capabilities": {"completion_chat": True, "function_calling": True, "completion_fim": fim,
+                                 "fine_tuning": False, "vision": False, "classification": False},
+                "name": model_id, "description": f"Official {model_id} Mistral AI model",
+                "max_context_length": ctx, "aliases": [],
+                "deprecation": f"{self.day_in(deprecated)}T00:00:00Z" if deprecated else None,
+                "deprecation_replacement_model": replacement, "default_model_temperature": 0.3, "type": "base",
+            })
+        return {"object": "list", "data": data}
 
     def together_models(self) -> list[dict[str, Any]]:
         return [{"id": i, "object": "model", "type": "chat", "display_name": n, "context_length": ctx,

@@ -3,9 +3,16 @@
 Each model's answers follow a fixed cycle of PROBE_CYCLE calls, so the probe metrics move in
 a way a test can predict: mostly a quick answer (first token in 0.15 to 0.6 s, three times
 slower while the vendor is degraded), and now and then a slow first token, a 429 or a stream
-cut short before its end marker. Two spells make the alerts fire: GPT-4o-mini on OpenRouter
-answers 503 for 2 minutes of every 10 (LLMProbeFailing), and Gemini 2.5 Flash is slow to its
-first token for the first 12 minutes of every 20 (LLMProbeSlowFirstToken).
+cut short before its end marker, and Anthropic's models once per cycle answer 529
+`overloaded_error`. Two spells make the alerts fire: GPT-4o-mini on OpenRouter answers 503 for
+2 minutes of every 10 (LLMProbeFailing), and Gemini 2.5 Flash is slow to its first token for
+the first 12 minutes of every 20 (LLMProbeSlowFirstToken).
+
+The answers carry what real ones carry besides the text: rate-limit headers (OpenAI's
+`x-ratelimit-*` on OpenAI-compatible vendors that send them, Anthropic's
+`anthropic-ratelimit-*`), whose token headroom falls under 10% for 12 minutes of every 30
+(LLMRateLimitHeadroomLow); OpenRouter's `system_fingerprint`, which changes every 45 minutes
+(LLMModelResponseChanged); and Anthropic's dated snapshot behind an alias in `message.model`.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from dataclasses import dataclass
 ANSWER = ("OK", ",", " the", " model", " is", " answering", ".")
 PROMPT_TOKENS = 12
 PROBE_CYCLE = 12
-SLOW_CALL, LIMITED_CALL, CUT_CALL = 3, 6, 11  # positions in the cycle
+SLOW_CALL, LIMITED_CALL, OVERLOADED_CALL, CUT_CALL = 3, 6, 9, 11  # positions in the cycle
 RETRY_AFTER = 30
 # key -> (period, from, to) in seconds since the demo started: the model answers 503
 OUTAGES = {"openrouter/openai/gpt-4o-mini": (600, 300, 420)}
@@ -59,11 +66,52 @@ class StreamSim:
             gap = self._rng.uniform(0.02, 0.05)
         if step == LIMITED_CALL:
             return Plan(status=429)
+        if step == OVERLOADED_CALL and key.startswith("anthropic/"):
+            return Plan(status=529)
         if step == SLOW_CALL:
             ttft = 3.0 + ttft
         if key in SLOW_SPELLS and _within(SLOW_SPELLS[key], elapsed):
             ttft += SLOW_SPELLS[key][3]
         return Plan(ttft=ttft, gap=gap, tokens=max(1, min(max_tokens, len(ANSWER))), cut=step == CUT_CALL)
+
+
+# Rate limits per vendor: (requests per minute, tokens per minute). Vendors not listed send
+# no rate-limit headers on a successful answer (OpenRouter sends them only with a 429).
+LIMITS = {"openai": (5000, 2_000_000), "anthropic": (4000, 400_000)}
+LOW_HEADROOM = (1800, 900, 1620)  # (period, from, to): the token limit nearly spent
+FINGERPRINT_PERIOD = 2700
+SNAPSHOTS = {"claude-haiku-4-5": "claude-haiku-4-5-20251001"}
+
+
+def headroom(elapsed: float) -> float:
+    """The share of the token limit left: most of it, except in the low spell."""
+    return 0.04 if _within(LOW_HEADROOM, elapsed) else 0.6 + 0.3 * abs((elapsed % 600) / 300 - 1)
+
+
+def ratelimit_headers(vendor: str, elapsed: float, now: float) -> dict[str, str]:
+    limits = LIMITS.get(vendor)
+    if limits is None:
+        return {}
+    requests, tokens = limits
+    left_requests, left_tokens = requests - 1 - int(elapsed) % 40, int(tokens * headroom(elapsed))
+    if vendor == "anthropic":
+        reset = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 60 - now % 60))
+        out: dict[str, str] = {}
+        for kind, limit, left in (("requests", requests, left_requests), ("tokens", tokens, left_tokens),
+                                  ("input-tokens", tokens * 4 // 5, left_tokens * 4 // 5),
+                                  ("output-tokens", tokens // 5, left_tokens // 5)):
+            out |= {f"anthropic-ratelimit-{kind}-limit": str(limit),
+                    f"anthropic-ratelimit-{kind}-remaining": str(left),
+                    f"anthropic-ratelimit-{kind}-reset": reset}
+        return out
+    spent = 1 - left_tokens / tokens
+    return {"x-ratelimit-limit-requests": str(requests), "x-ratelimit-limit-tokens": str(tokens),
+            "x-ratelimit-remaining-requests": str(left_requests), "x-ratelimit-remaining-tokens": str(left_tokens),
+            "x-ratelimit-reset-requests": "12ms", "x-ratelimit-reset-tokens": f"{int(spent * 60)}s"}
+
+
+def fingerprint(elapsed: float) -> str:
+    return f"fp_{0x5d3c2a1b + int(elapsed // FINGERPRINT_PERIOD) * 7919:08x}"
 
 
 def _sse(data: object, event: str | None = None) -> bytes:
@@ -73,16 +121,20 @@ def _sse(data: object, event: str | None = None) -> bytes:
 
 
 def events(shape: str, model: str, plan: Plan, price_in: float = 0.0, price_out: float = 0.0,
-           reports_cost: bool = False) -> list[tuple[float, bytes]]:
-    """(seconds to wait, bytes to send) for the whole answer."""
+           reports_cost: bool = False, now: float = 0.0, fingerprint: str | None = None) -> list[tuple[float, bytes]]:
+    """(seconds to wait, bytes to send) for the whole answer, `now` on the demo's clock."""
     tokens = ANSWER[: plan.tokens]
     out: list[tuple[float, bytes]] = []
     if shape == "openai":
-        created = int(time.time())
+        created = int(now)
 
         def chunk(delta: dict[str, str], finish: str | None = None) -> dict[str, object]:
-            return {"id": "gen-demo", "object": "chat.completion.chunk", "created": created, "model": model,
-                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+            body: dict[str, object] = {"id": "gen-demo", "object": "chat.completion.chunk", "created": created,
+                                       "model": model, "choices": [{"index": 0, "delta": delta,
+                                                                    "finish_reason": finish}]}
+            if fingerprint is not None:
+                body["system_fingerprint"] = fingerprint
+            return body
 
         out.append((0.0, b": PROCESSING\n\n"))  # OpenRouter's keep-alive comment
         out.append((0.0, _sse(chunk({"role": "assistant", "content": ""}))))
@@ -100,7 +152,8 @@ def events(shape: str, model: str, plan: Plan, price_in: float = 0.0, price_out:
         return out
     if shape == "anthropic":
         out.append((0.0, _sse({"type": "message_start", "message": {
-            "id": "msg_demo", "type": "message", "role": "assistant", "model": model, "content": [],
+            "id": "msg_demo", "type": "message", "role": "assistant", "model": SNAPSHOTS.get(model, model),
+            "content": [],
             "usage": {"input_tokens": PROMPT_TOKENS, "output_tokens": 1}}}, "message_start")))
         out.append((0.0, _sse({"type": "content_block_start", "index": 0,
                                 "content_block": {"type": "text", "text": ""}}, "content_block_start")))

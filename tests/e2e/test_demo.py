@@ -86,3 +86,39 @@ def test_demo_makes_cost_and_budgets_move() -> None:
     finally:
         engine.stop()
         fleet.stop()
+
+
+# The families the provider-truth work added: `--demo --once` shows every one.
+PROVIDER_TRUTH = [
+    "llm_upstream_endpoint_info", "llm_upstream_endpoint_up", "llm_upstream_endpoint_status_code",
+    "llm_upstream_endpoint_uptime_ratio", "llm_upstream_endpoint_latency_seconds",
+    "llm_upstream_endpoint_throughput_tokens_per_second", "llm_upstream_endpoint_price_usd_per_token",
+    "llm_upstream_endpoints", "llm_upstream_endpoints_up", "llm_upstream_models_skipped",
+    "llm_model_retirement_timestamp_seconds", "llm_model_replacement_info", "llm_probe_ttft_seconds_histogram",
+    "llm_probe_response_model_info", "llm_probe_response_changes", "llm_ratelimit_limit", "llm_ratelimit_remaining",
+    "llm_ratelimit_reset_timestamp_seconds",
+]
+
+
+def test_demo_once_shows_upstreams_rate_limits_retirements_and_answering_models() -> None:
+    from tests.support.metrics import samples, value
+    from tests.support.processes import run_cli
+
+    result = run_cli("--demo", "--once", timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    parsed = samples(result.stdout)
+    assert [name for name in PROVIDER_TRUTH if not parsed.get(name)] == []
+    # what the demo vendors said, through the real parsers: percent -> ratio, ms -> s, dates
+    sonnet = {"source": "openrouter", "model": "anthropic/claude-sonnet-4"}
+    assert value(parsed, "llm_upstream_endpoints", **sonnet) == 3
+    assert value(parsed, "llm_upstream_endpoint_uptime_ratio", upstream="amazon-bedrock", window="1d", **sonnet) == 1
+    assert 1.4 < value(parsed, "llm_upstream_endpoint_latency_seconds", upstream="anthropic", quantile="0.5",
+                       **sonnet) < 2.0
+    assert value(parsed, "llm_model_replacement_info", model="codestral-2405", replacement="codestral-latest") == 1
+    retires = value(parsed, "llm_model_retirement_timestamp_seconds", **sonnet)
+    assert retires % 86400 == 0  # OpenRouter's expiration_date is a date: 00:00 UTC
+    assert value(parsed, "llm_ratelimit_limit", source="anthropic", kind="input_tokens") == 320000
+    assert value(parsed, "llm_ratelimit_limit", source="openai", kind="tokens") == 2_000_000
+    assert value(parsed, "llm_probe_response_model_info", source="anthropic",
+                 response_model="claude-haiku-4-5-20251001") == 1
+    assert {v for _, v in parsed["llm_probe_response_changes"]} == {0.0}  # the first probe is no change

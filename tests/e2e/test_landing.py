@@ -9,7 +9,7 @@ from pathlib import Path
 from tests.support.browser import Browser
 from tests.support.processes import Exporter, tool
 
-SECTIONS = ["sources", "providers", "balances", "cheapest", "free-models", "changes", "probes"]
+SECTIONS = ["sources", "providers", "balances", "cheapest", "free-models", "retiring", "changes", "probes"]
 FACTS = """JSON.stringify({
   width: document.documentElement.scrollWidth,
   viewport: window.innerWidth,
@@ -53,7 +53,7 @@ def test_landing_page_in_headless_chromium(exporter_process, tmp_path: Path) -> 
     assert list(sections) == SECTIONS
     for name in SECTIONS:
         assert sections[name]["rows"], f"section {name} is empty"
-    assert len(sections["sources"]["rows"]) == 17
+    assert len(sections["sources"]["rows"]) == 18
     assert all(row[2] == "up" for row in sections["sources"]["rows"])
     assert [row[0] for row in sections["cheapest"]["rows"]] == ["chat", "tools", "vision", "long_context",
                                                                 "reasoning"]
@@ -61,6 +61,9 @@ def test_landing_page_in_headless_chromium(exporter_process, tmp_path: Path) -> 
     free = [row[0] for row in sections["free-models"]["rows"]]
     assert free[0] == "meta-llama/llama-3.3-70b-instruct:free"  # the newest free model comes first
     assert "deepseek/deepseek-r1:free" in free
+    # soonest first: OpenRouter's Sonnet 4 in three weeks, then Mistral's codestral-2405 with its replacement
+    assert [row[0] for row in sections["retiring"]["rows"]] == ["anthropic/claude-sonnet-4", "codestral-2405"]
+    assert sections["retiring"]["rows"][1][4] == "codestral-latest"
     change = sections["changes"]["rows"][0]
     assert change[1:4] == ["openrouter", "meta-llama/llama-3.3-70b-instruct:free", "added"]
     assert {row[0] for row in sections["balances"]["rows"]} == {"openrouter", "deepseek", "moonshot", "siliconflow",
@@ -68,6 +71,7 @@ def test_landing_page_in_headless_chromium(exporter_process, tmp_path: Path) -> 
     # each probed model's last result: the first answer of each demo model is a quick one
     probes = sections["probes"]["rows"]
     assert [row[:2] for row in probes] == [
+        ["anthropic", "claude-haiku-4-5"], ["openai", "gpt-4o-mini"],
         ["openrouter", "openai/gpt-4o-mini"], ["openrouter", "deepseek/deepseek-r1:free"],
-        ["anthropic", "claude-haiku-4-5"], ["gemini", "gemini-2.5-flash"], ["ollama", "llama3.2:3b"]]
+        ["gemini", "gemini-2.5-flash"], ["ollama", "llama3.2:3b"]]
     assert all(row[2] == "ok" and row[3].endswith(" s") for row in probes), probes

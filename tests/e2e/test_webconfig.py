@@ -143,7 +143,7 @@ def test_prometheus_scrapes_through_tls_and_basic_auth(serve, certs: Path, tmp_p
         errors = {t["labels"]["job"]: t["lastError"] for t in targets}
         assert errors["good"] == "" and "401" in errors["wrong-password"]
         series = requests.get(url + "/api/v1/query", params={"query": 'llm_source_up{job="good"}'}, timeout=5)
-        assert len(series.json()["data"]["result"]) == 17
+        assert len(series.json()["data"]["result"]) == 18
     finally:
         procs.stop()
 

@@ -93,3 +93,61 @@ def test_spells_make_the_probe_alerts_fire() -> None:
     # Gemini 2.5 Flash: over the demo's 2 s slow_first_token threshold for 12 minutes
     assert all(sim.plan("gemini/gemini-2.5-flash", 8, elapsed=t).ttft > 2.5 for t in (0, 400, 719))
     assert StreamSim(seed=1).plan("gemini/gemini-2.5-flash", 8, elapsed=721).ttft < 2.0
+
+
+def test_deepseek_loses_every_upstream_and_the_alerts_can_fire() -> None:
+    from exporter.demo.upstreams import endpoints
+
+    def at_time(t: float) -> list[dict]:  # type: ignore[type-arg]
+        status, body = endpoints("deepseek/deepseek-chat-v3", t, 1.0)
+        assert status == 200
+        return body["data"]["endpoints"]
+
+    # serving at the start with full uptime, all down from 15 to 27 minutes, back after
+    assert {e["status"] for e in at_time(0)} == {0} and {e["uptime_last_30m"] for e in at_time(0)} == {100.0}
+    assert all({e["status"] for e in at_time(t)} == {-2} for t in range(900, 1620, 60))  # 12 min > the 10m `for:`
+    assert {e["status"] for e in at_time(1620)} == {0} == {e["status"] for e in at_time(899)}
+    # the best upstream's 30-minute uptime stays under 90% for longer than the 15m `for:`
+    under = [t for t in range(0, 3600, 60) if max(e["uptime_last_30m"] for e in at_time(t)) < 90]
+    assert len(under) * 60 > 15 * 60 and under == list(range(under[0], under[-1] + 60, 60))
+    # no data yet (OpenRouter's null) for one upstream's latency and shortest uptime window
+    fireworks = next(e for e in at_time(0) if e["tag"] == "fireworks")
+    assert fireworks["latency_last_30m"] is None and fireworks["uptime_last_5m"] is None
+    assert endpoints("nobody/unknown", 0, 1.0)[0] == 404
+
+
+def test_rate_limit_headroom_runs_low_for_longer_than_the_alert_waits() -> None:
+    from exporter.demo.streaming import ratelimit_headers
+
+    def left(vendor: str, t: float, kind: str) -> float:
+        h = ratelimit_headers(vendor, t, 1_000_000.0 + t)
+        if vendor == "anthropic":
+            return int(h[f"anthropic-ratelimit-{kind}-remaining"]) / int(h[f"anthropic-ratelimit-{kind}-limit"])
+        return int(h[f"x-ratelimit-remaining-{kind}"]) / int(h[f"x-ratelimit-limit-{kind}"])
+
+    for vendor in ("openai", "anthropic"):
+        low = [t for t in range(0, 1800, 30) if left(vendor, t, "tokens") < 0.1]
+        assert len(low) * 30 >= 12 * 60 and low[0] == 900, vendor
+        assert left(vendor, 0, "tokens") > 0.5 and left(vendor, 0, "requests") > 0.9
+    assert ratelimit_headers("openrouter", 0, 0) == {} and ratelimit_headers("gemini", 0, 0) == {}
+    assert ratelimit_headers("anthropic", 0, 1_000_000.0)["anthropic-ratelimit-tokens-reset"] == "1970-01-12T13:47:00Z"
+
+
+def test_fingerprint_changes_and_anthropic_overloads_once_a_cycle() -> None:
+    from exporter.demo.streaming import PROBE_CYCLE, StreamSim, fingerprint
+
+    assert fingerprint(0) == fingerprint(2699) != fingerprint(2700)
+    sim = StreamSim(seed=1)
+    statuses = [sim.plan("anthropic/claude-haiku-4-5", 8).status for _ in range(PROBE_CYCLE)]
+    assert statuses.count(529) == 1 and statuses[9] == 529
+    assert 529 not in [sim.plan("gemini/gemini-2.5-flash", 8).status for _ in range(PROBE_CYCLE)]
+
+
+def test_catalogs_announce_retirements_relative_to_now() -> None:
+    sim = at(0)  # the clock at 1,000,000 s: 1970-01-12 13:46:40 UTC
+    sonnet = next(m for m in sim.openrouter_models()["data"] if m["id"] == "anthropic/claude-sonnet-4")
+    assert sonnet["expiration_date"] == "1970-02-02"
+    assert [m["id"] for m in sim.openrouter_models()["data"] if "expiration_date" in m] == [sonnet["id"]]
+    codestral = next(m for m in sim.mistral_models()["data"] if m["id"] == "codestral-2405")
+    assert (codestral["deprecation"], codestral["deprecation_replacement_model"]) == (
+        "1970-02-23T00:00:00Z", "codestral-latest")
