@@ -112,8 +112,9 @@ def test_demo_once_shows_upstreams_rate_limits_retirements_and_answering_models(
     sonnet = {"source": "openrouter", "model": "anthropic/claude-sonnet-4"}
     assert value(parsed, "llm_upstream_endpoints", **sonnet) == 3
     assert value(parsed, "llm_upstream_endpoint_uptime_ratio", upstream="amazon-bedrock", window="1d", **sonnet) == 1
-    assert 1.4 < value(parsed, "llm_upstream_endpoint_latency_seconds", upstream="anthropic", quantile="0.5",
-                       **sonnet) < 2.0
+    # 1,450 ms with the demo's jitter of 0.8 to 1.3
+    assert 1.16 <= value(parsed, "llm_upstream_endpoint_latency_seconds", upstream="anthropic", quantile="0.5",
+                         **sonnet) <= 1.885
     assert value(parsed, "llm_model_replacement_info", model="codestral-2405", replacement="codestral-latest") == 1
     retires = value(parsed, "llm_model_retirement_timestamp_seconds", **sonnet)
     assert retires % 86400 == 0  # OpenRouter's expiration_date is a date: 00:00 UTC
