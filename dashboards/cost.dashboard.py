@@ -33,8 +33,8 @@ def spend_rate(by: str) -> str:
 over_time = [
     timeseries(query(spend_rate("model"), "{{model}}"), title="Spend rate by model", unit="currencyUSD", w=8,
                stacked=True, legend_calcs=("mean", "max"),
-               description="Ledger spend in USD per hour, by model: the event's cost_usd, else priced from the "
-                           "catalog when read."),
+               description="Spend in USD per hour, by model, of the calls the usage ledger and LiteLLM's spend logs "
+                           "recorded: the call's own cost, else priced from the catalog when read."),
     timeseries(query(spend_rate("provider"), "{{provider}}"), title="Spend rate by provider", unit="currencyUSD",
                w=8, stacked=True, legend_calcs=("mean", "max"),
                description="Ledger spend in USD per hour, by the provider that served the call."),
@@ -65,6 +65,22 @@ totals = [
              title="Vendor-reported spend this month", unit="currencyUSD", w=6, h=9, thresholds=NEUTRAL,
              description="This UTC month's spend as the vendors' own usage and cost APIs report it "
                          "(llm_spend_usd): a check on the ledger."),
+]
+
+# OpenRouter's activity: what the account spent per model this month, over completed days.
+activity = [
+    bargauge(query(f'sum by (model) (llm_vendor_model_spend_usd{{{S},kind="credits"}})', "{{model}}"),
+             title="OpenRouter spend by model this month", unit="currencyUSD", w=8, h=9, thresholds=NEUTRAL,
+             description="USD of OpenRouter credits spent per model over this UTC month's completed days "
+                         "(OpenRouter's /activity, read with a management key; today is not in it yet)."),
+    bargauge(query(f'sum by (model) (llm_vendor_model_spend_usd{{{S},kind="byok"}})', "{{model}}"),
+             title="OpenRouter BYOK inference by model this month", unit="currencyUSD", w=8, h=9,
+             thresholds=NEUTRAL,
+             description="USD of inference billed to your own provider keys (BYOK) through OpenRouter, per model, "
+                         "this month's completed days."),
+    bargauge(query(f"sum by (model) (llm_vendor_usage_requests{{{S}}})", "{{model}}"),
+             title="OpenRouter requests by model this month", unit="short", w=8, h=9, thresholds=NEUTRAL,
+             description="Requests per model over this UTC month's completed days, from OpenRouter's activity."),
 ]
 
 balances = [
@@ -144,7 +160,8 @@ routing = [
 dashboard = dashboard(
     "cost",
     description="Spend, balances, budgets, prices, the cheapest model per class, and savings recommendations.",
-    sections=[("Spend over time (usage ledger)", over_time), ("Totals", totals), ("Balances", balances),
+    sections=[("Spend over time (usage ledger and LiteLLM spend logs)", over_time), ("Totals", totals),
+              ("OpenRouter activity", activity), ("Balances", balances),
               ("Budgets", budgets),
               ("Prices", prices), ("Routing and savings", routing)],
 )

@@ -320,6 +320,7 @@ def _build(doc: dict[str, Any], origin: str) -> Config:
         )
     spending = SpendSettings(
         ledger=tuple(doc.get("usage", {}).get("ledger", ())),
+        feeds=tuple(sc.name for sc in sources if sc.type == "litellm" and sc.options.get("spend_logs")),
         interval=_duration(doc, "usage.interval"),
         max_tasks=setting(doc, "limits.max_tasks"),
         max_usage_models=setting(doc, "limits.max_usage_models"),

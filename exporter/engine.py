@@ -202,6 +202,7 @@ class Engine:
                 slots[sc.name] = slot  # unchanged: keeps its state and its place in the schedule
                 continue
             source = build(sc)
+            source.usage_cursor = self._spend.cursor
             if slot is not None and slot.source.config.type == sc.type:
                 # Same source, new settings: keep counters so rates do not see a reset.
                 cancel(self._scheduler, slot.scheduled)

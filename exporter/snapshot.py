@@ -190,6 +190,22 @@ class UpstreamModel:
 
 
 @dataclass(frozen=True, slots=True)
+class UsageRow:
+    """One call a gateway logged (a LiteLLM spend-log row), as a usage event with its id."""
+
+    request_id: str
+    ts: float
+    provider: str
+    model: str
+    task: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: Decimal | None = None
+    success: bool = True
+    duration_seconds: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     providers: tuple[Provider, ...] = ()
     models: tuple[Model, ...] = ()
@@ -201,6 +217,11 @@ class Snapshot:
     spend: tuple[tuple[str, Decimal], ...] = ()
     # Tokens this month by (model, token_type), from a vendor's usage report
     vendor_usage: tuple[tuple[tuple[str, str], int], ...] = ()
+    # Requests and USD by (model, kind: credits | byok) this month, from OpenRouter's activity
+    vendor_requests: tuple[tuple[str, int], ...] = ()
+    vendor_model_spend: tuple[tuple[tuple[str, str], Decimal], ...] = ()
+    # Calls a gateway logged since the usage feed's cursor (minus its lookback), oldest first
+    usage_rows: tuple[UsageRow, ...] = ()
     status_page: StatusPage | None = None
     gatewayz: GatewayzStats | None = None
     proxy: ProxyStatus | None = None

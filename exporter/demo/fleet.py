@@ -42,8 +42,9 @@ def _routes(sim: FleetSimulator) -> dict[str, tuple[str | None, Callable[[dict[s
         "/gatewayz/providers/stats": ("bearer", lambda q: (200, sim.gatewayz_stats())),
         "/openrouter/api/v1/models": (None, lambda q: (200, sim.openrouter_models())),
         "/openrouter/api/v1/key": ("bearer", lambda q: (200, sim.openrouter_key())),
-        "/openrouter/api/v1/credits": ("bearer", lambda q: (
-            403, {"error": {"code": 403, "message": "Only management keys can perform this operation"}})),
+        # The demo's key is a management key: it may read credits and activity.
+        "/openrouter/api/v1/credits": ("bearer", lambda q: (200, sim.openrouter_credits())),
+        "/openrouter/api/v1/activity": ("bearer", lambda q: (200, reports.openrouter_activity(sim.now()))),
         "/status/openai/api/v2/summary.json": (None, lambda q: (200, sim.status_summary("openai"))),
         "/status/anthropic/api/v2/summary.json": (None, lambda q: (200, sim.status_summary("anthropic"))),
         "/openai/v1/models": ("bearer", lambda q: (200, sim.openai_models())),
@@ -61,6 +62,8 @@ def _routes(sim: FleetSimulator) -> dict[str, tuple[str | None, Callable[[dict[s
         "/ccflare/api/accounts": (None, lambda q: (200, sim.ccflare_accounts())),
         "/litellm/health/readiness": (None, lambda q: (200, {"status": "healthy", "db": "connected"})),
         "/litellm/model/info": ("bearer", lambda q: (200, sim.litellm_model_info())),
+        "/litellm/spend/logs": ("bearer", lambda q: (200, reports.litellm_spend_logs(
+            sim.now(), sim.started, first(q, "start_date"), first(q, "end_date")))),
         "/acme/health": (None, lambda q: sim.acme_health()),
         "/acme/balance": ("x-acme-key", lambda q: (200, sim.acme_balance())),
         "/acme/models": ("x-acme-key", lambda q: (200, sim.acme_models())),

@@ -1,5 +1,6 @@
 """What the demo's applications and its vendors' cost reports say: the usage ledger the apps
 append to (one line per call, deterministic per minute, with the odd torn or unpriced line),
+the spend log of the LiteLLM proxy the other apps call through, OpenRouter's account activity,
 and the daily costs and token usage OpenAI's and Anthropic's admin APIs report."""
 
 from __future__ import annotations
@@ -14,10 +15,24 @@ LEDGER_BACKFILL_DAYS = 8  # history written at start, so week, month and 7-day v
 # task, provider, model, every (slots), input tokens, output tokens, cost_usd known to the app
 LEDGER_STREAMS = [
     ("coding", "openrouter", "anthropic/claude-sonnet-4", 10, 4000, 800, False),
-    ("heartbeat", "litellm", "claude-sonnet", 2, 500, 50, False),
     ("summarize", "openrouter", "openai/gpt-4o-mini", 5, 3000, 300, True),
     ("research", "openrouter", "deepseek/deepseek-chat-v3", 15, 6000, 1200, False),
-    ("chat", "litellm", "gpt-4o", 20, 1500, 400, False),
+]
+# The apps that call through the LiteLLM proxy write no ledger: the proxy's spend log has their
+# calls (a ledger line as well would count each call twice). task (the request tag), model
+# group, every (slots), input tokens, output tokens, USD per input and per output token.
+PROXY_STREAMS = [
+    ("heartbeat", "claude-sonnet", 2, 500, 50, 3e-06, 1.5e-05),
+    ("chat", "gpt-4o", 20, 1500, 400, 2.5e-06, 1e-05),
+]
+LATE_EVERY, LATE_BY = 7, 90  # every 7th call reaches the spend log 90 s after it started
+OPENROUTER_ACTIVITY = [
+    # model, permaslug, upstream provider, requests a day, prompt and completion tokens per
+    # request, USD per request, share paid through your own provider key (BYOK)
+    ("openai/gpt-4o-mini", "openai/gpt-4o-mini-2024-07-18", "OpenAI", 288, 3000, 300, 0.00063, 0.0),
+    ("anthropic/claude-sonnet-4", "anthropic/claude-4-sonnet-20250522", "Anthropic", 144, 4000, 800, 0.024, 0.0),
+    ("anthropic/claude-sonnet-4", "anthropic/claude-4-sonnet-20250522", "Google", 0, 4000, 800, 0.024, 1.0),
+    ("deepseek/deepseek-chat-v3", "deepseek/deepseek-chat-v3-0324", "DeepInfra", 96, 6000, 1200, 0.003, 0.0),
 ]
 DEMO_PRICES = {  # USD per token, for the cost_usd the app itself records
     "openai/gpt-4o-mini": (0.00000015, 0.0000006),
@@ -99,3 +114,61 @@ def anthropic_usage(now: float) -> dict[str, Any]:
                       "output_tokens": 80_000, "cache_creation": {"ephemeral_5m_input_tokens": 20_000,
                                                                    "ephemeral_1h_input_tokens": 0}}]}
         for day in report_days(now)]}
+
+
+def litellm_spend_logs(now: float, started: float, start_date: str | None, end_date: str | None
+                       ) -> list[dict[str, Any]]:
+    """The proxy's spend-log rows whose call started within [start_date, end_date) (dates at
+    00:00 UTC, as LiteLLM compares them) and that are written by `now`. The proxy keeps
+    LEDGER_BACKFILL_DAYS of history before the demo started."""
+    def day(text: str | None, fallback: float) -> float:
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC).timestamp() if text else fallback
+
+    first = max(day(start_date, 0.0), started - LEDGER_BACKFILL_DAYS * 86400)
+    last = min(day(end_date, now), now)
+    rows = []
+    for slot in range(int(first // LEDGER_SLOT), int(last // LEDGER_SLOT) + 1):
+        rng = random.Random(slot * 31)
+        for index, (task, model, every, inp, out, pin, pout) in enumerate(PROXY_STREAMS):
+            if (slot + index) % every:
+                continue
+            start = slot * LEDGER_SLOT + 7 + index
+            late = (slot // every) % LATE_EVERY == 0
+            if not first <= start < last or start + (LATE_BY if late else 1.5) > now:
+                continue
+            failed = rng.random() < 0.03
+            tokens_in, tokens_out = int(inp * rng.uniform(0.6, 1.4)), 0 if failed else int(out * rng.uniform(0.5, 1.5))
+            rows.append({
+                "request_id": f"chatcmpl-demo-{slot}-{index}", "call_type": "acompletion",
+                "api_key": "0" * 64,  # LiteLLM's hash of the caller's key: never read
+                "spend": round(tokens_in * pin + tokens_out * pout, 8),
+                "total_tokens": tokens_in + tokens_out, "prompt_tokens": tokens_in, "completion_tokens": tokens_out,
+                "startTime": _iso(start), "endTime": _iso(start + round(rng.uniform(0.4, 3.0), 3)),
+                "model": model, "model_group": model, "user": "demo-app", "metadata": {}, "cache_hit": "False",
+                "request_tags": [task], "team_id": None, "end_user": "", "status": "failure" if failed else "success",
+            })
+    return rows
+
+
+def openrouter_activity(now: float) -> dict[str, Any]:
+    """The last 30 completed UTC days of the account, per day, model and upstream endpoint."""
+    today = int(now // 86400) * 86400
+    data = []
+    for back in range(30, 0, -1):
+        day = today - back * 86400
+        rng = random.Random(int(day))
+        for model, permaslug, provider, per_day, inp, out, usd, byok in OPENROUTER_ACTIVITY:
+            requests = int(per_day * rng.uniform(0.7, 1.3)) if per_day else int(rng.uniform(5, 20))
+            cost = round(requests * usd * rng.uniform(0.9, 1.1), 6)
+            data.append({
+                "date": datetime.fromtimestamp(day, UTC).strftime("%Y-%m-%d"), "model": model,
+                "model_permaslug": permaslug, "endpoint_id": f"{provider.lower()}-{model}", "provider_name": provider,
+                "usage": 0.0 if byok else cost, "byok_usage_inference": cost if byok else 0.0, "requests": requests,
+                "prompt_tokens": requests * inp, "completion_tokens": requests * out,
+                "reasoning_tokens": requests * out // 4 if "deepseek" in model else 0,
+            })
+    return {"data": data}
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"

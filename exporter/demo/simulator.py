@@ -87,6 +87,10 @@ class Simulator:
     def now(self) -> float:
         return self._clock()
 
+    @property
+    def started(self) -> float:
+        return self._start
+
     def health(self, slug: str) -> str:
         if slug in self.forced:
             return self.forced[slug]
@@ -170,6 +174,9 @@ class Simulator:
             "usage_weekly": round(usage * 0.6, 6), "usage_monthly": usage, "is_free_tier": False,
             "is_management_key": False,
         }}
+
+    def openrouter_credits(self) -> dict[str, Any]:
+        return {"data": {"total_credits": KEY_LIMIT, "total_usage": self.key_usage()}}
 
     def status_summary(self, page: str) -> dict[str, Any]:
         health = self.health(page)

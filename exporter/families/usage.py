@@ -12,10 +12,17 @@ F = Family
 PMT = ("provider", "model", "task")
 FAMILIES = (
     F("llm_vendor_usage_tokens", "gauge", "tokens", ("source", "model", "token_type"),
-      "Tokens this UTC month by model and token_type (input: uncached input, output, cache_read, cache_write), "
-      "from the vendor's usage report." + CACHED),
-    F("llm_usage_requests_total", "counter", "calls", PMT, "Calls recorded in the usage ledger."),
-    F("llm_usage_failures_total", "counter", "calls", PMT, "Calls recorded in the usage ledger with success false."),
+      "Tokens this UTC month by model and token_type (input: uncached input, output, cache_read, cache_write, "
+      "reasoning), from the vendor's usage report or OpenRouter's activity (completed days)." + CACHED),
+    F("llm_vendor_usage_requests", "gauge", "calls", ("source", "model"),
+      "Requests this UTC month by model over its completed days, from OpenRouter's activity." + CACHED),
+    F("llm_vendor_model_spend_usd", "gauge", "USD", ("source", "model", "kind"),
+      "USD spent this UTC month by model over its completed days, from OpenRouter's activity: kind credits "
+      "(OpenRouter credits) or byok (inference on your own provider keys)." + CACHED),
+    F("llm_usage_requests_total", "counter", "calls", PMT,
+      "Calls recorded in the usage ledger or a usage feed (LiteLLM's spend logs)."),
+    F("llm_usage_failures_total", "counter", "calls", PMT,
+      "Calls recorded in the usage ledger or a usage feed that failed."),
     F("llm_usage_tokens_total", "counter", "tokens", (*PMT, "token_type"),
       "Tokens recorded in the usage ledger by token_type (input, output, cache_read)."),
     F("llm_usage_cost_usd_total", "counter", "USD", PMT,
@@ -35,7 +42,8 @@ FAMILIES = (
 
 
 def _vendor_key(view: FleetView, s: SourceView) -> Hashable:
-    return (Same(s.snapshot.vendor_usage) if s.snapshot else None,)
+    snap = s.snapshot
+    return (Same(snap.vendor_usage), Same(snap.vendor_requests), Same(snap.vendor_model_spend)) if snap else None
 
 
 def _vendor(view: FleetView, s: SourceView) -> Iterator[Sample]:
@@ -43,16 +51,20 @@ def _vendor(view: FleetView, s: SourceView) -> Iterator[Sample]:
         return
     for (model, token_type), tokens in s.snapshot.vendor_usage:
         yield "llm_vendor_usage_tokens", (s.name, model, token_type), tokens
+    for model, requests in s.snapshot.vendor_requests:
+        yield "llm_vendor_usage_requests", (s.name, model), requests
+    for (model, kind), usd in s.snapshot.vendor_model_spend:
+        yield "llm_vendor_model_spend_usd", (s.name, model, kind), usd
 
 
 def _ledger_key(view: FleetView) -> Hashable:
     spending = view.spending
-    return (bool(spending.settings.ledger), Same(spending.book), spending.files)
+    return (bool(spending.settings.ledger or spending.settings.feeds), Same(spending.book), spending.files)
 
 
 def _ledger(view: FleetView) -> Iterator[Sample]:
     spending = view.spending
-    if not spending.settings.ledger:
+    if not (spending.settings.ledger or spending.settings.feeds):
         return
     book = spending.book
     for (provider, model, task), t in book.counters.items():

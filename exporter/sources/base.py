@@ -68,6 +68,9 @@ class Source:
         self.config = config
         # Endpoints whose last answer had items left out, so that is logged once per streak.
         self._rejecting: set[str] = set()
+        # For a source that feeds the usage book (litellm's spend logs): the newest call the
+        # book has counted from it, by source name. The engine hands in the spend job's.
+        self.usage_cursor: Callable[[str], float | None] = lambda name: None
 
     @classmethod
     def check_options(cls, path: str, options: dict[str, Any]) -> list[str]:

@@ -1,14 +1,20 @@
-"""LiteLLM's proxy: whether it is ready, and the models it serves with their prices and
-capabilities."""
+"""LiteLLM's proxy: whether it is ready, the models it serves with their prices and
+capabilities, and with `spend_logs: true` the calls it logged (spendlogs.py)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from exporter import money, units
-from exporter.http import Client
-from exporter.snapshot import Model, Snapshot
-from exporter.sources.base import Source, flag, is_free, listing, mapping, records, self_provider
+from exporter.http import Client, FetchError
+from exporter.redact import redact
+from exporter.snapshot import Model, Snapshot, UsageRow
+from exporter.sources import spendlogs
+from exporter.sources.base import Source, SourceConfig, flag, is_free, listing, mapping, records, self_provider
+from exporter.spend import feeds
+
+log = logging.getLogger(__name__)
 
 # LiteLLM's supports_* flags, by the capability each one means.
 LITELLM_FLAGS = {
@@ -29,8 +35,12 @@ class LitellmSource(Source):
     probe_api = ("openai", "/chat/completions")
     default_url = "http://localhost:4000"
     needs_key = False
-    endpoints = ("readiness", "model_info")
+    endpoints = ("readiness", "model_info", "spend_logs")
     auth = "Authorization: Bearer <key> (optional, for proxies with a master key)"
+
+    def __init__(self, config: SourceConfig):
+        super().__init__(config)
+        self._feed_failing = False  # so an unreadable spend log is logged once per streak
 
     def poll(self, client: Client) -> Snapshot:
         ready = client.get_json("readiness", self.url("/health/readiness"), headers=self.headers())
@@ -38,9 +48,40 @@ class LitellmSource(Source):
         if str(status).lower() not in ("healthy", "connected"):
             raise client.invalid("readiness", f"proxy not ready (status {status!r})")
         response, body = client.fetch_json("model_info", self.url("/model/info"), headers=self.headers())
-        models = tuple(self.each(client, "model_info", records(listing(body)), lambda item: litellm_model(self.name,
-                                                                                                           item)))
-        return Snapshot(providers=(self_provider(self, response, name="LiteLLM"),), models=models, catalog=True)
+        items = listing(body)
+        models = tuple(self.each(client, "model_info", records(items), lambda item: litellm_model(self.name, item)))
+        rows = self._spend_logs(client, spendlogs.model_providers(items)) if self.config.options.get(
+            "spend_logs") else ()
+        return Snapshot(providers=(self_provider(self, response, name="LiteLLM"),), models=models, catalog=True,
+                        usage_rows=rows)
+
+    def _spend_logs(self, client: Client, providers: dict[str, str]) -> tuple[UsageRow, ...]:
+        """The calls logged since the usage book's cursor for this source, less its lookback
+        (from the start of the month before the first), oldest first."""
+        now = client.now()
+        since = feeds.since(self.usage_cursor(self.name), units.window_start("month", now))
+        try:
+            body = client.get_json("spend_logs", self.url("/spend/logs"), headers=self.headers(),
+                                   params=spendlogs.query(since, now))
+            if not isinstance(body, list | dict):
+                raise client.invalid("spend_logs", "expected a list of spend-log rows")
+            rows = self.each(client, "spend_logs", records(listing(body)),
+                             lambda item: spendlogs.parse_row(item, providers, self.name))
+        except (FetchError, ValueError) as err:
+            # Counted under endpoint="spend_logs"; the proxy itself answered, so the source
+            # stays up and the next poll reads from the same cursor: nothing is lost.
+            if isinstance(err, ValueError):
+                client.invalid("spend_logs", str(err))
+            if not self._feed_failing:
+                log.warning("%s: spend logs unreadable, usage waits for the next poll: %s", self.name,
+                            err.message if isinstance(err, FetchError) else redact(str(err)),
+                            extra={"fields": {"source": self.name, "endpoint": "spend_logs"}})
+            self._feed_failing = True
+            return ()
+        if self._feed_failing:
+            log.info("%s: spend logs readable again", self.name, extra={"fields": {"source": self.name}})
+        self._feed_failing = False
+        return tuple(sorted((r for r in rows if r.ts >= since), key=lambda r: (r.ts, r.request_id)))
 
 
 def litellm_model(provider: str, item: dict[str, Any]) -> Model:

@@ -10,6 +10,8 @@ from exporter import money, units
 from exporter.defaults import default
 from exporter.http import Client
 from exporter.snapshot import Model, Money, Provider, Snapshot, Upstream, UpstreamModel
+from exporter.sources.activity import Activity, ActivityRow, ActivityWatch
+from exporter.sources.activity import parse_row as parse_activity
 from exporter.sources.base import Source, SourceConfig, listing, mapping, records
 from exporter.sources.upstreams import UpstreamSettings, UpstreamWatch, parse_upstream
 
@@ -21,13 +23,14 @@ class OpenRouterSource(Source):
     type_name = "openrouter"
     probe_api = ("openai", "/chat/completions")
     default_url = "https://openrouter.ai/api/v1"
-    endpoints = ("models", "key", "credits", "endpoints")
+    endpoints = ("models", "key", "credits", "endpoints", "activity")
 
     def __init__(self, config: SourceConfig):
         super().__init__(config)
         # Upstream endpoints are watched only when the source has an `endpoints:` block.
         block = config.options.get("endpoints")
         self.upstreams: UpstreamWatch | None = None
+        self.activity = ActivityWatch(config.name) if config.options.get("activity") else None
         if isinstance(block, dict):
             use_fleet = block.get("fleet_models", default("sources[].endpoints.fleet_models"))
             self.upstreams = UpstreamWatch(config.name, UpstreamSettings(
@@ -69,6 +72,8 @@ class OpenRouterSource(Source):
                 balances = [Money("USD", total - used)]
 
         upstreams, skipped = self._watch_upstreams(client, {m.id for m in models})
+        activity = Activity() if self.activity is None else self.activity.poll(
+            lambda: self._activity_rows(client, headers), client.now())
         provider = Provider(
             id=self.name,
             name="OpenRouter",
@@ -87,7 +92,21 @@ class OpenRouterSource(Source):
             catalog=True,
             upstreams=upstreams,
             upstream_models_skipped=skipped,
+            vendor_usage=activity.tokens,
+            vendor_requests=activity.requests,
+            vendor_model_spend=activity.spend,
         )
+
+    def _activity_rows(self, client: Client, headers: dict[str, str]) -> list[ActivityRow] | None:
+        """/activity's rows; None for the 403 an ordinary key gets."""
+        body = client.get_json("activity", self.url("/activity"), headers=headers, quiet=(403,))
+        if body is None:
+            return None
+        try:
+            items = listing(body)
+        except ValueError as exc:
+            raise client.invalid("activity", str(exc)) from None
+        return self.each(client, "activity", records(items), parse_activity)
 
     def _watch_upstreams(self, client: Client, served: set[str]) -> tuple[tuple[UpstreamModel, ...], int | None]:
         """The watched models' upstream endpoints, asked for when due (see upstreams.py)."""

@@ -24,11 +24,12 @@ from exporter.snapshot import Snapshot
 from exporter.spend.book import UsageBook
 from exporter.spend.budgets import Budget, BudgetState, evaluate
 from exporter.spend.events import BadEvent, Event, parse_event
+from exporter.spend.feeds import Feed
 from exporter.spend.fleet import Fleet
 from exporter.spend.ledger import MAX_LINE_BYTES, Position, Tailer
 from exporter.spend.pricing import PriceBook
 from exporter.spend.recommend import Advice, Offer, recommend
-from exporter.units import parse_duration
+from exporter.units import parse_duration, window_start
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,8 @@ STATE_FILE = "usage.json"
 @dataclass(frozen=True, slots=True)
 class SpendSettings:
     ledger: tuple[str, ...] = ()
+    # Sources whose logged calls feed the book (litellm with spend_logs: true)
+    feeds: tuple[str, ...] = ()
     interval: float = parse_duration(default("usage.interval")) or 0.0
     max_tasks: int = default("limits.max_tasks")
     max_usage_models: int = default("limits.max_usage_models")
@@ -48,7 +51,7 @@ class SpendSettings:
 
     @property
     def active(self) -> bool:
-        return bool(self.ledger or self.budgets or self.fleet.models or self.fleet.roles)
+        return bool(self.ledger or self.feeds or self.budgets or self.fleet.models or self.fleet.roles)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,8 @@ class SpendWatch:
         self.settings = settings
         self._book = UsageBook(max_tasks=settings.max_tasks, max_models=settings.max_usage_models)
         self._writer = None
+        self._feeds: dict[str, Feed] = {}
+        self._cursors: dict[str, float | None] = {}  # replaced whole: read by polls without the lock
         restored: list[Position] = []
         if state_dir is not None:
             path = Path(state_dir) / STATE_FILE
@@ -100,6 +105,10 @@ class SpendWatch:
     def close(self) -> None:
         with self._lock:
             self._tailer.close()
+
+    def cursor(self, source: str) -> float | None:
+        """The newest call counted from a usage feed (unix seconds), None before the first."""
+        return self._cursors.get(source)
 
     def view(self) -> SpendView:
         with self._lock:
@@ -127,8 +136,9 @@ class SpendWatch:
                     log.warning("ledger %s: skipped %d malformed line%s in this read (the first, %s)", path, count,
                                 "" if count == 1 else "s", first,
                                 extra={"fields": {"file": path, "lines": count, "reason": "invalid_line"}})
+            fed = self._feed(fleet, settings.feeds, now)
             expired = self._book.expire(now)
-            if lines:
+            if lines or fed:
                 self._save()
             spend = {name: dict(snap.spend) for name, up, snap in fleet.fresh}
             budgets = evaluate(settings.budgets, now, self._book.spend,
@@ -139,9 +149,23 @@ class SpendWatch:
                 if settings.fleet.roles else ()
             files = tuple(sorted(p.path for p in self._tailer.positions()))
             # An unchanged book keeps its identity, so the ledger's families are not rendered again.
-            book = self._book.copy() if lines or expired else self._view.book
+            book = self._book.copy() if lines or fed or expired else self._view.book
             self._view = SpendView(settings, book, budgets, advice, now, files)
             return self._view
+
+    def _feed(self, fleet: FleetState, names: tuple[str, ...], now: float) -> int:
+        """Counts the logged calls the feeds' latest snapshots hold and this book has not."""
+        counted = 0
+        for name, _, snap in fleet.fresh:
+            if name not in names or not snap.usage_rows:
+                continue
+            events = self._feeds.setdefault(name, Feed()).take(snap.usage_rows, window_start("month", now))
+            for e in events:
+                self._book.add(e, lambda _: None)  # each row carries the gateway's own cost
+            counted += len(events)
+        if counted:
+            self._cursors = {name: feed.cursor for name, feed in self._feeds.items()}
+        return counted
 
     def _save(self) -> None:
         if self._writer is None:
@@ -150,6 +174,7 @@ class SpendWatch:
             "version": STATE_VERSION,
             "positions": [[p.path, p.dev, p.ino, p.offset, p.line, p.skipping] for p in self._tailer.positions()],
             "book": self._book.to_json(),
+            "feeds": {name: feed.to_json() for name, feed in self._feeds.items()},
         })
 
     def _restore(self, doc: dict[str, Any] | None, path: Path) -> list[Position]:
@@ -162,11 +187,15 @@ class SpendWatch:
             count = statefile.count
             positions = [Position(str(p), int(d), int(i), count(o), count(n), bool(rest and rest[0]))
                          for p, d, i, o, n, *rest in doc["positions"]]
+            feeds = {str(name): Feed.from_json(f) for name, f in doc.get("feeds", {}).items()}  # newer than 1
         except statefile.CORRUPT as exc:
             statefile.set_aside(path, f"corrupt ({type(exc).__name__}: {exc})")
             return []
         self._book = book
-        log.info("resumed the usage ledger at %d file offsets from %s", len(positions), path)
+        self._feeds = feeds
+        self._cursors = {name: feed.cursor for name, feed in feeds.items()}
+        log.info("resumed the usage ledger at %d file offsets and %d feed cursor(s) from %s", len(positions),
+                 len(feeds), path)
         return positions
 
 

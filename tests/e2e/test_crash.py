@@ -15,7 +15,7 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support.fakeserver import FakeServer, fixture_reply
+from tests.support.fakeserver import FakeServer, fixture_reply, json_reply
 from tests.support.processes import Exporter
 
 KILLS = 10
@@ -135,6 +135,117 @@ usage:
     assert cost.keys() == appender.cost.keys()
     for key, total in appender.cost.items():
         assert abs(cost[key] - float(total)) < 1e-9, key
+
+
+class SpendLog:
+    """A LiteLLM proxy's spend log that grows while the exporter reads it: a call every few
+    milliseconds, written in batches as LiteLLM does, so some rows show up after newer ones,
+    and some answers repeat a row. Keeps the exact sums per (provider, model, task)."""
+
+    def __init__(self, fake: FakeServer):
+        self.fake = fake
+        self.rows: list[dict[str, object]] = []
+        self.expected: Counter[tuple[str, str, str, str]] = Counter()
+        self._pending: list[dict[str, object]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        fake.routes["/proxy/health/readiness"] = json_reply({"status": "healthy"})
+        fake.routes["/proxy/model/info"] = json_reply({"data": [
+            {"model_name": "gpt-4", "model_info": {"litellm_provider": "openai"}}]})
+        self._publish()
+
+    def add(self, late: float = 0.0) -> None:
+        i = len(self.rows) + len(self._pending)
+        model = ("gpt-4", "claude")[i % 2]
+        # gpt-4's provider comes from /model/info; claude, unknown to it, gets the source's name
+        key = ("openai" if model == "gpt-4" else "proxy", model, f"task-{i % 3}")
+        start = time.time() - late
+        row = {"request_id": f"req-{i}", "startTime": _iso(start), "endTime": _iso(start + 0.5),
+               "model_group": key[1], "request_tags": [key[2]], "status": "failure" if i % 13 == 0 else "success",
+               "prompt_tokens": i % 50, "completion_tokens": i % 7, "spend": 0.0001,
+               "api_key": "0" * 64, "user": "someone", "metadata": {}}
+        self._pending.append(row)
+        self.expected[(*key, "requests")] += 1
+        self.expected[(*key, "failures")] += i % 13 == 0
+        self.expected[(*key, "input")] += i % 50
+        self.expected[(*key, "output")] += i % 7
+
+    def flush(self) -> None:
+        """Writes the batch (out of order: its rows shuffled) and serves the log with a repeat."""
+        random.Random(len(self.rows)).shuffle(self._pending)
+        self.rows += self._pending
+        self._pending = []
+        self._publish()
+
+    def _publish(self) -> None:
+        body = self.rows + self.rows[-1:]  # the newest row twice
+        self.fake.routes["/proxy/spend/logs"] = json_reply(body)
+
+    def _run(self) -> None:
+        rng = random.Random(5)
+        while not self._stop.is_set():
+            for _ in range(rng.randint(1, 8)):
+                self.add(late=rng.choice((0.0, 0.0, 0.0, 40.0)))  # some rows are 40 s late
+            self.flush()
+            time.sleep(0.05)
+
+    def start(self) -> SpendLog:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
+def _iso(ts: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + f".{int(ts * 1000) % 1000:03d}Z"
+
+
+def test_sigkill_while_reading_spend_logs_loses_and_doubles_nothing(fake: FakeServer, tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(f"""
+state_dir: {tmp_path / "state"}
+sources:
+  - {{name: proxy, type: litellm, url: "{fake.url}/proxy", api_key: sk-master-000000, spend_logs: true,
+     interval: 0.2s}}
+usage:
+  interval: 0.1s
+""")
+    log = SpendLog(fake).start()
+    rng = random.Random(13)
+    try:
+        for _ in range(5):
+            proc = Exporter("--config.file", str(config))
+            try:
+                proc.wait_ready()
+                time.sleep(rng.uniform(0.3, 1.5))  # within a read, a save, or between them
+                proc.proc.send_signal(signal.SIGKILL)
+                proc.proc.wait(timeout=10)
+            finally:
+                proc.stop()
+    finally:
+        log.stop()
+    log.add()  # one more row while the exporter is down
+    log.flush()
+    final = Exporter("--config.file", str(config))
+    try:
+        final.wait_ready()
+        deadline = time.monotonic() + 30
+        while True:
+            got, _ = totals(final.get("/metrics").text)
+            if sum(v for k, v in got.items() if k[3] == "requests") >= len(log.rows):
+                break
+            assert time.monotonic() < deadline, f"counted {got} of {len(log.rows)} rows"
+            time.sleep(0.2)
+        time.sleep(1.0)  # a few more polls and runs: still nothing counted twice
+        got, _ = totals(final.get("/metrics").text)
+        text = final.get("/metrics").text + final.log()
+    finally:
+        final.stop()
+    assert len(log.rows) > 200
+    assert got == log.expected  # every count exact: nothing lost, nothing twice
+    assert "0" * 64 not in text and "someone" not in text and "sk-master-000000" not in text
 
 
 def test_sigterm_ends_within_5s_with_a_hanging_poll_and_a_dripping_probe(fake: FakeServer, tmp_path: Path) -> None:
