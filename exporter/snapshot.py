@@ -190,19 +190,28 @@ class UpstreamModel:
 
 
 @dataclass(frozen=True, slots=True)
-class UsageRow:
-    """One call a gateway logged (a LiteLLM spend-log row), as a usage event with its id."""
+class Event:
+    """One LLM call for the usage book: a ledger line (spend/events.py reads those) or a row
+    of a gateway's log."""
 
-    request_id: str
     ts: float
     provider: str
     model: str
     task: str
     input_tokens: int = 0
     output_tokens: int = 0
+    cache_read_tokens: int = 0
     cost_usd: Decimal | None = None
     success: bool = True
     duration_seconds: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRow:
+    """One call a gateway logged (a LiteLLM spend-log row): its event and the gateway's id."""
+
+    request_id: str
+    event: Event
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,7 +81,7 @@ class LitellmSource(Source):
         if self._feed_failing:
             log.info("%s: spend logs readable again", self.name, extra={"fields": {"source": self.name}})
         self._feed_failing = False
-        return tuple(sorted((r for r in rows if r.ts >= since), key=lambda r: (r.ts, r.request_id)))
+        return tuple(sorted((r for r in rows if r.event.ts >= since), key=lambda r: (r.event.ts, r.request_id)))
 
 
 def litellm_model(provider: str, item: dict[str, Any]) -> Model:

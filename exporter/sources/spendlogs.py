@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from exporter import money, units
-from exporter.snapshot import UsageRow
+from exporter.snapshot import Event, UsageRow
 
 UNTAGGED = "untagged"
 MAX_LABEL = 200
@@ -59,8 +59,7 @@ def parse_row(item: Mapping[str, Any], providers: Mapping[str, str], source: str
     spend = money.amount(item.get("spend"))
     if spend is not None and spend < 0:
         raise ValueError("a negative spend")
-    return UsageRow(
-        request_id=request_id,
+    return UsageRow(request_id, Event(
         ts=start,
         provider=_text(item, "custom_llm_provider") or providers.get(model) or source,
         model=model,
@@ -72,7 +71,7 @@ def parse_row(item: Mapping[str, Any], providers: Mapping[str, str], source: str
         # LiteLLM writes milliseconds; rounded, so 1.2 s is not 1.2000000476837158 (two
         # epoch times subtracted)
         duration_seconds=round(max(0.0, end - start), 3) if end is not None else None,
-    )
+    ))
 
 
 def model_providers(items: list[Any]) -> dict[str, str]:

@@ -16,8 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from exporter import money, statefile
-from exporter.snapshot import Histogram
-from exporter.spend.events import Event
+from exporter.snapshot import Event, Histogram
 from exporter.units import day_start
 
 OTHER = "other"

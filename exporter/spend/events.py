@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from exporter import money, units
+from exporter.snapshot import Event  # the event itself; here: reading one from a ledger line
 
 DEFAULT_TASK = "default"
 MAX_LABEL = 200
@@ -17,20 +16,6 @@ MAX_LABEL = 200
 
 class BadEvent(ValueError):
     pass
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    ts: float
-    provider: str
-    model: str
-    task: str
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_read_tokens: int = 0
-    cost_usd: Decimal | None = None
-    success: bool = True
-    duration_seconds: float | None = None
 
 
 def _label(doc: Mapping[str, Any], key: str, default: str | None = None) -> str:

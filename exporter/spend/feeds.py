@@ -22,8 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from exporter import statefile
-from exporter.snapshot import UsageRow
-from exporter.spend.events import Event
+from exporter.snapshot import Event, UsageRow
 
 LOOKBACK = 900.0  # seconds re-read behind the cursor; the issue asks for at least 10 minutes
 
@@ -38,15 +37,15 @@ class Feed:
         floor = since(self.cursor, month_start)
         fresh = []
         for row in rows:
-            if row.ts < floor or row.request_id in self.seen:
+            if row.event.ts < floor or row.request_id in self.seen:
                 continue
-            self.seen[row.request_id] = row.ts
-            fresh.append(row)
+            self.seen[row.request_id] = row.event.ts
+            fresh.append(row.event)
         if fresh:
-            self.cursor = max(self.cursor or 0.0, *(row.ts for row in fresh))
+            self.cursor = max(self.cursor or 0.0, *(e.ts for e in fresh))
             horizon = self.cursor - LOOKBACK
             self.seen = {rid: ts for rid, ts in self.seen.items() if ts >= horizon}
-        return [event(row) for row in fresh]
+        return fresh
 
     def to_json(self) -> dict[str, Any]:
         return {"cursor": self.cursor, "seen": self.seen}
@@ -65,9 +64,3 @@ class Feed:
 def since(cursor: float | None, month_start: float) -> float:
     """Where a feed's next read starts: LOOKBACK behind its cursor, or the month's start."""
     return month_start if cursor is None else cursor - LOOKBACK
-
-
-def event(row: UsageRow) -> Event:
-    return Event(ts=row.ts, provider=row.provider, model=row.model, task=row.task, input_tokens=row.input_tokens,
-                 output_tokens=row.output_tokens, cost_usd=row.cost_usd, success=row.success,
-                 duration_seconds=row.duration_seconds)

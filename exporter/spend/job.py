@@ -20,10 +20,10 @@ from typing import Any
 from exporter import statefile
 from exporter.catalog.capabilities import DEFAULT_RATIO
 from exporter.defaults import default
-from exporter.snapshot import Snapshot
+from exporter.snapshot import Event, Snapshot
 from exporter.spend.book import UsageBook
 from exporter.spend.budgets import Budget, BudgetState, evaluate
-from exporter.spend.events import BadEvent, Event, parse_event
+from exporter.spend.events import BadEvent, parse_event
 from exporter.spend.feeds import Feed
 from exporter.spend.fleet import Fleet
 from exporter.spend.ledger import MAX_LINE_BYTES, Position, Tailer

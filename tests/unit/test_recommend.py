@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from exporter.snapshot import Model
+from exporter.snapshot import Event, Model
 from exporter.spend.book import UsageBook
-from exporter.spend.events import Event
 from exporter.spend.fleet import Assignment, Fleet, FleetModel, Role
 from exporter.spend.recommend import Offer, recommend
 
