@@ -51,7 +51,10 @@ class Exporter:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "exporter", *args, "--web.listen-address", f"127.0.0.1:{self.port}"],
             cwd=self.workdir, stdout=subprocess.DEVNULL, stderr=self._log,
-            env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+            # ROOT first; whatever PYTHONPATH the suite runs with stays behind it (a whole-suite
+            # run under faketime passes the sitecustomize that works around libfaketime's bugs)
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+                 **(env or {})},
             preexec_fn=None if limits is None else lambda: resource.setrlimit(resource.RLIMIT_NOFILE, limits),
         )
 
