@@ -8,6 +8,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import requests
 import yaml
 
 from exporter.families import ALL
+from tests.support.metrics import empty_by_design
 from tests.support.processes import ROOT, Exporter, tool
 from tests.support.stack import Processes, start_prometheus
 from tests.support.wait import wait_for
@@ -257,8 +259,9 @@ def test_every_panel_query_returns_data(exporter_process: type[Exporter], procs:
     wait_for(lambda: (r := query("count_over_time(llm_exporter_build_info[1m])")) and float(r[0]["value"][1]) >= 8,
              60, "eight scrapes")
     wait_for(lambda: query("provider_model:llm_usage_cost_usd:increase1d"), 30, "recording rules")
+    gaps = empty_by_design(time.time())  # e.g. no forecast in a month's first hour
     empty = [f"{board}/{title}: {expr}" for board, title, expr in targets()
-             if not query(substitute(expr, "10s"))]
+             if not query(substitute(expr, "10s")) and not any(family in expr for family in gaps)]
     assert not empty, "queries without data:\n" + "\n".join(empty)
     # the variables' own queries list values
     for board in boards().values():
