@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+import secrets
 import signal
 import threading
 import time
@@ -203,11 +204,12 @@ def _iso(ts: float) -> str:
 
 
 def test_sigkill_while_reading_spend_logs_loses_and_doubles_nothing(fake: FakeServer, tmp_path: Path) -> None:
+    master_key = secrets.token_hex(16)  # made for this run: no key is committed
     config = tmp_path / "config.yaml"
     config.write_text(f"""
 state_dir: {tmp_path / "state"}
 sources:
-  - {{name: proxy, type: litellm, url: "{fake.url}/proxy", api_key: sk-master-000000, spend_logs: true,
+  - {{name: proxy, type: litellm, url: "{fake.url}/proxy", api_key: {master_key}, spend_logs: true,
      interval: 0.2s}}
 usage:
   interval: 0.1s
@@ -245,7 +247,7 @@ usage:
         final.stop()
     assert len(log.rows) > 200
     assert got == log.expected  # every count exact: nothing lost, nothing twice
-    assert "0" * 64 not in text and "someone" not in text and "sk-master-000000" not in text
+    assert "0" * 64 not in text and "someone" not in text and master_key not in text
 
 
 def test_sigterm_ends_within_5s_with_a_hanging_poll_and_a_dripping_probe(fake: FakeServer, tmp_path: Path) -> None:

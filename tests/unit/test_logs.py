@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 
 from exporter import redact
 from exporter.cli.logs import JsonFormatter, LogfmtFormatter
 
-KEY = "sk-test-logs-not-a-real-key-000"
+# Made for this run: nothing key-shaped is committed, and redaction must not rely on a prefix.
+KEY = secrets.token_hex(16)
 
 
 def record(msg: str, *args: object, level: int = logging.WARNING, **fields: object) -> logging.LogRecord:

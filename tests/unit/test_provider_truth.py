@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import time
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from tests.support.metrics import samples, value
 
 NOW = 1_795_000_000.0  # 2026-11-18T11:06:40Z, a fixed engine clock
 R1 = "deepseek/deepseek-r1"
+RUN_KEY = secrets.token_hex(16)  # made for this run: no key is committed
 
 
 def openrouter(fake: FakeServer, *, models: str = f"[{R1}, nope/unknown]", extra: str = "") -> str:
@@ -36,7 +38,7 @@ def openrouter(fake: FakeServer, *, models: str = f"[{R1}, nope/unknown]", extra
     fake.routes[f"/or/models/{R1}/endpoints"] = fixture_reply("openrouter__model_endpoints.json")
     fake.routes["/or/models/nope/unknown/endpoints"] = json_reply(
         {"error": {"code": 404, "message": "Model not found"}}, status=404)
-    return (f"  - name: or\n    type: openrouter\n    url: '{fake.url}/or'\n    api_key: test-key-000000\n"
+    return (f"  - name: or\n    type: openrouter\n    url: '{fake.url}/or'\n    api_key: {RUN_KEY}\n"
             f"    endpoints: {{models: {models}{extra}}}\n")
 
 

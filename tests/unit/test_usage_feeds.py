@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from tests.support.fakeserver import FakeServer, fixture, json_reply
 from tests.support.metrics import samples, value
 
 NOW = 1_795_000_000.0  # 2026-11-18T11:06:40Z
+# Keys made for this run, so none is committed: the proxy's master key, the management key.
+MASTER_KEY, MANAGEMENT_KEY = secrets.token_hex(16), secrets.token_hex(16)
 ROW = json.loads(fixture("litellm__spend_logs.json"))[0]  # its api_key hash, user and metadata must stay inside
 MODEL_INFO = {"data": [
     {"model_name": "gpt-4", "model_info": {"litellm_provider": "openai", "mode": "chat"}},
@@ -43,7 +46,7 @@ def row(rid: str, ts: float, model: str = "gpt-4", tags: list[str] | None = None
 def proxy(fake: FakeServer) -> str:
     fake.routes["/proxy/health/readiness"] = json_reply({"status": "healthy", "db": "connected"})
     fake.routes["/proxy/model/info"] = json_reply(MODEL_INFO)
-    return f"  - {{name: proxy, type: litellm, url: '{fake.url}/proxy', api_key: sk-master-000000, spend_logs: true}}\n"
+    return f"  - {{name: proxy, type: litellm, url: '{fake.url}/proxy', api_key: {MASTER_KEY}, spend_logs: true}}\n"
 
 
 def usage(p: dict) -> dict[tuple[str, str, str, str], float]:  # type: ignore[type-arg]
@@ -120,7 +123,7 @@ def test_spend_log_rows_are_counted_once_in_order_late_repeated_and_after_a_rest
             got[("proxy", "mystery-model", "batch", "requests")]) == (2, 1, 1, 1)
     assert sum(v for k, v in got.items() if k[3] == "requests") == 5  # a, b, c, late, d: each once
     # never a label or a log line from the row's user, end user, key hash, team or metadata
-    for secret in (ROW["api_key"], "sk-master-000000", "palantir", "prod-backend"):
+    for secret in (ROW["api_key"], MASTER_KEY, "palantir", "prod-backend"):
         assert secret not in text and secret not in caplog.text, secret
     saved = json.loads((state / "usage.json").read_text())
     assert saved["feeds"]["proxy"]["cursor"] == NOW + 90 and set(saved["feeds"]["proxy"]["seen"]) == {"c", "d"}
@@ -169,7 +172,7 @@ def openrouter(fake: FakeServer, status: int = 200) -> str:
     fake.routes["/or/activity"] = json_reply({"data": ACTIVITY} if status == 200 else
                                              {"error": {"code": 403, "message": "Only management keys"}},
                                              status=status)
-    return f"  - {{name: or, type: openrouter, url: '{fake.url}/or', api_key: mgmt-key-000000, activity: true}}\n"
+    return f"  - {{name: or, type: openrouter, url: '{fake.url}/or', api_key: {MANAGEMENT_KEY}, activity: true}}\n"
 
 
 def test_activity_sums_the_months_completed_days_per_model(fake: FakeServer) -> None:
@@ -217,4 +220,4 @@ def test_a_key_without_activity_rights_leaves_the_source_up(fake: FakeServer,
     assert not p.get("llm_vendor_usage_requests") and not p.get("llm_vendor_usage_tokens")
     assert not [lab for lab, v in p["llm_source_request_failures"] if lab["endpoint"] == "activity" and v]
     assert caplog.text.count("needs a management key") == 1
-    assert "mgmt-key-000000" not in caplog.text
+    assert MANAGEMENT_KEY not in caplog.text
