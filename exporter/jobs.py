@@ -100,6 +100,12 @@ class InFlight:
             client.abort()
 
 
+def poll_budget(interval: float, timeout: float, retries: int) -> float:
+    """How long one poll (or one read of a source's usage feed) may take: its requests and
+    retries, but never past 80% of the interval, so it is over before the next one is due."""
+    return min(interval * 0.8, timeout * (retries + 1) + 2.0)
+
+
 def every(scheduler: schedule.Scheduler, seconds: float) -> schedule.Job:
     """A job of `scheduler` due every `seconds`, fractions included."""
     # schedule's hints say int; it takes float intervals, which sub-second settings need.

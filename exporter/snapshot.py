@@ -215,6 +215,37 @@ class UsageRow:
 
 
 @dataclass(frozen=True, slots=True)
+class Sweep:
+    """One read of the calls a usage feed logged that started within [start, end] (unix
+    seconds), page by page; `page` is the next page to ask for (from 1)."""
+
+    start: float
+    end: float
+    page: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPage:
+    """One page of a usage feed's answer, its rows oldest first."""
+
+    rows: tuple[UsageRow, ...]
+    next: Sweep | None  # None: the sweep's window is read to its end
+    # Set when the answer held only the newest calls of its window (LiteLLM's deprecated path
+    # caps a read at 10,000 rows): the oldest call it held, which the feed's cursor must not pass.
+    hold: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """A deployment a proxy routes a model group to (a row of LiteLLM's /model/info): the
+    group callers name, the model it calls upstream (`openai/gpt-4o`) and that model's provider."""
+
+    group: str
+    model: str
+    provider: str
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     providers: tuple[Provider, ...] = ()
     models: tuple[Model, ...] = ()
@@ -229,8 +260,8 @@ class Snapshot:
     # Requests and USD by (model, kind: credits | byok) this month, from OpenRouter's activity
     vendor_requests: tuple[tuple[str, int], ...] = ()
     vendor_model_spend: tuple[tuple[tuple[str, str], Decimal], ...] = ()
-    # Calls a gateway logged since the usage feed's cursor (minus its lookback), oldest first
-    usage_rows: tuple[UsageRow, ...] = ()
+    # The deployments behind a proxy's model groups (LiteLLM), for what its usage feed logs
+    deployments: tuple[Deployment, ...] = ()
     status_page: StatusPage | None = None
     gatewayz: GatewayzStats | None = None
     proxy: ProxyStatus | None = None

@@ -12,6 +12,13 @@ from decimal import Decimal
 # larger. A bigger number is garbage, and one that cannot even be a float (1.7e308 tokens, a
 # 400-digit integer, NaN) would break the arithmetic and the exposition downstream.
 MAX_MAGNITUDE = 1e15
+# How far a vendor's clock may run ahead of ours: a call, an event or a cursor dated later than
+# now plus this is not a fact but a wrong clock (a replica an hour fast) or garbage (9999-12-31).
+FUTURE_SKEW = 300.0
+# Every time a vendor sends lies in this window: outside it is garbage (a retirement in year 1,
+# a reset 1e308 seconds away), never a fact to export.
+EARLIEST = 946_684_800.0  # 2000-01-01T00:00:00Z
+LATEST = 7_258_118_400.0  # 2200-01-01T00:00:00Z
 
 
 class OutOfRange(ValueError):
@@ -45,6 +52,49 @@ def number(value: object) -> float | None:
 def integer(value: object) -> int | None:
     result = number(value)
     return int(result) if result is not None else None
+
+
+# -- values that cannot be true ------------------------------------------------------------------
+# Every parser checks what it reads here, so "a ratio is 0-1, a duration, price, spend or token
+# count is not negative, a time lies between 2000 and 2200" is written once. What fails is the
+# item's invalid_response (Source.each counts and logs it), never a sample.
+def count(value: object, what: str) -> int:
+    """A count a vendor must send (tokens, requests): a whole number, not negative."""
+    result = number(value)
+    if result is None or result != int(result):
+        raise ValueError(f"{what} is not a count: {str(value)[:40]!r}")
+    if result < 0:
+        raise OutOfRange(f"{what} is negative: {str(value)[:40]}")
+    return int(result)
+
+
+def optional_count(value: object, what: str) -> int | None:
+    """A count a vendor may leave out (null or absent): None, else as count()."""
+    return None if value is None else count(value, what)
+
+
+def non_negative(value: float | None, what: str) -> float | None:
+    """A duration, rate or amount that cannot be below zero."""
+    if value is not None and value < 0:
+        raise OutOfRange(f"{what} is negative: {value:g}")
+    return value
+
+
+def duration(seconds: float | None) -> float | None:
+    return non_negative(seconds, "a duration")
+
+
+def ratio(value: float | None) -> float | None:
+    if value is not None and not 0.0 <= value <= 1.0:
+        raise OutOfRange(f"a ratio of {value:g} is outside 0-1")
+    return value
+
+
+def timestamp(ts: float | None) -> float | None:
+    """Unix seconds between 2000 and 2200, else OutOfRange."""
+    if ts is not None and not EARLIEST <= ts <= LATEST:
+        raise OutOfRange(f"a time of {ts:g} is outside 2000-2200")
+    return ts
 
 
 def label(value: object, what: str) -> str:
@@ -87,22 +137,23 @@ def _divided(value: object, by: int) -> float | None:
 
 
 def ms_to_seconds(value: object) -> float | None:
-    return _divided(value, 1000)
+    """A duration in milliseconds as seconds; a negative one is OutOfRange."""
+    return duration(_divided(value, 1000))
 
 
 def percent_to_ratio(value: object) -> float | None:
-    """A percentage (0-100) as a ratio (0-1)."""
-    return _divided(value, 100)
+    """A percentage (0-100) as a ratio (0-1); 150 % is OutOfRange."""
+    return ratio(_divided(value, 100))
 
 
 def epoch_ms_to_seconds(value: object) -> float | None:
-    return ms_to_seconds(value)
+    return timestamp(_divided(value, 1000))
 
 
 def iso_to_epoch_seconds(value: object) -> float | None:
     """An RFC 3339 timestamp, or an ISO 8601 date (`2026-05-07`: its 00:00 UTC), as unix
-    seconds; None when absent or unparseable. A time without an offset is UTC, never the
-    machine's local time."""
+    seconds; None when absent or unparseable, OutOfRange outside 2000-2200. A time without an
+    offset is UTC, never the machine's local time."""
     if not isinstance(value, str) or not value:
         return None
     try:
@@ -111,7 +162,7 @@ def iso_to_epoch_seconds(value: object) -> float | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp()
+    return timestamp(parsed.timestamp())
 
 
 # -- the calendar: UTC days, weeks and months, as vendors bill -------------------------------

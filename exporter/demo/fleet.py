@@ -62,8 +62,8 @@ def _routes(sim: FleetSimulator) -> dict[str, tuple[str | None, Callable[[dict[s
         "/ccflare/api/accounts": (None, lambda q: (200, sim.ccflare_accounts())),
         "/litellm/health/readiness": (None, lambda q: (200, {"status": "healthy", "db": "connected"})),
         "/litellm/model/info": ("bearer", lambda q: (200, sim.litellm_model_info())),
-        "/litellm/spend/logs": ("bearer", lambda q: (200, reports.litellm_spend_logs(
-            sim.now(), sim.started, first(q, "start_date"), first(q, "end_date")))),
+        "/litellm/spend/logs": ("bearer", lambda q: reports.litellm_spend_logs(sim.now(), sim.started, q)),
+        "/litellm/spend/logs/v2": ("bearer", lambda q: reports.litellm_spend_logs_v2(sim.now(), sim.started, q)),
         "/acme/health": (None, lambda q: sim.acme_health()),
         "/acme/balance": ("x-acme-key", lambda q: (200, sim.acme_balance())),
         "/acme/models": ("x-acme-key", lambda q: (200, sim.acme_models())),

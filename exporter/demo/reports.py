@@ -116,16 +116,12 @@ def anthropic_usage(now: float) -> dict[str, Any]:
         for day in report_days(now)]}
 
 
-def litellm_spend_logs(now: float, started: float, start_date: str | None, end_date: str | None
-                       ) -> list[dict[str, Any]]:
-    """The proxy's spend-log rows whose call started within [start_date, end_date) (dates at
-    00:00 UTC, as LiteLLM compares them) and that are written by `now`. The proxy keeps
-    LEDGER_BACKFILL_DAYS of history before the demo started."""
-    def day(text: str | None, fallback: float) -> float:
-        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC).timestamp() if text else fallback
-
-    first = max(day(start_date, 0.0), started - LEDGER_BACKFILL_DAYS * 86400)
-    last = min(day(end_date, now), now)
+def proxy_calls(now: float, started: float, first: float, last: float) -> list[dict[str, Any]]:
+    """The proxy's calls that started within [first, last] and are written to its log by `now`,
+    oldest first, as LiteLLM stores them. The proxy keeps LEDGER_BACKFILL_DAYS of history
+    before the demo started; every LATE_EVERY-th call is written LATE_BY seconds late."""
+    first = max(first, started - LEDGER_BACKFILL_DAYS * 86400)
+    last = min(last, now)
     rows = []
     for slot in range(int(first // LEDGER_SLOT), int(last // LEDGER_SLOT) + 1):
         rng = random.Random(slot * 31)
@@ -134,7 +130,7 @@ def litellm_spend_logs(now: float, started: float, start_date: str | None, end_d
                 continue
             start = slot * LEDGER_SLOT + 7 + index
             late = (slot // every) % LATE_EVERY == 0
-            if not first <= start < last or start + (LATE_BY if late else 1.5) > now:
+            if not first <= start <= last or start + (LATE_BY if late else 1.5) > now:
                 continue
             failed = rng.random() < 0.03
             tokens_in, tokens_out = int(inp * rng.uniform(0.6, 1.4)), 0 if failed else int(out * rng.uniform(0.5, 1.5))
@@ -145,9 +141,68 @@ def litellm_spend_logs(now: float, started: float, start_date: str | None, end_d
                 "total_tokens": tokens_in + tokens_out, "prompt_tokens": tokens_in, "completion_tokens": tokens_out,
                 "startTime": _iso(start), "endTime": _iso(start + round(rng.uniform(0.4, 3.0), 3)),
                 "model": model, "model_group": model, "user": "demo-app", "metadata": {}, "cache_hit": "False",
-                "request_tags": [task], "team_id": None, "end_user": "", "status": "failure" if failed else "success",
+                # LiteLLM adds its own User-Agent tags after the caller's
+                "request_tags": [task, "User-Agent: OpenAI", "User-Agent: OpenAI/Python 1.99.9"],
+                "team_id": None, "end_user": "", "status": "failure" if failed else "success",
             })
     return rows
+
+
+SPEND_LOGS_CAP = 10_000  # LiteLLM's cap on a read of /spend/logs and on v2's total
+
+
+def litellm_spend_logs_v2(now: float, started: float, q: dict[str, list[str]]) -> tuple[int, Any]:
+    """`GET /spend/logs/v2` as LiteLLM 1.110 answers it: both dates required, paged (50 a page
+    by default, 1000 at most), newest first unless sort_order=asc, the total capped, JSON
+    columns as JSON-encoded strings."""
+    def arg(name: str, default: str | None = None) -> str | None:
+        return q.get(name, [default])[0]
+
+    try:
+        first, last = _moment(arg("start_date")), _moment(arg("end_date"))
+        page, size = int(arg("page", "1") or 1), int(arg("page_size", "50") or 50)
+    except (TypeError, ValueError):
+        return 400, {"error": {"message": "Start date and end date are required, as 'YYYY-MM-DD HH:MM:SS'",
+                               "type": "bad_request", "param": None, "code": "400"}}
+    if page < 1 or not 1 <= size <= 1000:
+        return 422, {"detail": [{"type": "less_than_equal", "loc": ["query", "page_size"]}]}
+    rows = proxy_calls(now, started, first, last)
+    if (arg("sort_order", "desc") or "desc").lower() != "asc":
+        rows.reverse()
+    total = min(len(rows), SPEND_LOGS_CAP)
+    data = [{**row, "request_tags": json.dumps(row["request_tags"])} for row in rows[(page - 1) * size:page * size]]
+    return 200, {"data": data, "total": total, "page": page, "page_size": size,
+                 "total_pages": -(-total // size), "total_is_capped": len(rows) > SPEND_LOGS_CAP}
+
+
+def litellm_spend_logs(now: float, started: float, q: dict[str, list[str]]) -> tuple[int, Any]:
+    """The deprecated `GET /spend/logs?start_date=&end_date=`: dates at 00:00 UTC; daily totals
+    unless summarize=false, else the newest rows first."""
+    start, end = q.get("start_date", [None])[0], q.get("end_date", [None])[0]
+    if start is None or end is None:
+        return 200, proxy_calls(now, started, 0.0, now)[::-1][:SPEND_LOGS_CAP]
+    first, last = _moment(start), _moment(end)
+    rows = proxy_calls(now, started, first, last)
+    if q.get("summarize", ["true"])[0].lower() in ("false", "0", "no", "off"):
+        return 200, rows[::-1][:SPEND_LOGS_CAP]
+    days: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        day = days.setdefault(row["startTime"][:10], {"startTime": row["startTime"][:10], "spend": 0.0,
+                                                     "users": {}, "models": {}})
+        day["spend"] += row["spend"]
+        day["models"][row["model"]] = day["models"].get(row["model"], 0.0) + row["spend"]
+    return 200, list(days.values())
+
+
+def _moment(text: str | None) -> float:
+    if text is None:
+        raise ValueError("missing")
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text.strip(), fmt).replace(tzinfo=UTC).timestamp()
+        except ValueError:
+            continue
+    raise ValueError(text)
 
 
 def openrouter_activity(now: float) -> dict[str, Any]:

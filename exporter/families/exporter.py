@@ -27,7 +27,7 @@ FAMILIES = (
       "HTTP requests made to the source, retries included."),
     F("llm_source_request_failures_total", "counter", "requests", ("source", "endpoint", "reason"),
       "Failed requests to the source by reason (timeout, connection, auth, rate_limited, http_error, "
-      "invalid_response); every failed attempt counts once."),
+      "invalid_response, unsupported); every failed attempt counts once."),
     F("llm_source_polls_skipped_total", "counter", "polls", ("source", "reason"),
       "Polls not made: rate_limited while a 429's Retry-After runs, overlap while the last poll runs."),
     F("llm_source_models_dropped_total", "counter", "models", ("source",),

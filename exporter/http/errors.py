@@ -7,7 +7,9 @@ from collections import Counter
 
 from exporter.redact import redact
 
-REASONS = ("timeout", "connection", "auth", "rate_limited", "http_error", "invalid_response")
+# unsupported: the vendor answered, but in a form that cannot give what is asked (a LiteLLM too
+# old for per-call spend logs): a fact about its version, not a fault to retry.
+REASONS = ("timeout", "connection", "auth", "rate_limited", "http_error", "invalid_response", "unsupported")
 
 
 class FetchError(Exception):

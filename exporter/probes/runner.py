@@ -19,15 +19,9 @@ from exporter.probes.book import ProbeBook, ProbeView
 from exporter.probes.probe import ProbeResult, run
 from exporter.probes.settings import ProbeSettings, ProbeTarget
 from exporter.redact import redact
-from exporter.snapshot import Snapshot
-from exporter.sources.base import Source
+from exporter.sources.base import SourceState
 
 log = logging.getLogger(__name__)
-
-# The source a probe goes through and its last good snapshot, None while it is down or before
-# its first successful poll; None for a source the config no longer has.
-SourceState = Callable[[str], tuple[Source, Snapshot | None] | None]
-
 
 class ProbeRunner:
     def __init__(self, settings: ProbeSettings, *, clock: Callable[[], float], pool: Executor,

@@ -10,14 +10,14 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from exporter.defaults import default
 from exporter.http import Client, Response
 from exporter.jobs import CPU_LANE
 from exporter.redact import redact
-from exporter.snapshot import Provider, Snapshot
+from exporter.snapshot import FeedPage, Provider, Snapshot, Sweep
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +68,6 @@ class Source:
         self.config = config
         # Endpoints whose last answer had items left out, so that is logged once per streak.
         self._rejecting: set[str] = set()
-        # For a source that feeds the usage book (litellm's spend logs): the newest call the
-        # book has counted from it, by source name. The engine hands in the spend job's.
-        self.usage_cursor: Callable[[str], float | None] = lambda name: None
 
     @classmethod
     def check_options(cls, path: str, options: dict[str, Any]) -> list[str]:
@@ -97,6 +94,11 @@ class Source:
 
     def poll(self, client: Client) -> Snapshot:
         raise NotImplementedError
+
+    def usage_feed(self) -> UsageFeed | None:
+        """The calls this source logged, for the usage book (LiteLLM's spend logs), if it has
+        such a log and the config asks for it."""
+        return None
 
     def each(self, client: Client, endpoint: str, items: Iterable[Any], parse: Callable[[Any], T | None], *,
              whole: bool = False) -> list[T]:
@@ -135,6 +137,22 @@ class Source:
             self._rejecting.discard(endpoint)
             log.info("%s: %s: every item usable again", self.name, endpoint)
         return out
+
+
+class UsageFeed(Protocol):
+    """A log of the calls made through a source, read page by page over a window of time.
+    The spend runner says which window (and counts each call once); a feed only reads."""
+
+    def read(self, client: Client, sweep: Sweep, snapshot: Snapshot | None) -> Iterator[FeedPage]:
+        """The pages of `sweep`, from sweep.page on, fetched one at a time as they are asked
+        for; `snapshot` is the source's last good poll (what its rows are matched against)."""
+        ...
+
+
+# The source of a name and its last good snapshot (None while it is down or before its first
+# successful poll); None for a source the config no longer has. How the engine lends its
+# sources to the probe and spend runners.
+SourceState = Callable[[str], tuple["Source", Snapshot | None] | None]
 
 
 def listing(body: Any, *keys: str) -> list[Any]:

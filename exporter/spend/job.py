@@ -20,16 +20,16 @@ from typing import Any
 from exporter import statefile
 from exporter.catalog.capabilities import DEFAULT_RATIO
 from exporter.defaults import default
-from exporter.snapshot import Event, Snapshot
+from exporter.snapshot import Event, FeedPage, Snapshot, Sweep
 from exporter.spend.book import UsageBook
 from exporter.spend.budgets import Budget, BudgetState, evaluate
 from exporter.spend.events import BadEvent, parse_event
 from exporter.spend.feeds import Feed
 from exporter.spend.fleet import Fleet
-from exporter.spend.ledger import MAX_LINE_BYTES, Position, Tailer
+from exporter.spend.ledger import MAX_LINE_BYTES, Line, Position, Tailer
 from exporter.spend.pricing import PriceBook
 from exporter.spend.recommend import Advice, Offer, recommend
-from exporter.units import parse_duration, window_start
+from exporter.units import FUTURE_SKEW, parse_duration, window_start
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,9 @@ class FleetState:
 
 
 class SpendWatch:
+    """The usage book and what feeds it (the ledger's files and the usage feeds' cursors),
+    saved together. The spend runner (runner.py) decides when it reads and runs."""
+
     def __init__(self, settings: SpendSettings, state_dir: str | None = None,
                  clock: Callable[[], float] = time.time):
         self._lock = threading.Lock()
@@ -82,7 +85,8 @@ class SpendWatch:
         self._book = UsageBook(max_tasks=settings.max_tasks, max_models=settings.max_usage_models)
         self._writer = None
         self._feeds: dict[str, Feed] = {}
-        self._cursors: dict[str, float | None] = {}  # replaced whole: read by polls without the lock
+        self._dirty = False  # counted since the last save
+        self._changed = False  # counted since the last view
         restored: list[Position] = []
         if state_dir is not None:
             path = Path(state_dir) / STATE_FILE
@@ -106,39 +110,49 @@ class SpendWatch:
         with self._lock:
             self._tailer.close()
 
-    def cursor(self, source: str) -> float | None:
-        """The newest call counted from a usage feed (unix seconds), None before the first."""
-        return self._cursors.get(source)
-
     def view(self) -> SpendView:
         with self._lock:
             return self._view
 
+    # -- usage feeds ------------------------------------------------------------------------
+    def next_sweep(self, name: str, now: float) -> Sweep:
+        """The window a feed's next read asks for (see feeds.py)."""
+        with self._lock:
+            return self._feed(name).next_sweep(now, window_start("month", now))
+
+    def count_feed(self, name: str, page: FeedPage, now: float) -> int:
+        """Counts the calls of one page of a feed that this book has not counted yet; the
+        page's next sweep becomes the feed's window under way. Returns how many were new."""
+        with self._lock:
+            feed = self._feed(name)
+            events = feed.take(page.rows, window_start("month", now), now, page.hold)
+            for e in events:
+                self._book.add(e, lambda _: None)  # each row carries the gateway's own cost
+            feed.sweep = page.next
+            if events:
+                self._dirty = self._changed = True
+            return len(events)
+
+    def save(self) -> None:
+        """Saves what was counted since the last save: a feed's read ends with this, so a
+        crash after it counts nothing twice and a crash before it loses nothing."""
+        with self._lock:
+            if self._dirty:
+                self._save()
+
+    def _feed(self, name: str) -> Feed:
+        return self._feeds.setdefault(name, Feed())
+
+    # -- the run ----------------------------------------------------------------------------
     def run(self, fleet: FleetState) -> SpendView:
         with self._lock:
             now = self._clock()
             settings = self.settings
             lines = self._tailer.read()
             if lines:
-                prices = PriceBook(((name, snap) for name, _, snap in fleet.fresh), fleet.ratio)
-                bad: dict[str, tuple[int, str]] = {}  # path -> (count, the first one)
-                for line in lines:
-                    try:
-                        if line.text is None:
-                            raise BadEvent(f"longer than {MAX_LINE_BYTES} bytes")
-                        self._book.add(parse_event(line.text), _pricer(prices))
-                    except BadEvent as exc:
-                        self._book.invalid_lines[line.path] += 1
-                        count, first = bad.get(line.path, (0, f"line {line.number}: {exc}"))
-                        bad[line.path] = (count + 1, first)
-                        log.debug("ledger %s:%d: skipped a malformed line: %s", line.path, line.number, exc)
-                for path, (count, first) in bad.items():
-                    log.warning("ledger %s: skipped %d malformed line%s in this read (the first, %s)", path, count,
-                                "" if count == 1 else "s", first,
-                                extra={"fields": {"file": path, "lines": count, "reason": "invalid_line"}})
-            fed = self._feed(fleet, settings.feeds, now)
+                self._count_lines(lines, PriceBook(((name, snap) for name, _, snap in fleet.fresh), fleet.ratio))
             expired = self._book.expire(now)
-            if lines or fed:
+            if lines or self._dirty:
                 self._save()
             spend = {name: dict(snap.spend) for name, up, snap in fleet.fresh}
             budgets = evaluate(settings.budgets, now, self._book.spend,
@@ -149,25 +163,31 @@ class SpendWatch:
                 if settings.fleet.roles else ()
             files = tuple(sorted(p.path for p in self._tailer.positions()))
             # An unchanged book keeps its identity, so the ledger's families are not rendered again.
-            book = self._book.copy() if lines or fed or expired else self._view.book
+            changed = bool(lines) or expired or self._changed
+            book = self._book.copy() if changed else self._view.book
+            self._changed = False
             self._view = SpendView(settings, book, budgets, advice, now, files)
             return self._view
 
-    def _feed(self, fleet: FleetState, names: tuple[str, ...], now: float) -> int:
-        """Counts the logged calls the feeds' latest snapshots hold and this book has not."""
-        counted = 0
-        for name, _, snap in fleet.fresh:
-            if name not in names or not snap.usage_rows:
-                continue
-            events = self._feeds.setdefault(name, Feed()).take(snap.usage_rows, window_start("month", now))
-            for e in events:
-                self._book.add(e, lambda _: None)  # each row carries the gateway's own cost
-            counted += len(events)
-        if counted:
-            self._cursors = {name: feed.cursor for name, feed in self._feeds.items()}
-        return counted
+    def _count_lines(self, lines: list[Line], prices: PriceBook) -> None:
+        bad: dict[str, tuple[int, str]] = {}  # path -> (count, the first one)
+        for line in lines:
+            try:
+                if line.text is None:
+                    raise BadEvent(f"longer than {MAX_LINE_BYTES} bytes")
+                self._book.add(parse_event(line.text), _pricer(prices))
+            except BadEvent as exc:
+                self._book.invalid_lines[line.path] += 1
+                count, first = bad.get(line.path, (0, f"line {line.number}: {exc}"))
+                bad[line.path] = (count + 1, first)
+                log.debug("ledger %s:%d: skipped a malformed line: %s", line.path, line.number, exc)
+        for path, (count, first) in bad.items():
+            log.warning("ledger %s: skipped %d malformed line%s in this read (the first, %s)", path, count,
+                        "" if count == 1 else "s", first,
+                        extra={"fields": {"file": path, "lines": count, "reason": "invalid_line"}})
 
     def _save(self) -> None:
+        self._dirty = False
         if self._writer is None:
             return
         self._writer.save({
@@ -191,9 +211,11 @@ class SpendWatch:
         except statefile.CORRUPT as exc:
             statefile.set_aside(path, f"corrupt ({type(exc).__name__}: {exc})")
             return []
+        now = self._clock()
+        for name, feed in feeds.items():
+            feed.set_aside_future_cursor(name, now, FUTURE_SKEW)
         self._book = book
         self._feeds = feeds
-        self._cursors = {name: feed.cursor for name, feed in feeds.items()}
         log.info("resumed the usage ledger at %d file offsets and %d feed cursor(s) from %s", len(positions),
                  len(feeds), path)
         return positions

@@ -16,7 +16,9 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support.fakeserver import FakeServer, fixture_reply, json_reply
+from exporter.units import window_start
+from tests.support.fakeserver import FakeServer, fixture_reply
+from tests.support.litellm import Call, FakeLiteLLM
 from tests.support.processes import Exporter
 
 KILLS = 10
@@ -139,48 +141,41 @@ usage:
 
 
 class SpendLog:
-    """A LiteLLM proxy's spend log that grows while the exporter reads it: a call every few
-    milliseconds, written in batches as LiteLLM does, so some rows show up after newer ones,
-    and some answers repeat a row. Keeps the exact sums per (provider, model, task)."""
+    """A LiteLLM proxy (tests/support/litellm.py: paged /spend/logs/v2 as 1.110 answers it)
+    whose log grows while the exporter reads it: a call every few milliseconds, written in
+    batches as LiteLLM does, so some rows show up after newer ones and shift the pages being
+    read. Keeps the exact sums per (provider, model, task)."""
 
     def __init__(self, fake: FakeServer):
-        self.fake = fake
-        self.rows: list[dict[str, object]] = []
+        self.proxy = FakeLiteLLM(fake)
+        self.proxy.models = [{"model_name": "gpt-4", "litellm_params": {"model": "openai/gpt-4"},
+                              "model_info": {"litellm_provider": "openai"}}]
         self.expected: Counter[tuple[str, str, str, str]] = Counter()
-        self._pending: list[dict[str, object]] = []
+        self._pending: list[Call] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
-        fake.routes["/proxy/health/readiness"] = json_reply({"status": "healthy"})
-        fake.routes["/proxy/model/info"] = json_reply({"data": [
-            {"model_name": "gpt-4", "model_info": {"litellm_provider": "openai"}}]})
-        self._publish()
 
-    def add(self, late: float = 0.0) -> None:
+    @property
+    def rows(self) -> list[Call]:
+        return self.proxy.calls
+
+    def add(self, late: float = 0.0, start: float | None = None) -> None:
         i = len(self.rows) + len(self._pending)
         model = ("gpt-4", "claude")[i % 2]
         # gpt-4's provider comes from /model/info; claude, unknown to it, gets the source's name
         key = ("openai" if model == "gpt-4" else "proxy", model, f"task-{i % 3}")
-        start = time.time() - late
-        row = {"request_id": f"req-{i}", "startTime": _iso(start), "endTime": _iso(start + 0.5),
-               "model_group": key[1], "request_tags": [key[2]], "status": "failure" if i % 13 == 0 else "success",
-               "prompt_tokens": i % 50, "completion_tokens": i % 7, "spend": 0.0001,
-               "api_key": "0" * 64, "user": "someone", "metadata": {}}
-        self._pending.append(row)
+        failed = i % 13 == 0
+        self._pending.append(Call(f"req-{i}", (time.time() if start is None else start) - late, model_group=model,
+                                  tags=[key[2]], status="failure" if failed else "success", prompt_tokens=i % 50,
+                                  completion_tokens=i % 7, spend=0.0001, duration=0.5))
         self.expected[(*key, "requests")] += 1
-        self.expected[(*key, "failures")] += i % 13 == 0
+        self.expected[(*key, "failures")] += failed
         self.expected[(*key, "input")] += i % 50
         self.expected[(*key, "output")] += i % 7
 
     def flush(self) -> None:
-        """Writes the batch (out of order: its rows shuffled) and serves the log with a repeat."""
-        random.Random(len(self.rows)).shuffle(self._pending)
-        self.rows += self._pending
+        self.rows.extend(self._pending)
         self._pending = []
-        self._publish()
-
-    def _publish(self) -> None:
-        body = self.rows + self.rows[-1:]  # the newest row twice
-        self.fake.routes["/proxy/spend/logs"] = json_reply(body)
 
     def _run(self) -> None:
         rng = random.Random(5)
@@ -199,22 +194,36 @@ class SpendLog:
         self._thread.join(timeout=10)
 
 
-def _iso(ts: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + f".{int(ts * 1000) % 1000:03d}Z"
+def spend_log_config(path: Path, log: SpendLog, master_key: str, interval: str, extra: str = "") -> None:
+    path.write_text(f"""
+state_dir: {path.parent / "state"}
+{extra}
+sources:
+  - {{name: proxy, type: litellm, url: "{log.proxy.url}", api_key: {master_key}, spend_logs: true,
+     interval: {interval}}}
+usage:
+  interval: 0.1s
+""")
+
+
+def count_until_complete(proc: Exporter, expected: int, seconds: float) -> Counter[tuple[str, str, str, str]]:
+    deadline = time.monotonic() + seconds
+    while True:
+        got, _ = totals(proc.get("/metrics").text)
+        if sum(v for k, v in got.items() if k[3] == "requests") >= expected:
+            break
+        assert time.monotonic() < deadline, f"counted {got} of {expected} rows\n{proc.log()[-3000:]}"
+        time.sleep(0.2)
+    time.sleep(1.0)  # a few more reads and runs: still nothing counted twice
+    return totals(proc.get("/metrics").text)[0]
 
 
 def test_sigkill_while_reading_spend_logs_loses_and_doubles_nothing(fake: FakeServer, tmp_path: Path) -> None:
     master_key = secrets.token_hex(16)  # made for this run: no key is committed
     config = tmp_path / "config.yaml"
-    config.write_text(f"""
-state_dir: {tmp_path / "state"}
-sources:
-  - {{name: proxy, type: litellm, url: "{fake.url}/proxy", api_key: {master_key}, spend_logs: true,
-     interval: 0.2s}}
-usage:
-  interval: 0.1s
-""")
-    log = SpendLog(fake).start()
+    log = SpendLog(fake)
+    spend_log_config(config, log, master_key, "0.2s")
+    log.start()
     rng = random.Random(13)
     try:
         for _ in range(5):
@@ -233,21 +242,52 @@ usage:
     final = Exporter("--config.file", str(config))
     try:
         final.wait_ready()
-        deadline = time.monotonic() + 30
-        while True:
-            got, _ = totals(final.get("/metrics").text)
-            if sum(v for k, v in got.items() if k[3] == "requests") >= len(log.rows):
-                break
-            assert time.monotonic() < deadline, f"counted {got} of {len(log.rows)} rows"
-            time.sleep(0.2)
-        time.sleep(1.0)  # a few more polls and runs: still nothing counted twice
-        got, _ = totals(final.get("/metrics").text)
+        got = count_until_complete(final, len(log.rows), 30)
         text = final.get("/metrics").text + final.log()
     finally:
         final.stop()
     assert len(log.rows) > 200
     assert got == log.expected  # every count exact: nothing lost, nothing twice
-    assert "0" * 64 not in text and "someone" not in text and master_key not in text
+    assert "0" * 64 not in text and "palantir" not in text and master_key not in text
+
+
+def test_sigkill_while_paging_through_thirty_thousand_calls_of_a_day(fake: FakeServer, tmp_path: Path) -> None:
+    """30,000 calls of one day, read at most 20 pages of 100 at a time (limits.max_pages): killed three
+    times in the middle of the paging, the exporter still counts each call exactly once."""
+    master_key = secrets.token_hex(16)
+    config = tmp_path / "config.yaml"
+    log = SpendLog(fake)
+    now = time.time()
+    first = max(now - 20 * 3600, window_start("month", now))  # a first read asks from the month's start
+    for i in range(30_000):
+        log.add(start=first + (now - 1 - first) * i / 30_000)
+    log.flush()
+    spend_log_config(config, log, master_key, "1s", extra="limits: {max_pages: 20}")
+    pages_before = []
+    for kill in range(3):
+        proc = Exporter("--config.file", str(config))
+        try:
+            proc.wait_ready()
+            seen = len(log.proxy.reads())
+            target = seen + 15 + kill * 7  # somewhere in the middle of a read, or between two
+            deadline = time.monotonic() + 30
+            while len(log.proxy.reads()) < target:
+                assert time.monotonic() < deadline, proc.log()[-3000:]
+                time.sleep(0.01)
+            pages_before.append(len(log.proxy.reads()))
+            proc.proc.send_signal(signal.SIGKILL)
+            proc.proc.wait(timeout=10)
+        finally:
+            proc.stop()
+    final = Exporter("--config.file", str(config))
+    try:
+        final.wait_ready()
+        got = count_until_complete(final, 30_000, 90)
+    finally:
+        final.stop()
+    assert len(pages_before) == 3 and pages_before[-1] > 30  # killed with pages still to read
+    assert got == log.expected  # every count exact: nothing lost, nothing twice
+    assert all(q["page_size"] == ["100"] for q in log.proxy.reads())
 
 
 def test_sigterm_ends_within_5s_with_a_hanging_poll_and_a_dripping_probe(fake: FakeServer, tmp_path: Path) -> None:

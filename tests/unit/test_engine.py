@@ -7,7 +7,7 @@ import pytest
 from exporter.collector import Exposition
 from exporter.config import load_text
 from exporter.engine import Engine
-from exporter.sources.poll import poll_budget
+from exporter.jobs import poll_budget
 from tests.support.fakeserver import FakeServer, fixture_reply, json_reply
 
 SUMMARY = "/api/v2/summary.json"

@@ -1,10 +1,10 @@
 """Usage from where it already lives: LiteLLM's spend logs counted into the usage book exactly
-once (in order, late, repeated, across a restart), and OpenRouter's activity summed for the
-month's completed days. Real HTTP to a fake server on loopback; the engine's clock is fixed."""
+once (paged, late, repeated, across a restart, from every kind of proxy), and OpenRouter's
+activity summed for the month's completed days. Real HTTP to fakes on loopback that answer as
+the vendors do (tests/support/litellm.py); the engine's clock is fixed."""
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import secrets
@@ -14,42 +14,19 @@ from typing import Any
 
 import pytest
 
+from exporter.engine import Engine
 from tests.support.catalogs import Clock, engine, metrics
-from tests.support.fakeserver import FakeServer, fixture, json_reply
-from tests.support.metrics import samples, value
+from tests.support.fakeserver import FakeServer, json_reply
+from tests.support.litellm import Call, FakeLiteLLM
+from tests.support.metrics import Parsed, samples, value
 
 NOW = 1_795_000_000.0  # 2026-11-18T11:06:40Z
+MONTH = datetime(2026, 11, 1, tzinfo=UTC).timestamp()
 # Keys made for this run, so none is committed: the proxy's master key, the management key.
 MASTER_KEY, MANAGEMENT_KEY = secrets.token_hex(16), secrets.token_hex(16)
-ROW = json.loads(fixture("litellm__spend_logs.json"))[0]  # its api_key hash, user and metadata must stay inside
-MODEL_INFO = {"data": [
-    {"model_name": "gpt-4", "model_info": {"litellm_provider": "openai", "mode": "chat"}},
-    {"model_name": "claude-sonnet", "model_info": {"litellm_provider": "anthropic", "mode": "chat"}},
-]}
 
 
-def iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def row(rid: str, ts: float, model: str = "gpt-4", tags: list[str] | None = None, *, failed: bool = False,
-        tokens: tuple[int, int] = (10, 18), spend: float = 0.00123, provider: str | None = None) -> dict[str, Any]:
-    out = copy.deepcopy(ROW)
-    out.update(request_id=rid, startTime=iso(ts), endTime=iso(ts + 1.2), model=model, model_group=model,
-               request_tags=tags or [], status="failure" if failed else "success", prompt_tokens=tokens[0],
-               completion_tokens=tokens[1], total_tokens=sum(tokens), spend=spend)
-    if provider is not None:
-        out["custom_llm_provider"] = provider
-    return out
-
-
-def proxy(fake: FakeServer) -> str:
-    fake.routes["/proxy/health/readiness"] = json_reply({"status": "healthy", "db": "connected"})
-    fake.routes["/proxy/model/info"] = json_reply(MODEL_INFO)
-    return f"  - {{name: proxy, type: litellm, url: '{fake.url}/proxy', api_key: {MASTER_KEY}, spend_logs: true}}\n"
-
-
-def usage(p: dict) -> dict[tuple[str, str, str, str], float]:  # type: ignore[type-arg]
+def usage(p: Parsed) -> dict[tuple[str, str, str, str], float]:
     out = {}
     for family, what in (("llm_usage_requests", "requests"), ("llm_usage_failures", "failures"),
                          ("llm_usage_cost_usd", "cost")):
@@ -61,10 +38,13 @@ def usage(p: dict) -> dict[tuple[str, str, str, str], float]:  # type: ignore[ty
     return out
 
 
-def poll(fake: FakeServer, rows: list[dict[str, Any]], clock: Clock, state: Path) -> tuple[dict, str]:  # type: ignore[type-arg]
-    """One round (poll and usage run) of a fresh engine on `state`, as a restart would."""
-    fake.routes["/proxy/spend/logs"] = json_reply(rows)
-    e = engine(proxy(fake), clock, head=f"state_dir: {state}\n", persist=True)
+def requests(p: Parsed) -> float:
+    return sum(v for lab, v in p.get("llm_usage_requests", []))
+
+
+def restart(proxy: FakeLiteLLM, clock: Clock, state: Path, head: str = "") -> tuple[Parsed, str]:
+    """One round (poll, feed read, usage run) of a fresh engine on `state`, as a restart would."""
+    e = engine(proxy.config(key=MASTER_KEY), clock, head=f"state_dir: {state}\n{head}", persist=True)
     try:
         e.run_once()
         text = metrics(e)
@@ -73,77 +53,197 @@ def poll(fake: FakeServer, rows: list[dict[str, Any]], clock: Clock, state: Path
     return samples(text), text
 
 
-def test_spend_log_rows_are_counted_once_in_order_late_repeated_and_after_a_restart(
+def rounds(e: Engine, clock: Clock, n: int, step: float = 60.0) -> Parsed:
+    for _ in range(n):
+        e.run_once()
+        clock.now += step
+    return samples(metrics(e))
+
+
+def test_v2_pages_count_each_call_once_and_resume_after_a_restart(
         fake: FakeServer, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    clock, state = Clock(NOW), tmp_path / "state"
-    a = row("a", NOW - 3600, "gpt-4", ["chat", "second-tag"], provider="azure")
-    b = row("b", NOW - 1800, "claude-sonnet", failed=True, tokens=(7, 0), spend=0.0)
-    last_month = row("z", datetime(2026, 10, 31, 23, 0, tzinfo=UTC).timestamp())
-    p, _ = poll(fake, [a, b, last_month], clock, state)
-    # the first read starts at the month's first day and ends tomorrow (LiteLLM's end date is 00:00)
-    assert fake.requests_to("/proxy/spend/logs")[-1].query == {"start_date": ["2026-11-01"],
-                                                               "end_date": ["2026-11-19"]}
-    assert usage(p) == {
-        ("azure", "gpt-4", "chat", "requests"): 1, ("azure", "gpt-4", "chat", "failures"): 0,
-        ("azure", "gpt-4", "chat", "input"): 10, ("azure", "gpt-4", "chat", "output"): 18,
-        ("azure", "gpt-4", "chat", "cost"): 0.00123,
-        # no custom_llm_provider: /model/info's litellm_provider; no tag: untagged
-        ("anthropic", "claude-sonnet", "untagged", "requests"): 1,
-        ("anthropic", "claude-sonnet", "untagged", "failures"): 1,
-        ("anthropic", "claude-sonnet", "untagged", "input"): 7, ("anthropic", "claude-sonnet", "untagged", "output"): 0,
-        ("anthropic", "claude-sonnet", "untagged", "cost"): 0.0,
-    }
-    assert value(p, "llm_usage_duration_seconds", provider="azure", model="gpt-4", le="1") == 0  # 1.2 s
-    assert value(p, "llm_usage_duration_seconds", provider="azure", model="gpt-4", le="2.5") == 1
-    assert [v for lab, v in p["llm_usage_duration_seconds"] if lab.get("model") == "gpt-4"][-1] == 1.2  # the sum
-    assert value(p, "llm_source_requests", source="proxy", endpoint="spend_logs") == 1
-
-    # a minute later: b again (twice in one answer), a new row, a late one inside the lookback
-    clock.now += 60
-    c = row("c", NOW + 30, "gpt-4", ["chat"], provider="azure", tokens=(1, 2), spend=0.5)
-    late = row("late", NOW - 2000, "mystery-model", ["batch"], tokens=(3, 4), spend=0.25)
-    p, _ = poll(fake, [a, b, b, late, c], clock, state)
-    # after a restart on the same state: from the saved cursor (b at NOW - 1800) less 15 minutes
-    assert fake.requests_to("/proxy/spend/logs")[-1].query["start_date"] == ["2026-11-18"]
+    clock, state, proxy = Clock(NOW), tmp_path / "state", FakeLiteLLM(fake)
+    # 250 calls this month (three pages of 100), one a minute, tagged three ways, and one last month
+    proxy.calls = [Call(f"r{i}", NOW - 20_000 + i * 60, tags=["chat"] if i % 2 else []) for i in range(250)]
+    proxy.calls += [Call("z", MONTH - 3600)]
+    proxy.calls[7].model_group, proxy.calls[7].provider = "claude-sonnet", "bedrock"
+    proxy.calls[8].model_group = "claude-sonnet"  # no custom_llm_provider: /model/info's provider
+    proxy.calls[9].status, proxy.calls[9].completion_tokens = "failure", 0
+    p, _ = restart(proxy, clock, state)
+    asked = proxy.reads()
+    assert [q["page"] for q in asked] == [["1"], ["2"], ["3"]]
+    assert asked[0] == {"start_date": ["2026-11-01 00:00:00"], "end_date": ["2026-11-18 11:06:40"], "page": ["1"],
+                        "page_size": ["100"], "sort_by": ["startTime"], "sort_order": ["asc"]}
+    assert not proxy.reads("/spend/logs")  # a proxy with v2 is never asked the deprecated path
     got = usage(p)
-    assert got[("azure", "gpt-4", "chat", "requests")] == 2  # a and c
-    assert got[("azure", "gpt-4", "chat", "cost")] == pytest.approx(0.50123)
-    assert got[("anthropic", "claude-sonnet", "untagged", "requests")] == 1  # b once, however often it came
-    assert got[("proxy", "mystery-model", "batch", "requests")] == 1  # unknown to /model/info: the source's name
+    # the untagged calls carry only LiteLLM's User-Agent tags; request_tags came as JSON strings
+    assert got[("azure", "gpt-4", "untagged", "requests")] == 124
+    assert got[("azure", "gpt-4", "chat", "requests")] == 124
+    assert got[("azure", "gpt-4", "chat", "failures")] == 1
+    assert got[("bedrock", "claude-sonnet", "chat", "requests")] == 1
+    assert got[("anthropic", "claude-sonnet", "untagged", "requests")] == 1
+    assert got[("azure", "gpt-4", "untagged", "input")] == 1240
+    assert requests(p) == 250  # every call of this month once, none of last month's
+    assert value(p, "llm_source_requests", source="proxy", endpoint="spend_logs") == 3
+    assert not any(t for lab, t in p["llm_usage_requests"] if lab["task"].startswith("User-Agent"))
 
-    # later still, after another restart: one more row; a row later than the lookback is not counted
-    clock.now += 60
-    d = row("d", NOW + 90, "claude-sonnet", ["chat"], tokens=(5, 5), spend=0.01)
-    too_late = row("too-late", NOW - 7200, "gpt-4", ["chat"], provider="azure")
-    p, text = poll(fake, [a, b, late, c, d, too_late], clock, state)
+    # after a restart: new calls, the last ones again, a late one inside the lookback
+    clock.now += 600
+    proxy.calls += [Call("late", NOW - 300, tags=["batch"]), Call("new", NOW + 200, tags=["chat"])]
+    p, _ = restart(proxy, clock, state)
+    newest = NOW - 20_000 + 249 * 60
+    assert proxy.reads()[-1]["start_date"] == [datetime.fromtimestamp(newest - 900, UTC).strftime("%Y-%m-%d %H:%M:%S")]
     got = usage(p)
-    assert (got[("azure", "gpt-4", "chat", "requests")], got[("anthropic", "claude-sonnet", "chat", "requests")],
-            got[("anthropic", "claude-sonnet", "untagged", "requests")],
-            got[("proxy", "mystery-model", "batch", "requests")]) == (2, 1, 1, 1)
-    assert sum(v for k, v in got.items() if k[3] == "requests") == 5  # a, b, c, late, d: each once
-    # never a label or a log line from the row's user, end user, key hash, team or metadata
-    for secret in (ROW["api_key"], MASTER_KEY, "palantir", "prod-backend"):
-        assert secret not in text and secret not in caplog.text, secret
+    assert got[("azure", "gpt-4", "chat", "requests")] == 125 and got[("azure", "gpt-4", "batch", "requests")] == 1
+    assert requests(p) == 252
     saved = json.loads((state / "usage.json").read_text())
-    assert saved["feeds"]["proxy"]["cursor"] == NOW + 90 and set(saved["feeds"]["proxy"]["seen"]) == {"c", "d"}
+    assert saved["feeds"]["proxy"]["cursor"] == NOW + 200 and "new" in saved["feeds"]["proxy"]["seen"]
+    # never a label or a log line from the row's user, end user, key hash, alias or metadata
+    for secret in ("0" * 64, MASTER_KEY, "palantir", "prod-backend"):
+        assert secret not in caplog.text, secret
+        assert secret not in metrics_text(proxy, clock, state), secret
 
 
-def test_unreadable_spend_logs_leave_the_proxy_up_and_lose_nothing(fake: FakeServer, tmp_path: Path) -> None:
-    clock, state = Clock(NOW), tmp_path / "state"
-    fake.routes["/proxy/spend/logs"] = json_reply({"detail": "not allowed"}, status=401)
-    e = engine(proxy(fake), clock, head=f"state_dir: {state}\n", persist=True)
+def metrics_text(proxy: FakeLiteLLM, clock: Clock, state: Path) -> str:
+    return restart(proxy, clock, state)[1]
+
+
+def test_a_read_bounded_by_max_pages_resumes_where_it_stopped(fake: FakeServer) -> None:
+    clock, proxy = Clock(NOW), FakeLiteLLM(fake)
+    proxy.calls = [Call(f"r{i}", NOW - 10_000 + i * 10, tags=[f"t{i % 3}"]) for i in range(550)]
+    e = engine(proxy.config(), clock, head="limits: {max_pages: 2}\n")
     try:
-        e.run_once()
-        p = samples(metrics(e))
+        p = rounds(e, clock, 1, step=1)
+        assert requests(p) == 200
+        p = rounds(e, clock, 2, step=1)
+    finally:
+        e.stop()
+    # the second read went on with pages 3 and 4 of the same window, the third with 5 and 6
+    assert [q["page"][0] for q in proxy.reads()] == ["1", "2", "3", "4", "5", "6"]
+    assert len({q["end_date"][0] for q in proxy.reads()}) == 1
+    assert requests(p) == 550
+    assert sum(v for lab, v in p["llm_usage_requests"] if lab["task"] == "t0") == 184
+
+
+def test_thirty_thousand_calls_in_a_day_are_read_in_pages_within_the_body_limit(fake: FakeServer) -> None:
+    clock, proxy = Clock(NOW), FakeLiteLLM(fake)
+    day = datetime(2026, 11, 17, tzinfo=UTC).timestamp()
+    proxy.calls = [Call(f"c{i}", day + i * 2.88, tags=["chat"], prompt="x" * 2000) for i in range(30_000)]
+    # A page of 100 light rows is far below 300 KB; the deprecated path's whole day would be 30 MB.
+    e = engine(proxy.config(), clock, head="limits: {max_pages: 1000, max_response_bytes: 300000}\n")
+    try:
+        p = rounds(e, clock, 1)
+    finally:
+        e.stop()
+    assert len(proxy.reads()) == 301  # 300 full pages and the empty one that says the window ended
+    assert requests(p) == 30_000
+    assert value(p, "llm_source_request_failures", source="proxy", endpoint="spend_logs",
+                 reason="invalid_response") == 0
+
+
+def test_a_proxy_without_v2_is_read_through_the_deprecated_path(fake: FakeServer,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    clock, proxy = Clock(NOW), FakeLiteLLM(fake, version=(1, 75, 0))
+    proxy.calls = [Call(f"r{i}", NOW - 5000 + i * 30, tags=["chat"]) for i in range(100)]
+    e = engine(proxy.config(), clock)
+    try:
+        p = rounds(e, clock, 2)
+    finally:
+        e.stop()
+    assert proxy.reads("/spend/logs")[0] == {"start_date": ["2026-11-01"], "end_date": ["2026-11-19"],
+                                             "summarize": ["false"]}
+    assert len(proxy.reads()) == 1  # v2's 404 is remembered: asked again only after an hour
+    assert requests(p) == 100
+    assert value(p, "llm_source_request_failures", source="proxy", endpoint="spend_logs", reason="http_error") == 0
+    assert caplog.text.count("has no /spend/logs/v2") == 1
+
+
+def test_a_truncated_deprecated_read_counts_what_came_and_says_so_once(
+        fake: FakeServer, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    clock, state, proxy = Clock(NOW), tmp_path / "state", FakeLiteLLM(fake, version=(1, 75, 0))
+    day = datetime(2026, 11, 18, tzinfo=UTC).timestamp()
+    proxy.calls = [Call(f"r{i}", day + i * 3, tags=["chat"]) for i in range(12_000)]
+    e = engine(proxy.config(), clock, head=f"state_dir: {state}\n", persist=True)
+    try:
+        p = rounds(e, clock, 2)
+    finally:
+        e.stop()
+    assert requests(p) == 10_000  # the newest 10,000; the 2,000 oldest never came
+    assert caplog.text.count("logs more than 10,000 calls a day") == 1
+    oldest_answered = day + 2000 * 3
+    assert json.loads((state / "usage.json").read_text())["feeds"]["proxy"]["cursor"] == oldest_answered
+
+
+def test_a_proxy_that_only_aggregates_is_unsupported_and_stays_up(fake: FakeServer,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    clock, proxy = Clock(NOW), FakeLiteLLM(fake, version=(1, 60, 0))
+    proxy.calls = [Call(f"r{i}", NOW - 5000 + i * 30) for i in range(20)]
+    e = engine(proxy.config(), clock)
+    try:
+        p = rounds(e, clock, 3)
     finally:
         e.stop()
     assert value(p, "llm_source_up", source="proxy") == 1
+    assert value(p, "llm_source_request_failures", source="proxy", endpoint="spend_logs", reason="unsupported") == 3
+    assert value(p, "llm_source_request_failures", source="proxy", endpoint="spend_logs",
+                 reason="invalid_response") == 0
+    assert not p.get("llm_usage_requests")
+    assert caplog.text.count("too old for per-call spend logs") == 1
+
+
+def test_a_future_dated_row_is_rejected_and_every_call_after_it_counted(fake: FakeServer, tmp_path: Path) -> None:
+    # The deprecated path asks up to tomorrow, so it sees a replica whose clock runs an hour fast.
+    clock, state, proxy = Clock(NOW), tmp_path / "state", FakeLiteLLM(fake, version=(1, 75, 0))
+    proxy.calls = [Call("fast-replica", NOW + 3600, tags=["chat"])]
+    e = engine(proxy.config(), clock, head=f"state_dir: {state}\n", persist=True)
+    try:
+        for i in range(60):
+            proxy.calls.append(Call(f"c{i}", clock.now - 1, tags=["chat"]))
+            e.run_once()
+            clock.now += 60
+        p = samples(metrics(e))
+    finally:
+        e.stop()
+    # The 60 calls each once, and the fast replica's call too once its time came (within 5 minutes)
+    assert requests(p) == 61
+    assert value(p, "llm_source_request_failures", source="proxy", endpoint="spend_logs",
+                 reason="invalid_response") == 55  # the answers that held it while it was in the future
+    assert json.loads((state / "usage.json").read_text())["feeds"]["proxy"]["cursor"] <= clock.now
+
+
+def test_a_saved_cursor_in_the_future_is_set_aside_at_start(fake: FakeServer, tmp_path: Path,
+                                                            caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    clock, state, proxy = Clock(NOW), tmp_path / "state", FakeLiteLLM(fake)
+    state.mkdir()
+    book = {"counters": [], "daily": [], "durations": [], "invalid_lines": {}, "unpriced": {}, "folded": {},
+            "last_event": None}
+    (state / "usage.json").write_text(json.dumps({"version": 1, "positions": [], "book": book, "feeds": {
+        "proxy": {"cursor": 253402214400.0, "seen": {"x": 253402214400.0}}}}))
+    proxy.calls = [Call("a", NOW - 30), Call("b", NOW - 10)]
+    p, _ = restart(proxy, clock, state)
+    assert caplog.text.count("saved cursor is in the future") == 1
+    assert requests(p) == 2
+    assert proxy.reads()[0]["start_date"] == [datetime.fromtimestamp(NOW - 900, UTC).strftime("%Y-%m-%d %H:%M:%S")]
+
+
+def test_unreadable_spend_logs_leave_the_proxy_up_and_lose_nothing(fake: FakeServer, tmp_path: Path) -> None:
+    clock, state, proxy = Clock(NOW), tmp_path / "state", FakeLiteLLM(fake)
+    proxy.calls = [Call("a", NOW - 60)]
+    fake.routes["/proxy/spend/logs/v2"] = json_reply({"detail": "not allowed"}, status=401)
+    p, _ = restart(proxy, clock, state)
+    assert value(p, "llm_source_up", source="proxy") == 1
     assert value(p, "llm_source_request_failures", source="proxy", endpoint="spend_logs", reason="auth") == 1
     assert not p.get("llm_usage_requests")
-    p, _ = poll(fake, [row("a", NOW - 60)], clock, state)  # readable again: still from the month's start
-    assert fake.requests_to("/proxy/spend/logs")[-1].query["start_date"] == ["2026-11-01"]
-    assert value(p, "llm_usage_requests", provider="openai", model="gpt-4", task="untagged") == 1
+    proxy = FakeLiteLLM(fake)  # readable again: still from the month's start
+    proxy.calls = [Call("a", NOW - 60)]
+    p, _ = restart(proxy, clock, state)
+    assert proxy.reads()[-1]["start_date"] == ["2026-11-01 00:00:00"]
+    assert value(p, "llm_usage_requests", provider="azure", model="gpt-4", task="untagged") == 1
 
 
 # -- OpenRouter activity --------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Any
 import requests
 
 from exporter.http import Client, FetchError, PollRecorder
+from exporter.jobs import poll_budget
 from exporter.redact import redact
 from exporter.snapshot import Snapshot
 from exporter.sources.base import Source, SourceConfig
@@ -30,12 +31,6 @@ class PollResult:
     duration: float
     endpoint: str | None = None  # where a failed poll failed, and why (a REASONS entry)
     reason: str | None = None
-
-
-def poll_budget(interval: float, timeout: float, retries: int) -> float:
-    """How long one poll may take: its requests and retries, but never past 80% of the
-    interval, so a poll is always over before the next one is due."""
-    return min(interval * 0.8, timeout * (retries + 1) + 2.0)
 
 
 def max_retry_after(interval: float) -> float:

@@ -1,20 +1,26 @@
 """LiteLLM's proxy: whether it is ready, the models it serves with their prices and
-capabilities, and with `spend_logs: true` the calls it logged (spendlogs.py)."""
+capabilities, and the deployments behind each model group; with `spend_logs: true` it also
+offers the calls it logged as a usage feed (spendlogs.py)."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from exporter import money, units
-from exporter.http import Client, FetchError
-from exporter.redact import redact
-from exporter.snapshot import Model, Snapshot, UsageRow
-from exporter.sources import spendlogs
-from exporter.sources.base import Source, SourceConfig, flag, is_free, listing, mapping, records, self_provider
-from exporter.spend import feeds
-
-log = logging.getLogger(__name__)
+from exporter.http import Client
+from exporter.snapshot import Deployment, Model, Snapshot
+from exporter.sources.base import (
+    Source,
+    SourceConfig,
+    UsageFeed,
+    flag,
+    is_free,
+    listing,
+    mapping,
+    records,
+    self_provider,
+)
+from exporter.sources.litellm.spendlogs import MAX_LABEL, SpendLogReader
 
 # LiteLLM's supports_* flags, by the capability each one means.
 LITELLM_FLAGS = {
@@ -40,7 +46,10 @@ class LitellmSource(Source):
 
     def __init__(self, config: SourceConfig):
         super().__init__(config)
-        self._feed_failing = False  # so an unreadable spend log is logged once per streak
+        self._spend_logs = SpendLogReader(self) if config.options.get("spend_logs") else None
+
+    def usage_feed(self) -> UsageFeed | None:
+        return self._spend_logs
 
     def poll(self, client: Client) -> Snapshot:
         ready = client.get_json("readiness", self.url("/health/readiness"), headers=self.headers())
@@ -50,38 +59,26 @@ class LitellmSource(Source):
         response, body = client.fetch_json("model_info", self.url("/model/info"), headers=self.headers())
         items = listing(body)
         models = tuple(self.each(client, "model_info", records(items), lambda item: litellm_model(self.name, item)))
-        rows = self._spend_logs(client, spendlogs.model_providers(items)) if self.config.options.get(
-            "spend_logs") else ()
         return Snapshot(providers=(self_provider(self, response, name="LiteLLM"),), models=models, catalog=True,
-                        usage_rows=rows)
+                        deployments=deployments(items))
 
-    def _spend_logs(self, client: Client, providers: dict[str, str]) -> tuple[UsageRow, ...]:
-        """The calls logged since the usage book's cursor for this source, less its lookback
-        (from the start of the month before the first), oldest first."""
-        now = client.now()
-        since = feeds.since(self.usage_cursor(self.name), units.window_start("month", now))
-        try:
-            body = client.get_json("spend_logs", self.url("/spend/logs"), headers=self.headers(),
-                                   params=spendlogs.query(since, now))
-            if not isinstance(body, list | dict):
-                raise client.invalid("spend_logs", "expected a list of spend-log rows")
-            rows = self.each(client, "spend_logs", records(listing(body)),
-                             lambda item: spendlogs.parse_row(item, providers, self.name))
-        except (FetchError, ValueError) as err:
-            # Counted under endpoint="spend_logs"; the proxy itself answered, so the source
-            # stays up and the next poll reads from the same cursor: nothing is lost.
-            if isinstance(err, ValueError):
-                client.invalid("spend_logs", str(err))
-            if not self._feed_failing:
-                log.warning("%s: spend logs unreadable, usage waits for the next poll: %s", self.name,
-                            err.message if isinstance(err, FetchError) else redact(str(err)),
-                            extra={"fields": {"source": self.name, "endpoint": "spend_logs"}})
-            self._feed_failing = True
-            return ()
-        if self._feed_failing:
-            log.info("%s: spend logs readable again", self.name, extra={"fields": {"source": self.name}})
-        self._feed_failing = False
-        return tuple(sorted((r for r in rows if r.event.ts >= since), key=lambda r: (r.event.ts, r.request_id)))
+
+def deployments(items: list[Any]) -> tuple[Deployment, ...]:
+    """Each model group's deployments, from /model/info's rows: the group, the upstream model
+    (litellm_params.model, the one key of litellm_params read: api_base can carry credentials)
+    and its litellm_provider."""
+    out: dict[tuple[str, str], Deployment] = {}
+    for item in records(items):
+        info, params = mapping(item.get("model_info")), mapping(item.get("litellm_params"))
+        group, model, provider = item.get("model_name"), params.get("model"), info.get("litellm_provider")
+        if not isinstance(group, str) or not group:
+            continue
+        model = model if isinstance(model, str) and model else group
+        provider = provider if isinstance(provider, str) and provider else model.partition("/")[0] \
+            if "/" in model else ""
+        if provider:
+            out.setdefault((group, model), Deployment(group[:MAX_LABEL], model[:MAX_LABEL], provider[:MAX_LABEL]))
+    return tuple(out.values())
 
 
 def litellm_model(provider: str, item: dict[str, Any]) -> Model:

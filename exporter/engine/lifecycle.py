@@ -1,10 +1,5 @@
-"""Polling engine: runs every source on its own interval, concurrently, and keeps the latest
-immutable view of each one. Scrapes read views; nothing here runs on the scrape path.
-
-Stale policy: a failing source reports llm_source_up 0 at once, keeps its last good values
-through `stale_after` failed intervals, and then its provider, model and balance series are
-dropped, so a dead source does not pretend to be current forever.
-"""
+"""The engine's lifecycle: start, run once, stop, reload; the scheduler loop that submits polls
+and lets the runners submit theirs; the views it hands out."""
 
 from __future__ import annotations
 
@@ -13,25 +8,25 @@ import gc
 import logging
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import schedule
-from requests import Session
 
 from exporter.catalog.watch import CatalogWatch
 from exporter.config import Config
-from exporter.http import new_session
+from exporter.engine.poll import PollResult, cap, poll
+from exporter.engine.slots import Slot, empty_view
+from exporter.http import PollRecorder, new_session
 from exporter.jobs import CPU_LANE, InFlight, Job, cancel, every
 from exporter.probes.runner import ProbeRunner
 from exporter.snapshot import Snapshot, carry_over
 from exporter.sources.base import Source
-from exporter.sources.poll import PollResult, cap, poll
 from exporter.sources.registry import build
-from exporter.spend.job import SpendWatch, fleet_state
-from exporter.views import FleetView, SourceView
+from exporter.spend.job import FleetState, fleet_state
+from exporter.spend.runner import SpendRunner
+from exporter.views import FleetView
 
 log = logging.getLogger(__name__)
 
@@ -41,26 +36,6 @@ MAX_WORKERS = 256
 # A quiet fleet still gets a new view this often, so what is read at render time (the
 # exporter's own process metrics) is never older.
 REFRESH_SECONDS = 15.0
-
-
-@dataclass
-class _Slot:
-    source: Source
-    view: SourceView
-    job: Job
-    good: Snapshot | None = None
-    scheduled: schedule.Job | None = None
-    requests: Counter[str] = field(default_factory=Counter)
-    failures: Counter[tuple[str, str]] = field(default_factory=Counter)
-    skipped: Counter[str] = field(default_factory=Counter)
-    # The source's HTTP session, kept across polls (connections and TLS sessions are reused);
-    # closed when the source is removed or its settings change.
-    session: Session | None = None
-
-    def close(self) -> None:
-        if self.session is not None:
-            self.session.close()
-            self.session = None
 
 
 class Engine:
@@ -91,15 +66,15 @@ class Engine:
         self._scheduler = schedule.Scheduler()
         self._thread: threading.Thread | None = None
         self._config = config
-        self._slots: dict[str, _Slot] = {}
+        self._slots: dict[str, Slot] = {}
         state_dir = config.state_dir if persist else None
         self._watch = CatalogWatch(config.catalog, state_dir)
         self._catalog = self._watch.view()
-        self._spend = SpendWatch(config.spending, state_dir, clock=clock)
-        self._spend_job = Job("usage run", self._run_spending)
-        self._spend_scheduled: schedule.Job | None = None
         self._in_flight = InFlight()
-        self._probes = ProbeRunner(config.probes, clock=clock, pool=self._pool, source=self._probe_source,
+        self._spend = SpendRunner(config.spending, clock=clock, pool=self._pool, source=self._source_state,
+                                  live=self._in_flight.track, changed=self._bump, account=self._account,
+                                  fleet=self._fleet_state, retries=retries, backoff=backoff, state_dir=state_dir)
+        self._probes = ProbeRunner(config.probes, clock=clock, pool=self._pool, source=self._source_state,
                                    live=self._in_flight.track, changed=self._bump, state_dir=state_dir)
         self._listeners: list[Callable[[], None]] = []
         self._notified_at = time.monotonic()
@@ -110,7 +85,6 @@ class Engine:
         """Polls every source now, then each on its own interval, in a background thread."""
         first = [self._submit(slot) for slot in list(self._slots.values())]
         threading.Thread(target=self._mark_ready, args=(first,), name="first-round", daemon=True).start()
-        self._schedule_spending()
         self._thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)
         self._thread.start()
 
@@ -121,8 +95,7 @@ class Engine:
         self._ready.set()
         self._bump()
         self._announced.set()
-        if self._spend.settings.active:
-            self._run_spending()
+        self._spend.run_once()
         wait(self._probes.run_all())
         return self.view()
 
@@ -152,9 +125,7 @@ class Engine:
             added = self._apply(config)
         for slot in added:
             self._submit(slot)
-        self._spend.reconfigure(config.spending)
-        if self._thread is not None:
-            self._schedule_spending()
+        self._spend.configure(config.spending)
         self._probes.configure(config.probes)
 
     # -- views ------------------------------------------------------------------------------
@@ -192,17 +163,16 @@ class Engine:
         self._notify()
 
     # -- sources ----------------------------------------------------------------------------
-    def _apply(self, config: Config) -> list[_Slot]:
+    def _apply(self, config: Config) -> list[Slot]:
         old = self._slots
-        slots: dict[str, _Slot] = {}
-        added: list[_Slot] = []
+        slots: dict[str, Slot] = {}
+        added: list[Slot] = []
         for sc in config.sources:
             slot = old.pop(sc.name, None)
             if slot is not None and slot.source.config == sc:
                 slots[sc.name] = slot  # unchanged: keeps its state and its place in the schedule
                 continue
             source = build(sc)
-            source.usage_cursor = self._spend.cursor
             if slot is not None and slot.source.config.type == sc.type:
                 # Same source, new settings: keep counters so rates do not see a reset.
                 cancel(self._scheduler, slot.scheduled)
@@ -213,11 +183,9 @@ class Engine:
                 if slot is not None:
                     cancel(self._scheduler, slot.scheduled)
                     slot.close()
-                slot = _Slot(source=source, view=self._empty_view(source),
-                             job=Job(f"poll {sc.name}", functools.partial(self._poll, sc.name)))
-            for endpoint in source.endpoint_names():
-                slot.requests[endpoint] += 0  # known series exist at 0 before the first call
-            slot.view = replace(slot.view, requests=tuple(sorted(slot.requests.items())))
+                slot = Slot(source=source, view=empty_view(source),
+                            job=Job(f"poll {sc.name}", functools.partial(self._poll, sc.name)))
+            slot.count(source.endpoint_names())
             slot.scheduled = every(self._scheduler, sc.interval).do(self._submit, slot)
             slots[sc.name] = slot
             added.append(slot)
@@ -231,12 +199,7 @@ class Engine:
         self._generation += 1
         return added
 
-    @staticmethod
-    def _empty_view(source: Source) -> SourceView:
-        return SourceView(name=source.name, type=source.config.type, endpoints=source.endpoint_names(),
-                          interval=source.config.interval)
-
-    def _submit(self, slot: _Slot) -> Future[None] | None:
+    def _submit(self, slot: Slot) -> Future[None] | None:
         future = slot.job.submit(self._pool)
         if future is None:  # the last poll still runs: never two at once
             with self._lock:
@@ -266,7 +229,7 @@ class Engine:
         with CPU_LANE:  # folding the answer in, and rendering what changed, take turns
             self._fold(slot, result)
 
-    def _fold(self, slot: _Slot, result: PollResult) -> None:
+    def _fold(self, slot: Slot, result: PollResult) -> None:
         source, sc = slot.source, slot.source.config
         finished = self._clock()
         # Over a cap is logged when it starts (or when the source comes back), not every poll.
@@ -287,46 +250,26 @@ class Engine:
                               extra={"fields": {"source": source.name}})
 
         with self._lock:
-            slot.requests.update(result.recorder.requests)
-            slot.failures.update(result.recorder.failures)
-            view = slot.view
-            if snapshot is not None:
-                slot.good = snapshot
-                if not view.up and view.polled:
-                    log.info("%s: recovered", source.name, extra={"fields": {"source": source.name}})
-                view = replace(view, up=True, last_success=finished, last_error=None, blocked_until=None)
-            else:
-                log.warning("%s: poll failed: %s", source.name, result.error, extra={"fields": {
-                    "source": source.name, "endpoint": result.endpoint, "reason": result.reason,
-                    "duration_seconds": round(result.duration, 3)}})
-                view = replace(view, up=False, last_error=result.error, failed_polls=view.failed_polls + 1,
-                               blocked_until=finished + result.retry_after if result.retry_after else None)
-            slot.view = replace(view, polled=True, last_poll=finished, poll_duration=result.duration,
-                                models_dropped=view.models_dropped + dropped,
-                                providers_dropped=view.providers_dropped + providers_dropped)
+            slot.fold(result, snapshot, finished, (dropped, providers_dropped))
             self._publish(slot)
         self._notify()
 
-    def _publish(self, slot: _Slot) -> None:
-        """Recomputes the slot's view (counters, stale window) and bumps the generation.
-        Called with the lock held, after every poll or skipped poll."""
-        view = slot.view
-        snapshot = None
-        if slot.good is not None and view.last_success is not None:
-            # Half an interval of slack so scheduling jitter does not drop values one poll early.
-            window = (self._config.stale_after + 0.5) * slot.source.config.interval
-            if self._clock() - view.last_success <= window:
-                snapshot = slot.good
-            else:
-                if view.snapshot is not None:
-                    log.warning("%s: stale for %d intervals, dropping its series", view.name,
-                                self._config.stale_after, extra={"fields": {"source": view.name}})
-                slot.good = None
-        slot.view = replace(view, snapshot=snapshot, requests=tuple(sorted(slot.requests.items())),
-                            failures=tuple(sorted(slot.failures.items())),
-                            skipped=tuple(sorted(slot.skipped.items())))
+    def _publish(self, slot: Slot) -> None:
+        """Recomputes the slot's view and bumps the generation; with the lock held, after every
+        poll, skipped poll or feed read of the source."""
+        slot.publish(self._clock(), self._config.stale_after)
         self._rank()
         self._generation += 1
+
+    def _account(self, name: str, recorder: PollRecorder) -> None:
+        """A feed read's requests and failures, into its source's counters."""
+        with self._lock:
+            slot = self._slots.get(name)
+            if slot is None:
+                return
+            slot.account(recorder)
+            self._publish(slot)
+        self._notify()
 
     def _rank(self) -> None:
         """Re-picks the cheapest model per class: any poll can change who is eligible."""
@@ -338,14 +281,15 @@ class Engine:
         except Exception:  # keeps the last ranking; the poll itself is still published
             log.exception("ranking the cheapest models failed")
 
-    # -- the first round, the schedule, spending and probes ---------------------------------------
+    # -- the first round, the loop, and what the runners borrow ------------------------------
     def _mark_ready(self, futures: list[Future[None] | None]) -> None:
         wait([f for f in futures if f is not None])
         # The ledger is first read once the catalogs are in, so its events find their prices;
         # readiness waits for that run too, so a ready exporter serves budgets and usage.
         if self._spend.settings.active:
-            self._run_spending()
+            self._spend.run_usage()
         self._ready.set()
+        self._spend.start()
         self._probes.start()  # a probe needs its source's first poll
         self._bump()  # the listeners render the ready view here, before readiness is announced
         self._announced.set()
@@ -361,6 +305,7 @@ class Engine:
         while not self._stop.is_set():
             try:
                 self._scheduler.run_pending()
+                self._spend.run_due()
                 self._probes.run_due()
                 if time.monotonic() - self._notified_at >= REFRESH_SECONDS:
                     self._bump()
@@ -369,27 +314,10 @@ class Engine:
             idle = self._scheduler.idle_seconds
             self._stop.wait(0.5 if idle is None else max(0.05, min(idle, 0.5)))
 
-    def _schedule_spending(self) -> None:
-        with self._lock:
-            cancel(self._scheduler, self._spend_scheduled)
-            self._spend_scheduled = None
-            settings = self._spend.settings
-            if settings.active:
-                self._spend_scheduled = every(self._scheduler, settings.interval).do(self._submit_spending)
+    def _fleet_state(self) -> FleetState:
+        return fleet_state(self.view().sources, self._config.catalog.input_output_ratio)
 
-    def _submit_spending(self) -> None:
-        if self._spend.settings.active and self._ready.is_set():
-            self._spend_job.submit(self._pool)  # skipped while the last run still goes
-
-    def _run_spending(self) -> None:
-        try:
-            self._spend.run(fleet_state(self.view().sources, self._config.catalog.input_output_ratio))
-        except Exception:  # a bad file or a bug must not stop the next runs
-            log.exception("usage run failed")
-            return
-        self._bump()
-
-    def _probe_source(self, name: str) -> tuple[Source, Snapshot | None] | None:
+    def _source_state(self, name: str) -> tuple[Source, Snapshot | None] | None:
         with self._lock:
             slot = self._slots.get(name)
             if slot is None:

@@ -1,0 +1,102 @@
+"""The per-source slots: each source's state between polls (its last good snapshot, its
+counters, its place in the schedule, its HTTP session) and the stale policy.
+
+Stale policy: a failing source reports llm_source_up 0 at once, keeps its last good values
+through `stale_after` failed intervals, and then its provider, model and balance series are
+dropped, so a dead source does not pretend to be current forever.
+
+Everything here runs with the engine's lock held; the engine decides when.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field, replace
+
+import schedule
+from requests import Session
+
+from exporter.engine.poll import PollResult
+from exporter.http import PollRecorder
+from exporter.jobs import Job
+from exporter.snapshot import Snapshot
+from exporter.sources.base import Source
+from exporter.views import SourceView
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Slot:
+    source: Source
+    view: SourceView
+    job: Job
+    good: Snapshot | None = None
+    scheduled: schedule.Job | None = None
+    requests: Counter[str] = field(default_factory=Counter)
+    failures: Counter[tuple[str, str]] = field(default_factory=Counter)
+    skipped: Counter[str] = field(default_factory=Counter)
+    # The source's HTTP session, kept across polls (connections and TLS sessions are reused);
+    # closed when the source is removed or its settings change.
+    session: Session | None = None
+
+    def close(self) -> None:
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+
+    def count(self, endpoint_names: tuple[str, ...]) -> None:
+        """Known request series exist at 0 before the first call."""
+        for endpoint in endpoint_names:
+            self.requests[endpoint] += 0
+        self.view = replace(self.view, requests=tuple(sorted(self.requests.items())))
+
+    def account(self, recorder: PollRecorder) -> None:
+        """Adds the requests and failures of calls made for this source (its polls, and reads
+        made apart from them, such as its usage feed) to its counters."""
+        self.requests.update(recorder.requests)
+        self.failures.update(recorder.failures)
+
+    def fold(self, result: PollResult, snapshot: Snapshot | None, finished: float, dropped: tuple[int, int]) -> None:
+        """A finished poll: its counters, and the source up with `snapshot` or down."""
+        source = self.source
+        self.account(result.recorder)
+        view = self.view
+        if snapshot is not None:
+            self.good = snapshot
+            if not view.up and view.polled:
+                log.info("%s: recovered", source.name, extra={"fields": {"source": source.name}})
+            view = replace(view, up=True, last_success=finished, last_error=None, blocked_until=None)
+        else:
+            log.warning("%s: poll failed: %s", source.name, result.error, extra={"fields": {
+                "source": source.name, "endpoint": result.endpoint, "reason": result.reason,
+                "duration_seconds": round(result.duration, 3)}})
+            view = replace(view, up=False, last_error=result.error, failed_polls=view.failed_polls + 1,
+                           blocked_until=finished + result.retry_after if result.retry_after else None)
+        self.view = replace(view, polled=True, last_poll=finished, poll_duration=result.duration,
+                            models_dropped=view.models_dropped + dropped[0],
+                            providers_dropped=view.providers_dropped + dropped[1])
+
+    def publish(self, now: float, stale_after: int) -> None:
+        """Recomputes the view (counters, stale window) after every poll or skipped poll."""
+        view = self.view
+        snapshot = None
+        if self.good is not None and view.last_success is not None:
+            # Half an interval of slack so scheduling jitter does not drop values one poll early.
+            window = (stale_after + 0.5) * self.source.config.interval
+            if now - view.last_success <= window:
+                snapshot = self.good
+            else:
+                if view.snapshot is not None:
+                    log.warning("%s: stale for %d intervals, dropping its series", view.name, stale_after,
+                                extra={"fields": {"source": view.name}})
+                self.good = None
+        self.view = replace(view, snapshot=snapshot, requests=tuple(sorted(self.requests.items())),
+                            failures=tuple(sorted(self.failures.items())),
+                            skipped=tuple(sorted(self.skipped.items())))
+
+
+def empty_view(source: Source) -> SourceView:
+    return SourceView(name=source.name, type=source.config.type, endpoints=source.endpoint_names(),
+                      interval=source.config.interval)
