@@ -78,7 +78,7 @@ class ProbeBook:
         self._day = ""
         self._day_spend = ZERO
         self._budget_logged = ""
-        self._malformed_logged: set[tuple[str, str, str]] = set()
+        self._malformed_logged: set[tuple[str, str]] = set()
         # The last response pair of every model ever probed here, targets or not (a target
         # removed and added back is compared with what it was).
         self._responses: dict[tuple[str, str], tuple[str, str]] = {}
@@ -177,8 +177,8 @@ class ProbeBook:
 
     def _log_malformed(self, result: ProbeResult) -> None:
         for name in result.malformed_headers:
-            marker = (result.source, result.model, name)
-            if marker not in self._malformed_logged:  # once per header of a model
+            marker = (result.source, name)
+            if marker not in self._malformed_logged:  # once per source and header
                 self._malformed_logged.add(marker)
                 log.warning("probe %s/%s: skipped the unreadable rate-limit header %s", result.source, result.model,
                             name, extra={"fields": {"source": result.source, "model": result.model, "header": name}})
