@@ -85,6 +85,8 @@ class Config:
     catalog: CatalogSettings = field(default_factory=lambda: settings_from(None))
     spending: SpendSettings = field(default_factory=SpendSettings)
     probes: ProbeSettings = field(default_factory=ProbeSettings)
+    # Valid settings that will not do what their user likely wants, each a line naming its path.
+    warnings: tuple[str, ...] = ()
 
 
 def format_path(parts: Any) -> str:
@@ -275,6 +277,7 @@ def _build(doc: dict[str, Any], origin: str) -> Config:
     fleet = fleet_from(doc.get("fleet"), problems)
     fleet_models = tuple(m.model for m in fleet.models)
     sources: list[SourceConfig] = []
+    warnings: list[str] = []
     seen: dict[str, int] = {}
     for index, raw in enumerate(doc["sources"]):
         path = f"sources[{index}]"
@@ -318,6 +321,7 @@ def _build(doc: dict[str, Any], origin: str) -> Config:
                 fleet_models=fleet_models,
             )
         )
+        warnings.extend(kind.warnings(path, sources[-1]))
     spending = SpendSettings(
         ledger=tuple(doc.get("usage", {}).get("ledger", ())),
         feeds=tuple(sc.name for sc in sources if sc.type == "litellm" and sc.options.get("spend_logs")),
@@ -342,6 +346,7 @@ def _build(doc: dict[str, Any], origin: str) -> Config:
         catalog=settings_from(doc.get("catalog")),
         spending=spending,
         probes=probes,
+        warnings=tuple(warnings),
     )
 
 

@@ -100,6 +100,11 @@ class InFlight:
             client.abort()
 
 
+# Retries of a failed request (connection errors and 5xx) within a poll, unless the engine is
+# told otherwise.
+DEFAULT_RETRIES = 2
+
+
 def poll_budget(interval: float, timeout: float, retries: int) -> float:
     """How long one poll (or one read of a source's usage feed) may take: its requests and
     retries, but never past 80% of the interval, so it is over before the next one is due."""

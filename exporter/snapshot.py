@@ -275,6 +275,9 @@ class Snapshot:
     # how many models to watch were over the cap.
     upstreams: tuple[UpstreamModel, ...] = ()
     upstream_models_skipped: int | None = None
+    # Items this poll left out, or folded into "other", to keep a family's series bounded, by
+    # family (the `family` label of llm_exporter_series_folded_total); summed over polls.
+    folded: tuple[tuple[str, int], ...] = ()
 
     def provider_state(self, provider: str, source_up: bool) -> str:
         """The health of a provider this snapshot names (a model's, say). A provider it does not

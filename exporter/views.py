@@ -38,6 +38,7 @@ class SourceView:
     blocked_until: float | None = None
     models_dropped: int = 0  # over limits.max_models, summed over polls
     providers_dropped: int = 0  # over limits.max_providers, summed over polls
+    folded: tuple[tuple[str, int], ...] = ()  # Snapshot.folded, summed over polls
 
 
 @dataclass(frozen=True, slots=True)

@@ -89,9 +89,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             fleet.stop()
         return 2
 
+    for warning in config.warnings:
+        if args.check_config:
+            print(f"warning: {warning}", file=sys.stderr)
+        else:
+            log.warning("config: %s", warning, extra={"fields": {"file": config.path}})
     try:
         if args.check_config:
-            print(f"OK: {len(config.sources)} sources")
+            print(f"OK: {len(config.sources)} sources" + (f", {len(config.warnings)} warning(s)" if config.warnings
+                                                          else ""))
             return 0
         if args.once:
             engine = Engine(config)
@@ -144,6 +150,8 @@ def serve(args: argparse.Namespace, config: Config) -> int:
             log.error("reload failed, keeping the running config: %s", "; ".join(err.problems),
                       extra={"fields": {"file": args.config_file, "problems": len(err.problems)}})
             return
+        for warning in new.warnings:
+            log.warning("config: %s", warning, extra={"fields": {"file": args.config_file}})
         try:
             engine.reload(new)
         except Exception:  # whatever went wrong, the running config stays, as documented

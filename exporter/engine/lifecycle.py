@@ -19,7 +19,7 @@ from exporter.config import Config
 from exporter.engine.poll import PollResult, cap, poll
 from exporter.engine.slots import Slot, empty_view
 from exporter.http import PollRecorder, new_session
-from exporter.jobs import CPU_LANE, InFlight, Job, cancel, every
+from exporter.jobs import CPU_LANE, DEFAULT_RETRIES, InFlight, Job, cancel, every
 from exporter.probes.runner import ProbeRunner
 from exporter.snapshot import Snapshot, carry_over
 from exporter.sources.base import Source
@@ -44,7 +44,7 @@ class Engine:
         config: Config,
         *,
         clock: Callable[[], float] = time.time,
-        retries: int = 2,
+        retries: int = DEFAULT_RETRIES,
         backoff: float = 0.5,
         persist: bool = False,
     ) -> None:
@@ -185,7 +185,7 @@ class Engine:
                     slot.close()
                 slot = Slot(source=source, view=empty_view(source),
                             job=Job(f"poll {sc.name}", functools.partial(self._poll, sc.name)))
-            slot.count(source.endpoint_names())
+            slot.count()
             slot.scheduled = every(self._scheduler, sc.interval).do(self._submit, slot)
             slots[sc.name] = slot
             added.append(slot)

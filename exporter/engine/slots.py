@@ -37,6 +37,7 @@ class Slot:
     requests: Counter[str] = field(default_factory=Counter)
     failures: Counter[tuple[str, str]] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)
+    folded: Counter[str] = field(default_factory=Counter)
     # The source's HTTP session, kept across polls (connections and TLS sessions are reused);
     # closed when the source is removed or its settings change.
     session: Session | None = None
@@ -46,11 +47,14 @@ class Slot:
             self.session.close()
             self.session = None
 
-    def count(self, endpoint_names: tuple[str, ...]) -> None:
-        """Known request series exist at 0 before the first call."""
-        for endpoint in endpoint_names:
+    def count(self) -> None:
+        """Known series exist at 0 before the first call or fold."""
+        for endpoint in self.source.endpoint_names():
             self.requests[endpoint] += 0
-        self.view = replace(self.view, requests=tuple(sorted(self.requests.items())))
+        for family in self.source.folds():
+            self.folded[family] += 0
+        self.view = replace(self.view, requests=tuple(sorted(self.requests.items())),
+                            folded=tuple(sorted(self.folded.items())))
 
     def account(self, recorder: PollRecorder) -> None:
         """Adds the requests and failures of calls made for this source (its polls, and reads
@@ -65,6 +69,7 @@ class Slot:
         view = self.view
         if snapshot is not None:
             self.good = snapshot
+            self.folded.update(dict(snapshot.folded))
             if not view.up and view.polled:
                 log.info("%s: recovered", source.name, extra={"fields": {"source": source.name}})
             view = replace(view, up=True, last_success=finished, last_error=None, blocked_until=None)
@@ -94,7 +99,7 @@ class Slot:
                 self.good = None
         self.view = replace(view, snapshot=snapshot, requests=tuple(sorted(self.requests.items())),
                             failures=tuple(sorted(self.failures.items())),
-                            skipped=tuple(sorted(self.skipped.items())))
+                            skipped=tuple(sorted(self.skipped.items())), folded=tuple(sorted(self.folded.items())))
 
 
 def empty_view(source: Source) -> SourceView:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 
 from exporter import __version__
 from exporter.families.base import Family, Part, Same, Sample
 from exporter.http import REASONS
+from exporter.spend.book import FOLDED_FAMILY, UNPRICED_FAMILY
 from exporter.views import FleetView, SourceView
 
 F = Family
@@ -34,6 +35,11 @@ FAMILIES = (
       "Models over limits.max_models left out of a poll's catalog, summed over polls."),
     F("llm_source_providers_dropped_total", "counter", "providers", ("source",),
       "Providers over limits.max_providers left out of a poll's answer, summed over polls."),
+    F("llm_exporter_series_folded_total", "counter", "items", ("family",),
+      'Items left out, or whose label values were folded into "other", to keep series bounded, by family: '
+      "llm_usage (usage events over limits.max_usage_series, limits.max_tasks or limits.max_usage_models), "
+      "llm_usage_unpriced_events_total, llm_vendor_usage (OpenRouter activity rows over limits.max_models), "
+      "llm_upstream_endpoint (upstream endpoints over endpoints.max_upstreams)."),
 )
 
 
@@ -63,7 +69,27 @@ def _status(view: FleetView, s: SourceView) -> Iterator[Sample]:
     yield "llm_source_providers_dropped_total", (s.name,), s.providers_dropped
 
 
+def _folded_key(view: FleetView) -> Hashable:
+    spending = view.spending
+    return (bool(spending.settings.ledger or spending.settings.feeds), Same(spending.book),
+            tuple(s.folded for s in view.sources))
+
+
+def _folded(view: FleetView) -> Iterator[Sample]:
+    """One series per family, summed over the usage book and every source."""
+    total: Counter[str] = Counter()
+    spending = view.spending
+    if spending.settings.ledger or spending.settings.feeds:
+        for family in (FOLDED_FAMILY, UNPRICED_FAMILY):
+            total[family] += spending.book.folded[family]
+    for s in view.sources:
+        total.update(dict(s.folded))
+    for family, count in sorted(total.items()):
+        yield "llm_exporter_series_folded_total", (family,), count
+
+
 PARTS = (
     Part("build", "fleet", lambda view: (), _build),
     Part("source_status", "source", lambda view, s: (Same(s),), _status),
+    Part("folded", "fleet", _folded_key, _folded),
 )

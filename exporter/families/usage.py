@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterator
 
 from exporter.families.base import CACHED, Family, Part, Same, Sample
-from exporter.spend.book import FOLDED_FAMILY, TOKEN_TYPES, UNPRICED_FAMILY
+from exporter.spend.book import TOKEN_TYPES
 from exporter.views import FleetView, SourceView
 
 F = Family
@@ -35,9 +35,6 @@ FAMILIES = (
       "Ledger events without cost_usd whose model no source prices; counted at 0 USD."),
     F("llm_usage_last_event_timestamp_seconds", "gauge", "unix seconds", (),
       "Unix time (the event's ts) of the newest ledger event."),
-    F("llm_exporter_series_folded_total", "counter", "events", ("family",),
-      'Events whose label values were folded into "other" to keep series bounded (limits.max_tasks, '
-      "limits.max_usage_models), by family."),
 )
 
 
@@ -83,8 +80,6 @@ def _ledger(view: FleetView) -> Iterator[Sample]:
         yield "llm_usage_unpriced_events_total", (model,), count
     if book.last_event is not None:
         yield "llm_usage_last_event_timestamp_seconds", (), book.last_event
-    for family in (FOLDED_FAMILY, UNPRICED_FAMILY):
-        yield "llm_exporter_series_folded_total", (family,), book.folded[family]
 
 
 PARTS = (

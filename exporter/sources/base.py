@@ -85,6 +85,17 @@ class Source:
     def endpoint_names(self) -> tuple[str, ...]:
         return self.endpoints
 
+    def folds(self) -> tuple[str, ...]:
+        """The families this source may cap or fold (Snapshot.folded), so their counters exist
+        at 0 from the start."""
+        return ()
+
+    @classmethod
+    def warnings(cls, path: str, config: SourceConfig) -> list[str]:
+        """Settings that are valid but will not do what the user likely wants; --check-config
+        prints them and the exporter logs them at start."""
+        return []
+
     def url(self, path: str) -> str:
         return self.config.url + path
 

@@ -9,10 +9,13 @@ from urllib.parse import quote
 from exporter import money, units
 from exporter.defaults import default
 from exporter.http import Client
+from exporter.jobs import DEFAULT_RETRIES, poll_budget
 from exporter.snapshot import Model, Money, Provider, Snapshot, Upstream, UpstreamModel
+from exporter.sources.activity import FOLDED_FAMILY as ACTIVITY_FAMILY
 from exporter.sources.activity import Activity, ActivityRow, ActivityWatch
 from exporter.sources.activity import parse_row as parse_activity
 from exporter.sources.base import Source, SourceConfig, listing, mapping, records
+from exporter.sources.upstreams import FOLDED_FAMILY as UPSTREAM_FAMILY
 from exporter.sources.upstreams import UpstreamSettings, UpstreamWatch, parse_upstream
 
 PRICE_KEYS = {"input": "prompt", "output": "completion", "cache_read": "input_cache_read"}
@@ -28,18 +31,34 @@ class OpenRouterSource(Source):
     def __init__(self, config: SourceConfig):
         super().__init__(config)
         # Upstream endpoints are watched only when the source has an `endpoints:` block.
-        block = config.options.get("endpoints")
         self.upstreams: UpstreamWatch | None = None
-        self.activity = ActivityWatch(config.name) if config.options.get("activity") else None
-        if isinstance(block, dict):
-            use_fleet = block.get("fleet_models", default("sources[].endpoints.fleet_models"))
-            self.upstreams = UpstreamWatch(config.name, UpstreamSettings(
-                models=tuple(block.get("models") or ()),
-                fleet_models=config.fleet_models if use_fleet else (),
-                max_models=block.get("max_models", default("sources[].endpoints.max_models")),
-                interval=units.parse_duration(block.get("interval", default("sources[].endpoints.interval"))) or 300.0,
-                stale_after=config.stale_after,
-            ))
+        self.activity = ActivityWatch(config.name, config.max_models) if config.options.get("activity") else None
+        settings = upstream_settings(config)
+        if settings is not None:
+            self.upstreams = UpstreamWatch(config.name, settings)
+
+    def folds(self) -> tuple[str, ...]:
+        return ((UPSTREAM_FAMILY,) if self.upstreams is not None else ()) + \
+            ((ACTIVITY_FAMILY,) if self.activity is not None else ())
+
+    @classmethod
+    def warnings(cls, path: str, config: SourceConfig) -> list[str]:
+        """Watched models that the polls cannot all ask for within endpoints.interval: a poll
+        asks one due model in any case, and more only while a whole request (`timeout`) still
+        fits its budget after the catalog, key and credits calls."""
+        settings = upstream_settings(config)
+        if settings is None:
+            return []
+        watched = min(len(settings.models) + len(settings.fleet_models), settings.max_models)
+        budget = poll_budget(config.interval, config.timeout, DEFAULT_RETRIES)
+        per_poll = max(1, int(budget // config.timeout) - 3)
+        polls = max(1, int(settings.interval // config.interval))
+        if watched <= per_poll * polls:
+            return []
+        return [f"{path}.endpoints: up to {watched} watched models are due every {settings.interval:g}s, but a poll "
+                f"every {config.interval:g}s with a {config.timeout:g}s timeout is sure of time for only {per_poll} "
+                f"ask(s): {per_poll * polls} per endpoints.interval; the rest are asked less often (raise "
+                f"endpoints.interval or the source's interval, or lower its timeout)"]
 
     def poll(self, client: Client) -> Snapshot:
         headers = self.headers()
@@ -71,8 +90,8 @@ class OpenRouterSource(Source):
             if total is not None and used is not None:
                 balances = [Money("USD", total - used)]
 
-        upstreams, skipped = self._watch_upstreams(client, {m.id for m in models})
-        activity = Activity() if self.activity is None else self.activity.poll(
+        upstreams, skipped, capped = self._watch_upstreams(client, {m.id for m in models})
+        activity, folded = (Activity(), 0) if self.activity is None else self.activity.poll(
             lambda: self._activity_rows(client, headers), client.now())
         provider = Provider(
             id=self.name,
@@ -95,6 +114,7 @@ class OpenRouterSource(Source):
             vendor_usage=activity.tokens,
             vendor_requests=activity.requests,
             vendor_model_spend=activity.spend,
+            folded=tuple((family, n) for family, n in ((UPSTREAM_FAMILY, capped), (ACTIVITY_FAMILY, folded)) if n),
         )
 
     def _activity_rows(self, client: Client, headers: dict[str, str]) -> list[ActivityRow] | None:
@@ -108,10 +128,11 @@ class OpenRouterSource(Source):
             raise client.invalid("activity", str(exc)) from None
         return self.each(client, "activity", records(items), parse_activity)
 
-    def _watch_upstreams(self, client: Client, served: set[str]) -> tuple[tuple[UpstreamModel, ...], int | None]:
+    def _watch_upstreams(self, client: Client, served: set[str]
+                         ) -> tuple[tuple[UpstreamModel, ...], int | None, int]:
         """The watched models' upstream endpoints, asked for when due (see upstreams.py)."""
         if self.upstreams is None:
-            return (), None
+            return (), None, 0
 
         def fetch(model: str) -> list[Upstream]:
             url = self.url(f"/models/{quote(model, safe='/:.-_')}/endpoints")
@@ -125,6 +146,25 @@ class OpenRouterSource(Source):
         # Each call needs up to a request timeout: stop asking when the poll has less left.
         return self.upstreams.poll(served, fetch, client.now(), lambda: client.deadline - time.monotonic(),
                                    min(client.timeout, 30.0))
+
+
+def upstream_settings(config: SourceConfig) -> UpstreamSettings | None:
+    """The source's `endpoints:` block, with the schema's defaults; None without one."""
+    block = config.options.get("endpoints")
+    if not isinstance(block, dict):
+        return None
+
+    def option(key: str) -> Any:
+        return block.get(key, default(f"sources[].endpoints.{key}"))
+
+    return UpstreamSettings(
+        models=tuple(option("models")),
+        fleet_models=config.fleet_models if option("fleet_models") else (),
+        max_models=option("max_models"),
+        max_upstreams=option("max_upstreams"),
+        interval=units.parse_duration(option("interval")) or 0.0,
+        stale_after=config.stale_after,
+    )
 
 
 def provider_capabilities(models: tuple[Model, ...]) -> list[tuple[str, bool]]:

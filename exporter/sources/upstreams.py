@@ -2,11 +2,16 @@
 model behind OpenRouter, and how each is doing, from `GET /models/{author}/{slug}/endpoints`.
 
 Asked on their own interval (`endpoints.interval`, 5 minutes by default), inside the source's
-polls: a poll asks for the models that are due while its deadline leaves time, and the rest
-wait for the next poll. A failed or unknown model (a 404) is counted under the `endpoints`
-endpoint and logged once per streak; it never fails the poll. Its last good answer is kept
-through `stale_after` failed asks in a row, then dropped, as the stale policy keeps a source's
-series through stale_after failed polls.
+polls: a poll asks for the models that are due while its deadline leaves time for a whole
+request, and the rest wait for the next poll; but every poll asks for at least one due model,
+with whatever time it has left, so a fast poll_interval (whose budget is not above one request
+timeout) never starves them. At most `endpoints.max_upstreams` endpoints are kept per model (the
+first, in the router's order); the rest are counted in llm_exporter_series_folded_total.
+
+A failed or unknown model (a 404) is counted under the `endpoints` endpoint and logged once per
+streak; it never fails the poll. Its last good answer is kept through `stale_after` failed asks
+in a row, then dropped, as the stale policy keeps a source's series through stale_after failed
+polls.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ log = logging.getLogger(__name__)
 UPTIME_WINDOWS = (("5m", "uptime_last_5m"), ("30m", "uptime_last_30m"), ("1d", "uptime_last_1d"))
 QUANTILES = (("0.5", "p50"), ("0.75", "p75"), ("0.9", "p90"), ("0.99", "p99"))
 PRICE_KINDS = (("input", "prompt"), ("output", "completion"))
+FOLDED_FAMILY = "llm_upstream_endpoint"  # the llm_upstream_endpoint_* families
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +42,7 @@ class UpstreamSettings:
     models: tuple[str, ...] = ()
     fleet_models: tuple[str, ...] = ()  # the fleet file's models, when fleet_models is on
     max_models: int = 50
+    max_upstreams: int = 50
     interval: float = 300.0
     stale_after: int = 3
 
@@ -45,6 +52,7 @@ class _Watched:
     good: UpstreamModel | None = None
     due: float = float("-inf")  # unix seconds on the engine's clock
     failures: int = 0  # failed asks since the last good answer
+    capped: bool = False  # its last answer had endpoints over max_upstreams (logged once per streak)
 
 
 def parse_upstream(item: dict[str, Any]) -> Upstream:
@@ -93,25 +101,29 @@ class UpstreamWatch:
         return wanted[:cap], max(0, len(wanted) - cap)
 
     def poll(self, served: set[str], fetch: Callable[[str], Sequence[Upstream]], now: float,
-             time_left: Callable[[], float], min_time: float) -> tuple[tuple[UpstreamModel, ...], int]:
-        """Asks for the due models while `time_left()` exceeds `min_time` (so the poll's
-        deadline holds), and returns every watched model's current answer, in watch order."""
+             time_left: Callable[[], float], min_time: float) -> tuple[tuple[UpstreamModel, ...], int, int]:
+        """Asks for the due models, the longest due first: one in any case, more while
+        `time_left()` exceeds `min_time` (so the poll's deadline holds). Returns every watched
+        model's current answer in watch order, the models over max_models, and the endpoints
+        left out of this poll's answers over max_upstreams."""
         targets, skipped = self.targets(served)
         self._watched = {m: self._watched.get(m) or _Watched() for m in targets}
         due = sorted((w.due, m) for m, w in self._watched.items() if w.due <= now)
-        for _, model in due:
-            if time_left() <= min_time:
+        capped = 0
+        for asked, (_, model) in enumerate(due):
+            if asked and time_left() <= min_time:
                 break  # the rest wait for the next poll: a poll never runs past its deadline
-            self._ask(model, fetch, now)
+            capped += self._ask(model, fetch, now)
         out = []
         for watched in self._watched.values():
             if watched.failures > self.settings.stale_after:
                 watched.good = None  # past the stale window: its series go
             if watched.good is not None:
                 out.append(watched.good)
-        return tuple(out), skipped
+        return tuple(out), skipped, capped
 
-    def _ask(self, model: str, fetch: Callable[[str], Sequence[Upstream]], now: float) -> None:
+    def _ask(self, model: str, fetch: Callable[[str], Sequence[Upstream]], now: float) -> int:
+        """Asks for one model's endpoints; returns how many were over max_upstreams."""
         watched = self._watched[model]
         watched.due = now + self.settings.interval
         started = time.monotonic()
@@ -122,7 +134,7 @@ class UpstreamWatch:
                 log.warning("%s: endpoints of %s: %s", self.source, model, err.message, extra={"fields": {
                     "source": self.source, "endpoint": "endpoints", "model": model, "reason": err.reason}})
             watched.failures += 1
-            return
+            return 0
         if watched.failures:
             log.info("%s: endpoints of %s answer again", self.source, model,
                      extra={"fields": {"source": self.source, "model": model}})
@@ -130,8 +142,16 @@ class UpstreamWatch:
         unique: dict[str, Upstream] = {}
         for upstream in upstreams:
             unique.setdefault(upstream.id, upstream)
-        fresh = UpstreamModel(model, tuple(unique.values()))
+        kept = tuple(unique.values())[: self.settings.max_upstreams]
+        over = len(unique) - len(kept)
+        if over and not watched.capped:
+            log.warning("%s: endpoints of %s: %d upstream(s) over endpoints.max_upstreams=%d left out", self.source,
+                        model, over, self.settings.max_upstreams, extra={"fields": {
+                            "source": self.source, "model": model, "dropped": over}})
+        watched.capped = over > 0
+        fresh = UpstreamModel(model, kept)
         # An unchanged answer keeps its identity, so nothing downstream renders it again.
         watched.good = watched.good if watched.good == fresh else fresh
         log.debug("%s: endpoints of %s: %d upstream(s) in %.3fs", self.source, model, len(unique),
                   time.monotonic() - started)
+        return over

@@ -15,7 +15,7 @@ def samples(text: str) -> Parsed:
     return out
 
 
-def value(parsed: Parsed, family: str, **labels: str) -> float:
+def value(parsed: Parsed, family: str, /, **labels: str) -> float:
     """The one sample of `family` that carries these labels (and asserts it is one)."""
     matches = [v for lab, v in parsed[family] if all(lab.get(k) == w for k, w in labels.items())]
     assert len(matches) == 1, (family, labels, matches)

@@ -22,6 +22,7 @@ from exporter.sources.openai import openai_model
 from exporter.sources.openrouter import parse_model
 from tests.support.adapters import make_source, poll
 from tests.support.catalogs import Clock, engine, metrics
+from tests.support.cli import main
 from tests.support.fakeserver import FakeServer, StreamReply, fixture, fixture_reply, json_reply
 from tests.support.metrics import samples, value
 
@@ -144,6 +145,63 @@ def test_the_cap_counts_the_models_left_out(fake: FakeServer) -> None:
     assert {lab["model"] for lab, _ in p["llm_upstream_endpoints"]} == {"a/one"}
 
 
+def test_upstream_endpoints_are_asked_with_fast_polls(fake: FakeServer) -> None:
+    # A poll every 2 s with a 2 s timeout has a budget of 1.6 s: never a whole request's time.
+    clock = Clock(NOW)
+    e = engine(openrouter(fake, models=f"[{R1}, b/two]"), clock, head="poll_interval: 2s\n")
+    fake.routes["/or/models/b/two/endpoints"] = json_reply({"data": {"endpoints": []}})
+    try:
+        e.run_once()
+        asked = [s.path for s in fake.seen if s.path.endswith("/endpoints")]
+        assert len(asked) == 1  # one due model per poll at least
+        clock.now += 2
+        e.run_once()
+        p = samples(metrics(e))
+    finally:
+        e.stop()
+    assert {s.path for s in fake.seen if s.path.endswith("/endpoints")} == {
+        f"/or/models/{R1}/endpoints", "/or/models/b/two/endpoints"}
+    assert value(p, "llm_upstream_endpoints", source="or", model=R1) == 2
+    assert value(p, "llm_source_request_failures", source="or", endpoint="endpoints", reason="timeout") == 0
+
+
+def test_check_config_warns_of_watched_models_the_polls_cannot_all_ask(tmp_path: Path) -> None:
+    models = ", ".join(f"m/{i}" for i in range(10))
+    config = tmp_path / "config.yaml"
+    config.write_text(f"sources:\n  - {{name: or, type: openrouter, api_key: k, endpoints: {{models: [{models}], "
+                      "interval: 1m, fleet_models: false}}\n")
+    out = main("--check-config", "--config.file", str(config))
+    assert (out.returncode, out.stdout) == (0, "OK: 1 sources, 1 warning(s)\n")
+    assert out.stderr == ("warning: sources[0].endpoints: up to 10 watched models are due every 60s, but a poll every "
+                       "60s with a 10s timeout is sure of time for only 1 ask(s): 1 per endpoints.interval; the rest "
+                       "are asked less often (raise endpoints.interval or the source's interval, or lower its "
+                       "timeout)\n")
+    config.write_text(config.read_text().replace("interval: 1m", "interval: 10m"))
+    out = main("--check-config", "--config.file", str(config))
+    assert (out.returncode, out.stdout, out.stderr) == (0, "OK: 1 sources\n", "")
+
+
+def test_upstreams_over_the_cap_are_left_out_and_counted(fake: FakeServer) -> None:
+    # 50,000 endpoints for one model used to make 800,000 series
+    many = {"data": {"endpoints": [{"provider_name": f"P{i}", "tag": f"p{i}/fp8", "status": 0, "uptime_last_5m": 99,
+                                    "latency_last_30m": {"p50": 100}, "pricing": {"prompt": "0.000001"}}
+                                   for i in range(50_000)]}}
+    clock = Clock(NOW)
+    e = engine(openrouter(fake, models=f"[{R1}]"), clock)
+    fake.routes[f"/or/models/{R1}/endpoints"] = json_reply(many)
+    try:
+        e.run_once()
+        clock.now += 60
+        e.run_once()  # not due again: nothing more is counted
+        p = samples(metrics(e))
+    finally:
+        e.stop()
+    assert value(p, "llm_upstream_endpoints", source="or", model=R1) == 50
+    assert len(p["llm_upstream_endpoint_info"]) == 50
+    assert value(p, "llm_exporter_series_folded", family="llm_upstream_endpoint") == 49_950
+    assert sum(len(v) for k, v in p.items() if k.startswith("llm_upstream_endpoint")) < 500
+
+
 def test_without_an_endpoints_block_nothing_is_asked(fake: FakeServer) -> None:
     fake.routes["/or/models"] = fixture_reply("openrouter__models.json")
     fake.routes["/or/key"] = fixture_reply("openrouter__key.json")
@@ -253,7 +311,8 @@ def test_azure_no_limit_gives_no_sample_and_no_warning(fake: FakeServer) -> None
     assert result.ok and result.ratelimits == () and result.malformed_headers == ()
     limits, malformed = ratelimits.read({k.lower(): v for k, v in header_fixture(
         "azure_openai__ratelimit_headers_remaining_only.txt").items()}, NOW)
-    assert limits == (ratelimits.RateLimit("requests", None, 79, None), ratelimits.RateLimit("tokens", None, 61353, None))
+    assert limits == (ratelimits.RateLimit("requests", None, 79, None),
+                      ratelimits.RateLimit("tokens", None, 61353, None))
     assert malformed == ()
 
 

@@ -321,3 +321,28 @@ def test_a_key_without_activity_rights_leaves_the_source_up(fake: FakeServer,
     assert not [lab for lab, v in p["llm_source_request_failures"] if lab["endpoint"] == "activity" and v]
     assert caplog.text.count("needs a management key") == 1
     assert MANAGEMENT_KEY not in caplog.text
+
+
+def test_activity_over_max_models_is_summed_as_other_and_counted(fake: FakeServer) -> None:
+    # 85,000 models used to make 510,000 series
+    rows = [activity("2026-11-17", f"m/{i:05d}", 0.001, 0.0, 1 + (i % 7 == 0), (10, 5, 0)) for i in range(85_000)]
+    openrouter(fake)
+    fake.routes["/or/activity"] = json_reply({"data": rows})
+    clock = Clock(NOW)
+    e = engine(openrouter_source(fake), clock, head="limits: {max_models: 100, max_response_bytes: 60000000}\n")
+    try:
+        e.run_once()
+        p = samples(metrics(e))
+    finally:
+        e.stop()
+    models = {lab["model"] for lab, _ in p["llm_vendor_usage_requests"]}
+    assert len(models) == 100 and "other" in models
+    # the 99 kept are those with the most requests; every request is still counted once
+    assert sum(v for _, v in p["llm_vendor_usage_requests"]) == sum(r["requests"] for r in rows)
+    assert value(p, "llm_vendor_usage_requests", source="or", model="m/00000") == 2
+    assert value(p, "llm_exporter_series_folded", family="llm_vendor_usage") == 85_000 - 99
+    assert len(p["llm_vendor_usage_tokens"]) == 300
+
+
+def openrouter_source(fake: FakeServer) -> str:
+    return f"  - {{name: or, type: openrouter, url: '{fake.url}/or', api_key: {MANAGEMENT_KEY}, activity: true}}\n"
