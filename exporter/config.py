@@ -328,6 +328,7 @@ def _build(doc: dict[str, Any], origin: str) -> Config:
         interval=_duration(doc, "usage.interval"),
         max_tasks=setting(doc, "limits.max_tasks"),
         max_usage_models=setting(doc, "limits.max_usage_models"),
+        max_usage_series=setting(doc, "limits.max_usage_series"),
         fleet=fleet,
         budgets=budgets_from(doc.get("budgets"), set(seen), problems),
         min_savings_usd=Decimal(str(setting(doc, "recommendations.min_savings_usd"))),

@@ -87,9 +87,11 @@ class Writer:
     def __init__(self, path: Path):
         self.path = path
         self._failing = False
+        self.last_size = 0  # bytes of the last document written
 
     def save(self, doc: dict[str, Any]) -> bool:
         data = json.dumps(doc, separators=(",", ":"), sort_keys=True).encode()
+        self.last_size = len(data)
         tmp = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -110,4 +112,116 @@ class Writer:
         if self._failing:
             log.info("state file %s written again", self.path)
         self._failing = False
+        return True
+
+
+# A journal is compacted into its base once it is this large and larger than the base.
+MIN_COMPACT_BYTES = 1 << 20
+
+
+class Journal:
+    """A state file that costs what changed, not what exists: a base document, written whole
+    and atomically as Writer does, and the changes since, appended as JSON lines to
+    `<name>.journal`, each flushed and fsynced. Loading applies the journal's lines to the base
+    in order. Once the journal outgrows the base it is compacted: a new base, then an empty
+    journal.
+
+    Crash safety. A line is one write: a crash in the middle leaves a torn last line, which
+    loading drops (and cuts off, so later lines do not follow it) along with everything that
+    line would have said, so the state read back is always one the exporter really had. Each
+    base names its journal with a fresh token and each line carries it: lines left from before
+    a compaction that crashed before emptying the journal are not applied twice, and neither
+    are the lines of a base written by an older version that knew no journal."""
+
+    def __init__(self, path: Path, version: int):
+        self.path = path
+        self.version = version
+        self.journal_path = path.with_name(path.name + ".journal")
+        self._writer = Writer(path)
+        self._token = ""
+        self._base_bytes = 0
+        self._journal_bytes = 0
+        self._failing = False
+
+    def load(self) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        """The base (None without a usable one) and its journal's changes, oldest first."""
+        base = load(self.path, self.version)
+        if base is None:
+            return None, []
+        self._token = str(base.get("journal", ""))
+        self._base_bytes = self.path.stat().st_size if self.path.exists() else 0
+        changes: list[dict[str, Any]] = []
+        try:
+            data = self.journal_path.read_bytes()
+        except FileNotFoundError:
+            return base, []
+        except OSError as exc:
+            log.warning("cannot read state journal %s (%s); starting from its base", self.journal_path, exc)
+            return base, []
+        good = 0
+        for line in data.splitlines(keepends=True):
+            try:
+                doc = json.loads(line) if line.endswith(b"\n") else None
+            except (ValueError, RecursionError):
+                doc = None
+            if not isinstance(doc, dict):
+                log.warning("state journal %s: a torn or unreadable line at byte %d; the changes from it on are "
+                            "dropped", self.journal_path, good, extra={"fields": {"file": str(self.journal_path)}})
+                self._cut(good)
+                break
+            good += len(line)
+            if self._token and doc.get("journal") == self._token:
+                changes.append(doc)
+        self._journal_bytes = good
+        return base, changes
+
+    def _cut(self, size: int) -> None:
+        try:
+            with self.journal_path.open("r+b") as out:
+                out.truncate(size)
+                out.flush()
+                os.fsync(out.fileno())
+        except OSError as exc:
+            log.warning("cannot cut state journal %s (%s)", self.journal_path, exc)
+
+    def discard(self, why: str) -> None:
+        """The base (and so its journal) is unusable: set aside; the next save writes a new one."""
+        set_aside(self.path, why)
+        self._token = ""
+
+    @property
+    def wants_compaction(self) -> bool:
+        return not self._token or self._journal_bytes >= max(MIN_COMPACT_BYTES, self._base_bytes)
+
+    def compact(self, doc: dict[str, Any]) -> bool:
+        """Writes `doc` (the whole state) as the new base and empties the journal."""
+        token = os.urandom(8).hex()
+        if not self._writer.save({**doc, "journal": token}):
+            return False
+        self._token, self._base_bytes = token, self._writer.last_size
+        try:
+            with self.journal_path.open("wb") as out:
+                out.flush()
+                os.fsync(out.fileno())
+        except OSError as exc:  # the lines left carry the old token: never applied again
+            log.warning("cannot empty state journal %s (%s)", self.journal_path, exc)
+        self._journal_bytes = 0
+        return True
+
+    def append(self, changes: dict[str, Any]) -> bool:
+        line = json.dumps({**changes, "journal": self._token}, separators=(",", ":"), sort_keys=True).encode() + b"\n"
+        try:
+            with self.journal_path.open("ab") as out:
+                out.write(line)
+                out.flush()
+                os.fsync(out.fileno())
+        except OSError as exc:
+            if not self._failing:
+                log.warning("cannot append to state journal %s (%s); will keep trying", self.journal_path, exc,
+                            extra={"fields": {"file": str(self.journal_path)}})
+            self._failing = True
+            self._token = ""  # a write may have left half a line: the next save compacts instead
+            return False
+        self._failing = False
+        self._journal_bytes += len(line)
         return True

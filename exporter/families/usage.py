@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterator
 
 from exporter.families.base import CACHED, Family, Part, Same, Sample
-from exporter.spend.book import TOKEN_TYPES
+from exporter.spend.book import META, SHARDS, TOKEN_TYPES, shard
 from exporter.views import FleetView, SourceView
 
 F = Family
@@ -54,26 +54,48 @@ def _vendor(view: FleetView, s: SourceView) -> Iterator[Sample]:
         yield "llm_vendor_model_spend_usd", (s.name, model, kind), usd
 
 
-def _ledger_key(view: FleetView) -> Hashable:
-    spending = view.spending
-    return (bool(spending.settings.ledger or spending.settings.feeds), Same(spending.book), spending.files)
+def _active(view: FleetView) -> bool:
+    settings = view.spending.settings
+    return bool(settings.ledger or settings.feeds)
 
 
-def _ledger(view: FleetView) -> Iterator[Sample]:
-    spending = view.spending
-    if not (spending.settings.ledger or spending.settings.feeds):
+def _shard(index: int) -> Part:
+    """The llm_usage_* counters and histograms of the (provider, model) pairs in one shard of the
+    book: a run that counts a few calls renders a few shards, not the whole book."""
+
+    def key(view: FleetView) -> Hashable:
+        return (_active(view), view.spending.book.versions[index])
+
+    def samples(view: FleetView) -> Iterator[Sample]:
+        if not _active(view):
+            return
+        book = view.spending.book
+        for (provider, model, task), t in book.counters.items():
+            if shard(provider, model) != index:
+                continue
+            labels = (provider, model, task)
+            yield "llm_usage_requests_total", labels, t.requests
+            yield "llm_usage_failures_total", labels, t.failures
+            tokens = t.tokens()
+            for token_type in TOKEN_TYPES:
+                yield "llm_usage_tokens_total", (*labels, token_type), tokens[token_type]
+            yield "llm_usage_cost_usd_total", labels, t.cost_usd
+        for (provider, model), h in book.durations.items():
+            if shard(provider, model) == index:
+                yield "llm_usage_duration_seconds", (provider, model), (h.cumulative(), h.total)
+
+    return Part(f"ledger-{index:02d}", "fleet", key, samples)
+
+
+def _meta_key(view: FleetView) -> Hashable:
+    return (_active(view), view.spending.book.versions[META], view.spending.files)
+
+
+def _meta(view: FleetView) -> Iterator[Sample]:
+    if not _active(view):
         return
+    spending = view.spending
     book = spending.book
-    for (provider, model, task), t in book.counters.items():
-        key = (provider, model, task)
-        yield "llm_usage_requests_total", key, t.requests
-        yield "llm_usage_failures_total", key, t.failures
-        tokens = t.tokens()
-        for token_type in TOKEN_TYPES:
-            yield "llm_usage_tokens_total", (*key, token_type), tokens[token_type]
-        yield "llm_usage_cost_usd_total", key, t.cost_usd
-    for (provider, model), h in book.durations.items():
-        yield "llm_usage_duration_seconds", (provider, model), (h.cumulative(), h.total)
     for path in sorted({*spending.files, *book.invalid_lines}):
         yield "llm_usage_invalid_lines_total", (path,), book.invalid_lines[path]
     for model, count in sorted(book.unpriced.items()):
@@ -84,5 +106,6 @@ def _ledger(view: FleetView) -> Iterator[Sample]:
 
 PARTS = (
     Part("vendor_usage", "source", _vendor_key, _vendor),
-    Part("ledger", "fleet", _ledger_key, _ledger),
+    *(_shard(index) for index in range(SHARDS)),
+    Part("ledger_meta", "fleet", _meta_key, _meta),
 )

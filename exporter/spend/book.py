@@ -4,11 +4,18 @@ Two views of the same events are kept: lifetime counters (the llm_usage_* famili
 per-UTC-day totals for the last RETENTION_DAYS days (budgets, recommendations, /api/usage).
 Both are saved with the ledger offsets in one state file, so a restart neither re-reads nor
 re-prices what was already counted.
+
+Bounded whatever the events say: each label has its own cap (MAX_PROVIDERS, limits.max_tasks,
+limits.max_usage_models), and their combinations share limits.max_usage_series, the series of
+the llm_usage_* families (duration histograms included). Past a cap a value, or a new
+combination, folds into "other", counted in llm_exporter_series_folded_total.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -75,11 +82,28 @@ class Totals:
 
 Key = tuple[str, str, str]  # (provider, model, task)
 
+# Series a (provider, model, task) key costs: requests, failures, three token types, cost; and
+# a (provider, model) duration histogram: its buckets, +Inf, sum and count.
+SERIES_PER_KEY = 6
+SERIES_PER_HISTOGRAM = len(DURATION_BUCKETS) + 3
+# The families are rendered in this many pieces, by (provider, model), each with its version:
+# a run that touches a few keys renders a few pieces, not a book of 100,000 series.
+SHARDS = 32
+META = SHARDS  # the version of what is not sharded: invalid lines, unpriced models, last event
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def shard(provider: str, model: str) -> int:
+    return zlib.crc32(f"{provider}\0{model}".encode("utf-8", "surrogatepass")) % SHARDS
+
 
 @dataclass
 class UsageBook:
     max_tasks: int = 50
     max_models: int = 500
+    # Series of the llm_usage_* families at most (counters and duration histograms): a new
+    # combination past it folds its task, then its model, then its provider into "other".
+    max_series: int = 100_000
     counters: dict[Key, Totals] = field(default_factory=dict)
     daily: dict[tuple[int, str, str, str], Totals] = field(default_factory=dict)
     durations: dict[tuple[str, str], Histogram] = field(default_factory=dict)
@@ -87,46 +111,93 @@ class UsageBook:
     unpriced: Counter[str] = field(default_factory=Counter)
     folded: Counter[str] = field(default_factory=Counter)
     last_event: float | None = None
+    # Bumped when what a piece renders changes (SHARDS pieces, then META).
+    versions: list[int] = field(default_factory=lambda: [0] * (SHARDS + 1))
     # The label values in use, by label; a value beyond its limit folds into "other".
     _seen: dict[str, set[str]] = field(init=False, repr=False)
+    _series: int = field(init=False, repr=False)
+    # What changed since the last take_changes(): what an incremental save writes.
+    _changed: set[Key] = field(init=False, repr=False)
+    _changed_days: set[tuple[int, str, str, str]] = field(init=False, repr=False)
+    _changed_durations: set[tuple[str, str]] = field(init=False, repr=False)
+    _changed_meta: bool = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._seen = {"provider": {k[0] for k in self.counters}, "model": {k[1] for k in self.counters},
                       "task": {k[2] for k in self.counters}, "unpriced": set(self.unpriced)}
+        self._series = SERIES_PER_KEY * len(self.counters) + SERIES_PER_HISTOGRAM * len(self.durations)
+        self._changed, self._changed_days, self._changed_durations = set(), set(), set()
+        self._changed_meta = False
 
-    def _fold(self, label: str, value: str, limit: int) -> str:
+    @property
+    def series(self) -> int:
+        return self._series
+
+    def _label(self, label: str, value: str, limit: int) -> str:
         seen = self._seen[label]
-        if value in seen:
-            return value
-        if len(seen - {OTHER}) >= limit:
-            return OTHER
-        seen.add(value)
-        return value
+        return value if value in seen or len(seen - {OTHER}) < limit else OTHER
+
+    def _fit(self, wanted: Key, timed: bool) -> Key:
+        """The key an event is counted under: `wanted` while the book has room for its series,
+        else the first of its folds that has (task, then model, then provider into "other");
+        (other, other, other) always."""
+        provider, model, task = wanted
+        for key in dict.fromkeys(((provider, model, task), (provider, model, OTHER), (provider, OTHER, OTHER))):
+            cost = 0 if key in self.counters else SERIES_PER_KEY
+            if timed and (key[0], key[1]) not in self.durations:
+                cost += SERIES_PER_HISTOGRAM
+            if not cost or self._series + cost <= self.max_series:
+                return key
+        return (OTHER, OTHER, OTHER)
 
     def add(self, e: Event, price: Callable[[Event], Decimal | None]) -> None:
         """Counts one event; price() gives its cost from the catalog when it carries none."""
-        provider = self._fold("provider", e.provider, MAX_PROVIDERS)
-        model = self._fold("model", e.model, self.max_models)
-        task = self._fold("task", e.task, self.max_tasks)
-        if (provider, model, task) != (e.provider, e.model, e.task):
+        timed = e.duration_seconds is not None and math.isfinite(e.duration_seconds)
+        key = self._fit((self._label("provider", e.provider, MAX_PROVIDERS),
+                         self._label("model", e.model, self.max_models),
+                         self._label("task", e.task, self.max_tasks)), timed)
+        for label, value in zip(("provider", "model", "task"), key, strict=True):
+            self._seen[label].add(value)
+        if key != (e.provider, e.model, e.task):
             self.folded[FOLDED_FAMILY] += 1
         cost = e.cost_usd
+        meta = False
         if cost is None:
             cost = price(e)
             if cost is None:
                 cost = Decimal(0)
-                unpriced = self._fold("unpriced", e.model, self.max_models)
+                unpriced = self._label("unpriced", e.model, self.max_models)
+                self._seen["unpriced"].add(unpriced)
                 if unpriced != e.model:
                     self.folded[UNPRICED_FAMILY] += 1
                 self.unpriced[unpriced] += 1
-        key = (provider, model, task)
+                meta = True
+        if key not in self.counters:
+            self._series += SERIES_PER_KEY
         self.counters[key] = self.counters.get(key, Totals()).add(e, cost)
-        day = (day_start(e.ts), provider, model, task)
+        day = (day_start(e.ts), *key)
         self.daily[day] = self.daily.get(day, Totals()).add(e, cost)
-        if e.duration_seconds is not None and math.isfinite(e.duration_seconds):
-            pm = (provider, model)
+        pm = (key[0], key[1])
+        if timed:
+            assert e.duration_seconds is not None
+            if pm not in self.durations:
+                self._series += SERIES_PER_HISTOGRAM
             self.durations[pm] = self.durations.get(pm, Histogram(bounds=DURATION_BUCKETS)).observe(e.duration_seconds)
-        self.last_event = e.ts if self.last_event is None else max(self.last_event, e.ts)
+            self._changed_durations.add(pm)
+        if self.last_event is None or e.ts > self.last_event:
+            self.last_event = e.ts
+            meta = True
+        self._changed.add(key)
+        self._changed_days.add(day)
+        self.versions[shard(*pm)] += 1
+        if meta:
+            self._changed_meta = True
+            self.versions[META] += 1
+
+    def invalid(self, path: str) -> None:
+        self.invalid_lines[path] += 1
+        self._changed_meta = True
+        self.versions[META] += 1
 
     def expire(self, now: float) -> bool:
         """Drops per-day totals past the retention; True when it dropped any."""
@@ -139,7 +210,7 @@ class UsageBook:
     def copy(self) -> UsageBook:
         return replace(self, counters=dict(self.counters), daily=dict(self.daily), durations=dict(self.durations),
                        invalid_lines=Counter(self.invalid_lines), unpriced=Counter(self.unpriced),
-                       folded=Counter(self.folded))  # replace() runs __post_init__: the copy has its own sets
+                       folded=Counter(self.folded), versions=list(self.versions))  # replace() runs __post_init__
 
     # -- queries ------------------------------------------------------------------------------
     def since(self, start: float) -> Iterable[tuple[Key, Totals]]:
@@ -166,14 +237,44 @@ class UsageBook:
             "counters": [[*k, t.to_json()] for k, t in self.counters.items()],
             "daily": [[*k, t.to_json()] for k, t in self.daily.items()],
             "durations": [[p, m, list(h.buckets), h.total, h.count] for (p, m), h in self.durations.items()],
-            "invalid_lines": dict(self.invalid_lines),
-            "unpriced": dict(self.unpriced),
-            "folded": dict(self.folded),
-            "last_event": self.last_event,
+            **self._meta(),
         }
 
+    def _meta(self) -> dict[str, Any]:
+        return {"invalid_lines": dict(self.invalid_lines), "unpriced": dict(self.unpriced),
+                "folded": dict(self.folded), "last_event": self.last_event}
+
+    def take_changes(self) -> dict[str, Any]:
+        """What changed since the last call, in to_json()'s form: the entries written since
+        (each whole, so applying them again is harmless) and the small totals if they moved.
+        An incremental save writes this instead of the whole book."""
+        changes: dict[str, Any] = {
+            "counters": [[*k, self.counters[k].to_json()] for k in self._changed if k in self.counters],
+            "daily": [[*k, self.daily[k].to_json()] for k in self._changed_days if k in self.daily],
+            "durations": [[p, m, list(h.buckets), h.total, h.count] for p, m in self._changed_durations
+                          if (h := self.durations.get((p, m))) is not None],
+        }
+        if self._changed_meta or self._changed:
+            changes.update(self._meta())  # folded moves with any key; the rest is small
+        self._changed, self._changed_days, self._changed_durations = set(), set(), set()
+        self._changed_meta = False
+        return changes
+
+    def apply(self, changes: Mapping[str, Any]) -> None:
+        """A take_changes() of this book's past, read back on restart."""
+        restored = UsageBook.from_json({"counters": [], "daily": [], "durations": [], "invalid_lines": {},
+                                        "unpriced": {}, "folded": {}, **changes}, self.max_tasks, self.max_models,
+                                       self.max_series)
+        self.counters.update(restored.counters)
+        self.daily.update(restored.daily)
+        self.durations.update(restored.durations)
+        if "folded" in changes:
+            self.invalid_lines, self.unpriced = restored.invalid_lines, restored.unpriced
+            self.folded, self.last_event = restored.folded, restored.last_event
+        self.__post_init__()
+
     @staticmethod
-    def from_json(doc: Mapping[str, Any], max_tasks: int, max_models: int) -> UsageBook:
+    def from_json(doc: Mapping[str, Any], max_tasks: int, max_models: int, max_series: int = 100_000) -> UsageBook:
         n = statefile.count
         durations = {}
         for p, m, buckets, total, count in doc["durations"]:
@@ -183,7 +284,7 @@ class UsageBook:
                                                     DURATION_BUCKETS)
         last = doc.get("last_event")
         return UsageBook(
-            max_tasks=max_tasks, max_models=max_models,
+            max_tasks=max_tasks, max_models=max_models, max_series=max_series,
             counters={(str(p), str(m), str(t)): Totals.from_json(v) for p, m, t, v in doc["counters"]},
             daily={(n(d), str(p), str(m), str(t)): Totals.from_json(v) for d, p, m, t, v in doc["daily"]},
             durations=durations,

@@ -45,6 +45,7 @@ class SpendSettings:
     interval: float = parse_duration(default("usage.interval")) or 0.0
     max_tasks: int = default("limits.max_tasks")
     max_usage_models: int = default("limits.max_usage_models")
+    max_usage_series: int = default("limits.max_usage_series")
     fleet: Fleet = field(default_factory=Fleet)
     budgets: tuple[Budget, ...] = ()
     min_savings_usd: Decimal = Decimal(str(default("recommendations.min_savings_usd")))
@@ -82,16 +83,17 @@ class SpendWatch:
         self._lock = threading.Lock()
         self._clock = clock
         self.settings = settings
-        self._book = UsageBook(max_tasks=settings.max_tasks, max_models=settings.max_usage_models)
-        self._writer = None
+        self._book = UsageBook(max_tasks=settings.max_tasks, max_models=settings.max_usage_models,
+                               max_series=settings.max_usage_series)
+        self._store: statefile.Journal | None = None
         self._feeds: dict[str, Feed] = {}
+        self._changed_feeds: set[str] = set()
         self._dirty = False  # counted since the last save
         self._changed = False  # counted since the last view
         restored: list[Position] = []
         if state_dir is not None:
-            path = Path(state_dir) / STATE_FILE
-            self._writer = statefile.Writer(path)
-            restored = self._restore(statefile.load(path, STATE_VERSION), path)
+            self._store = statefile.Journal(Path(state_dir) / STATE_FILE, STATE_VERSION)
+            restored = self._restore(*self._store.load())
         if settings.ledger and not restored:
             log.info("no usage state: reading the ledger from the start of each file, priced at current prices")
         self._tailer = Tailer(settings.ledger, restored)
@@ -104,6 +106,7 @@ class SpendWatch:
                 self._tailer.close()
                 self._tailer = Tailer(settings.ledger, positions)
             self._book.max_tasks, self._book.max_models = settings.max_tasks, settings.max_usage_models
+            self._book.max_series = settings.max_usage_series
             self.settings = settings
 
     def close(self) -> None:
@@ -131,6 +134,7 @@ class SpendWatch:
             feed.sweep = page.next
             if events:
                 self._dirty = self._changed = True
+                self._changed_feeds.add(name)
             return len(events)
 
     def save(self) -> None:
@@ -177,7 +181,7 @@ class SpendWatch:
                     raise BadEvent(f"longer than {MAX_LINE_BYTES} bytes")
                 self._book.add(parse_event(line.text), _pricer(prices))
             except BadEvent as exc:
-                self._book.invalid_lines[line.path] += 1
+                self._book.invalid(line.path)
                 count, first = bad.get(line.path, (0, f"line {line.number}: {exc}"))
                 bad[line.path] = (count + 1, first)
                 log.debug("ledger %s:%d: skipped a malformed line: %s", line.path, line.number, exc)
@@ -187,38 +191,57 @@ class SpendWatch:
                         extra={"fields": {"file": path, "lines": count, "reason": "invalid_line"}})
 
     def _save(self) -> None:
+        """What changed since the last save, appended to the journal in one line: the book's
+        changed entries, the ledger's offsets and the feeds that moved, so a crash leaves
+        totals and the positions that produced them together. Now and then the whole state is
+        written as a new base instead (statefile.Journal)."""
         self._dirty = False
-        if self._writer is None:
+        if self._store is None:
+            self._book.take_changes()
             return
-        self._writer.save({
-            "version": STATE_VERSION,
-            "positions": [[p.path, p.dev, p.ino, p.offset, p.line, p.skipping] for p in self._tailer.positions()],
-            "book": self._book.to_json(),
-            "feeds": {name: feed.to_json() for name, feed in self._feeds.items()},
-        })
+        positions = [[p.path, p.dev, p.ino, p.offset, p.line, p.skipping] for p in self._tailer.positions()]
+        changes = self._book.take_changes()
+        if self._store.wants_compaction:
+            self._store.compact({"version": STATE_VERSION, "positions": positions, "book": self._book.to_json(),
+                                 "feeds": {name: feed.to_json() for name, feed in self._feeds.items()}})
+        else:
+            self._store.append({"positions": positions, "book": changes,
+                                "feeds": {name: self._feeds[name].to_json() for name in self._changed_feeds}})
+        self._changed_feeds = set()
 
-    def _restore(self, doc: dict[str, Any] | None, path: Path) -> list[Position]:
+    def _restore(self, doc: dict[str, Any] | None, changes: list[dict[str, Any]]) -> list[Position]:
         if doc is None:
             return []
+        assert self._store is not None
+        settings = self.settings
         try:
-            book = UsageBook.from_json(doc["book"], self.settings.max_tasks, self.settings.max_usage_models)
-            # the sixth field (inside an overlong line) is newer: older files have five
-            # dev and ino are whatever the filesystem says; offsets and line numbers are counts
-            count = statefile.count
-            positions = [Position(str(p), int(d), int(i), count(o), count(n), bool(rest and rest[0]))
-                         for p, d, i, o, n, *rest in doc["positions"]]
+            book = UsageBook.from_json(doc["book"], settings.max_tasks, settings.max_usage_models,
+                                       settings.max_usage_series)
+            positions = _positions(doc["positions"])
             feeds = {str(name): Feed.from_json(f) for name, f in doc.get("feeds", {}).items()}  # newer than 1
+            for change in changes:
+                book.apply(change["book"])
+                positions = _positions(change["positions"])
+                feeds.update({str(name): Feed.from_json(f) for name, f in change["feeds"].items()})
         except statefile.CORRUPT as exc:
-            statefile.set_aside(path, f"corrupt ({type(exc).__name__}: {exc})")
+            self._store.discard(f"corrupt ({type(exc).__name__}: {exc})")
             return []
         now = self._clock()
         for name, feed in feeds.items():
             feed.set_aside_future_cursor(name, now, FUTURE_SKEW)
         self._book = book
         self._feeds = feeds
-        log.info("resumed the usage ledger at %d file offsets and %d feed cursor(s) from %s", len(positions),
-                 len(feeds), path)
+        log.info("resumed the usage ledger at %d file offsets and %d feed cursor(s) from %s (%d change(s) on "
+                 "its base)", len(positions), len(feeds), self._store.path, len(changes))
         return positions
+
+
+def _positions(rows: list[Any]) -> list[Position]:
+    # the sixth field (inside an overlong line) is newer: older files have five; dev and ino
+    # are whatever the filesystem says; offsets and line numbers are counts
+    count = statefile.count
+    return [Position(str(p), int(d), int(i), count(o), count(n), bool(rest and rest[0]))
+            for p, d, i, o, n, *rest in rows]
 
 
 def _pricer(prices: PriceBook) -> Callable[[Event], Decimal | None]:

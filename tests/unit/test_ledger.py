@@ -14,6 +14,7 @@ from exporter.snapshot import Model, Snapshot
 from exporter.spend.job import FleetState, SpendSettings, SpendWatch
 from exporter.spend.ledger import Tailer
 from tests.support.catalogs import Clock
+from tests.support.state import usage_state
 
 NOW = 1_795_392_000.0  # 2026-11-23 00:00 UTC
 
@@ -135,7 +136,7 @@ def test_restart_with_state_neither_rereads_nor_reprices(tmp_path: Path) -> None
     second.close()
     # the two old events keep the price they were read at; only the new one is priced anew
     assert totals(view) == (3, 2 * COST + 10 * COST)
-    saved = json.loads((state / "usage.json").read_text())
+    saved = usage_state(state)
     assert saved["positions"][0][3] == path.stat().st_size
 
 

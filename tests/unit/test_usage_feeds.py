@@ -19,6 +19,7 @@ from tests.support.catalogs import Clock, engine, metrics
 from tests.support.fakeserver import FakeServer, json_reply
 from tests.support.litellm import Call, FakeLiteLLM
 from tests.support.metrics import Parsed, samples, value
+from tests.support.state import usage_state
 
 NOW = 1_795_000_000.0  # 2026-11-18T11:06:40Z
 MONTH = datetime(2026, 11, 1, tzinfo=UTC).timestamp()
@@ -97,7 +98,7 @@ def test_v2_pages_count_each_call_once_and_resume_after_a_restart(
     got = usage(p)
     assert got[("azure", "gpt-4", "chat", "requests")] == 125 and got[("azure", "gpt-4", "batch", "requests")] == 1
     assert requests(p) == 252
-    saved = json.loads((state / "usage.json").read_text())
+    saved = usage_state(state)
     assert saved["feeds"]["proxy"]["cursor"] == NOW + 200 and "new" in saved["feeds"]["proxy"]["seen"]
     # never a label or a log line from the row's user, end user, key hash, alias or metadata
     for secret in ("0" * 64, MASTER_KEY, "palantir", "prod-backend"):
@@ -174,7 +175,7 @@ def test_a_truncated_deprecated_read_counts_what_came_and_says_so_once(
     assert requests(p) == 10_000  # the newest 10,000; the 2,000 oldest never came
     assert caplog.text.count("logs more than 10,000 calls a day") == 1
     oldest_answered = day + 2000 * 3
-    assert json.loads((state / "usage.json").read_text())["feeds"]["proxy"]["cursor"] == oldest_answered
+    assert usage_state(state)["feeds"]["proxy"]["cursor"] == oldest_answered
 
 
 def test_a_proxy_that_only_aggregates_is_unsupported_and_stays_up(fake: FakeServer,
@@ -212,7 +213,7 @@ def test_a_future_dated_row_is_rejected_and_every_call_after_it_counted(fake: Fa
     assert requests(p) == 61
     assert value(p, "llm_source_request_failures", source="proxy", endpoint="spend_logs",
                  reason="invalid_response") == 55  # the answers that held it while it was in the future
-    assert json.loads((state / "usage.json").read_text())["feeds"]["proxy"]["cursor"] <= clock.now
+    assert usage_state(state)["feeds"]["proxy"]["cursor"] <= clock.now
 
 
 def test_a_saved_cursor_in_the_future_is_set_aside_at_start(fake: FakeServer, tmp_path: Path,
