@@ -55,6 +55,15 @@ def amount(value: object, scale: Decimal = PER_TOKEN) -> Decimal | None:
     return None if result is None else result * scale
 
 
+def spend(value: object, scale: Decimal = PER_TOKEN) -> Decimal | None:
+    """Money spent, in whole currency units: never below zero (unlike a balance, which may be
+    debt), so a negative one is OutOfRange, not a fact."""
+    result = amount(value, scale)
+    if result is not None and result < 0:
+        raise OutOfRange(f"a negative spend: {str(value)[:40]}")
+    return result
+
+
 def price(value: object, scale: Decimal = PER_TOKEN) -> Decimal | None:
     """A price in USD per token. Negative values are sentinels (OpenRouter's "-1"
     means the price is dynamic), never real prices, so they come back as None."""

@@ -66,7 +66,7 @@ def parse_row(item: Mapping[str, Any]) -> ActivityRow:
         raise ValueError("a row without a model")
     spend = []
     for kind, key in SPEND_KEYS:
-        amount = money.amount(item.get(key))
+        amount = money.spend(item.get(key))
         if amount is not None:
             spend.append((kind, amount))
     return ActivityRow(day[:10], units.label(model, "model"), _count(item, "requests"),

@@ -54,6 +54,6 @@ def anthropic_model(provider: str, item: dict[str, Any]) -> Model:
         provider=provider,
         id=model_id,
         name=str(item.get("display_name") or model_id),
-        context_length=units.integer(item.get("max_input_tokens")),
+        context_length=units.optional_count(item.get("max_input_tokens"), "max_input_tokens"),
         capabilities=tuple(capabilities),
     )

@@ -18,6 +18,7 @@ from exporter.http import Client, Response
 from exporter.jobs import CPU_LANE
 from exporter.redact import redact
 from exporter.snapshot import FeedPage, Provider, Snapshot, Sweep
+from exporter.units import OutOfRange
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +165,26 @@ class UsageFeed(Protocol):
 # successful poll); None for a source the config no longer has. How the engine lends its
 # sources to the probe and spend runners.
 SourceState = Callable[[str], tuple["Source", Snapshot | None] | None]
+
+
+def value(source: Source, client: Client, endpoint: str, field: str, read: Callable[[], T | None]) -> T | None:
+    """One value of a single-object answer (a key's spend, a proxy's success rate): read(), or
+    None when it cannot be true (units.OutOfRange: a ratio of 150 %, a negative spend, a time
+    in year 1). Such a value is never exported; it counts as the endpoint's invalid_response and
+    is logged once per streak, and the rest of the answer is kept."""
+    marker = f"{endpoint}.{field}"
+    try:
+        result = read()
+    except OutOfRange as exc:
+        client.recorder.failure(endpoint, "invalid_response")
+        if marker not in source._rejecting:
+            source._rejecting.add(marker)
+            log.warning("%s: %s: %s cannot be true, left out: %s", source.name, endpoint, field, exc,
+                        extra={"fields": {"source": source.name, "endpoint": endpoint, "field": field,
+                                          "reason": "invalid_response"}})
+        return None
+    source._rejecting.discard(marker)
+    return result
 
 
 def listing(body: Any, *keys: str) -> list[Any]:

@@ -9,7 +9,7 @@ from exporter import money, units
 from exporter.defaults import default
 from exporter.http import Client
 from exporter.snapshot import ProxyAccount, ProxyStatus, Snapshot
-from exporter.sources.base import Source, flag, listing, records
+from exporter.sources.base import Source, flag, listing, records, value
 
 
 class CcflareSource(Source):
@@ -45,11 +45,15 @@ class CcflareSource(Source):
             accounts=tuple(self.each(client, "accounts", records(listing(accounts, "accounts")),
                                      lambda item: ccflare_account(item, now))),
             window_days=self.window_days,
-            requests=units.number(stats.get("totalRequests")),
-            tokens=units.number(stats.get("totalTokens")),
-            cost_usd=money.amount(stats.get("totalCostUsd")),
-            success_ratio=units.percent_to_ratio(stats.get("successRate")),
-            response_time_seconds=units.ms_to_seconds(stats.get("avgResponseTime")),
+            requests=value(self, client, "stats", "totalRequests",
+                           lambda: units.non_negative(units.number(stats.get("totalRequests")), "totalRequests")),
+            tokens=value(self, client, "stats", "totalTokens",
+                         lambda: units.non_negative(units.number(stats.get("totalTokens")), "totalTokens")),
+            cost_usd=value(self, client, "stats", "totalCostUsd", lambda: money.spend(stats.get("totalCostUsd"))),
+            success_ratio=value(self, client, "stats", "successRate",
+                                lambda: units.percent_to_ratio(stats.get("successRate"))),
+            response_time_seconds=value(self, client, "stats", "avgResponseTime",
+                                        lambda: units.ms_to_seconds(stats.get("avgResponseTime"))),
         ))
 
 
@@ -67,5 +71,5 @@ def ccflare_account(item: dict[str, Any], now: float) -> ProxyAccount:
         state=state,
         rate_limited_until=until,
         token_expires_at=units.iso_to_epoch_seconds(item.get("tokenExpiresAt")),
-        total_requests=units.integer(item.get("totalRequests")),
+        total_requests=units.optional_count(item.get("totalRequests"), "totalRequests"),
     )

@@ -55,7 +55,7 @@ class _CostReport(Source):
         def row(pair: tuple[dict[str, Any], dict[str, Any]]) -> tuple[float | None, T]:
             bucket, result = pair
             raw = bucket.get(start_key)
-            start = units.number(raw) if start_key == "start_time" else units.iso_to_epoch_seconds(raw)
+            start = units.timestamp(units.number(raw)) if start_key == "start_time" else units.iso_to_epoch_seconds(raw)
             return start, parse(result)
 
         pairs = [(bucket, result)
@@ -102,7 +102,7 @@ class OpenAICostsSource(_CostReport):
 def openai_cost(result: dict[str, Any]) -> Decimal:
     amount = mapping(result.get("amount"))
     # amount.value is a number, or a numeric string in some live answers
-    value = money.amount(amount.get("value"))
+    value = money.spend(amount.get("value"))
     if value is None or money.currency_code(amount.get("currency")) != "USD":
         raise ValueError(f"unusable amount {amount!r}")
     return value
@@ -110,10 +110,15 @@ def openai_cost(result: dict[str, Any]) -> Decimal:
 
 def openai_usage(r: dict[str, Any]) -> Counter[tuple[str, str]]:
     model = units.label(r.get("model") or "unknown", "model")
-    cached = units.integer(r.get("input_cached_tokens")) or 0
+    cached = tokens(r, "input_cached_tokens")
     # input_tokens includes the cached ones; here "input" means uncached input
-    return Counter({(model, "input"): max((units.integer(r.get("input_tokens")) or 0) - cached, 0),
-                    (model, "cache_read"): cached, (model, "output"): units.integer(r.get("output_tokens")) or 0})
+    return Counter({(model, "input"): max(tokens(r, "input_tokens") - cached, 0),
+                    (model, "cache_read"): cached, (model, "output"): tokens(r, "output_tokens")})
+
+
+def tokens(row: dict[str, Any], key: str) -> int:
+    """A token count a usage report may leave out (0), never below zero."""
+    return units.optional_count(row.get(key), key) or 0
 
 
 class AnthropicCostsSource(_CostReport):
@@ -143,7 +148,7 @@ class AnthropicCostsSource(_CostReport):
 
 def anthropic_cost(result: dict[str, Any]) -> Decimal:
     # decimal strings in cents: "123.45" is $1.2345
-    value = money.amount(result.get("amount"), money.CENTS)
+    value = money.spend(result.get("amount"), money.CENTS)
     if value is None or money.currency_code(result.get("currency")) != "USD":
         raise ValueError(f"unusable amount {result.get('amount')!r}")
     return value
@@ -153,8 +158,8 @@ def anthropic_usage(r: dict[str, Any]) -> Counter[tuple[str, str]]:
     model = units.label(r.get("model") or "unknown", "model")
     creation = mapping(r.get("cache_creation"))
     return Counter({
-        (model, "input"): units.integer(r.get("uncached_input_tokens")) or 0,
-        (model, "cache_read"): units.integer(r.get("cache_read_input_tokens")) or 0,
-        (model, "output"): units.integer(r.get("output_tokens")) or 0,
-        (model, "cache_write"): sum(units.integer(v) or 0 for v in creation.values()),
+        (model, "input"): tokens(r, "uncached_input_tokens"),
+        (model, "cache_read"): tokens(r, "cache_read_input_tokens"),
+        (model, "output"): tokens(r, "output_tokens"),
+        (model, "cache_write"): sum(tokens(creation, key) for key in creation),
     })

@@ -113,7 +113,7 @@ class HttpSource(Source):
             id=str(model_id),
             name=str(model_id if name is _MISSING or name is None else name),
             prices=tuple(prices.items()),
-            context_length=units.integer(None if context is _MISSING else context),
+            context_length=units.optional_count(None if context is _MISSING else context, "context_length"),
             free=is_free(prices),
         )
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from exporter import units
 from exporter.http import Client
 from exporter.snapshot import HEALTH_STATES, GatewayzStats, Provider, Snapshot
-from exporter.sources.base import Source, flag, listing, records
+from exporter.sources.base import Source, flag, listing, records, value
 
 STAT_KEYS = ("total", "active", "inactive", "healthy", "degraded", "down", "unknown")
 CAPABILITY_KEYS = {
@@ -34,7 +35,9 @@ class GatewayzSource(Source):
         stats_body = client.get_json("providers_stats", self.url("/providers/stats"), headers=self.headers())
         if not isinstance(stats_body, dict):
             raise client.invalid("providers_stats", "expected a JSON object of counts")
-        counts = {key: units.integer(stats_body.get(key)) or 0 for key in STAT_KEYS}
+        counts = {key: value(self, client, "providers_stats", key,
+                             functools.partial(units.optional_count, stats_body.get(key), key)) or 0
+                  for key in STAT_KEYS}
         # GatewayZ answers all zeros with HTTP 200 when its database fails; exporting that
         # would tell dashboards the fleet is empty.
         if providers and not any(counts.values()):
@@ -50,7 +53,8 @@ class GatewayzSource(Source):
 def parse_entry(item: dict[str, Any]) -> tuple[Provider, float | None, float | None]:
     """A provider, its average response time in ms as GatewayZ reports it, and when GatewayZ
     last checked its health."""
-    return (parse_provider(item), units.number(item.get("average_response_time_ms")),
+    return (parse_provider(item),
+            units.non_negative(units.number(item.get("average_response_time_ms")), "average_response_time_ms"),
             units.iso_to_epoch_seconds(item.get("last_health_check_at")))
 
 

@@ -42,7 +42,7 @@ def gemini_model(provider: str, item: dict[str, Any]) -> Model:
         provider=provider,
         id=model_id,
         name=str(item.get("displayName") or model_id),
-        context_length=units.integer(item.get("inputTokenLimit")),
+        context_length=units.optional_count(item.get("inputTokenLimit"), "inputTokenLimit"),
         capabilities=capabilities,
         # Embedding models list embedContent and no generateContent: they produce no text.
         text_output=not isinstance(methods, list) or "generateContent" in methods,

@@ -22,8 +22,9 @@ class OllamaSource(Source):
         response, tags = client.fetch_json("tags", self.url("/api/tags"), headers=self.headers())
         installed = self.each(client, "tags", records(listing(tags, "models")), lambda item: (_name(item), item))
         loaded = self.each(client, "ps", records(listing(client.get_json("ps", self.url("/api/ps")), "models")),
-                           lambda item: (_name(item), units.integer(item.get("context_length")),
-                                         units.integer(item.get("size_vram"))))
+                           lambda item: (_name(item),
+                                         units.optional_count(item.get("context_length"), "context_length"),
+                                         units.optional_count(item.get("size_vram"), "size_vram")))
         contexts = {name: context for name, context, _ in loaded}
         names = [name for name, _ in installed]
         cloud = tuple(name for name, item in installed if is_cloud(item))

@@ -47,7 +47,7 @@ def openai_model(provider: str, item: dict[str, Any]) -> Model | None:
         capabilities = (("tools", flag(caps.get("function_calling"))), ("vision", flag(caps.get("vision"))))
     # Groq says context_window, Together context_length, Mistral max_context_length.
     context_keys = ("context_window", "context_length", "max_context_length")
-    context = next((units.integer(item[key]) for key in context_keys if item.get(key)), None)
+    context = next((units.optional_count(item[key], key) for key in context_keys if item.get(key)), None)
     # OpenAI's shutdown_date is a date; Mistral's deprecation an RFC 3339 time, with the model
     # to move to beside it.
     replacement = item.get("deprecation_replacement_model")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 from urllib.parse import quote
@@ -14,7 +15,7 @@ from exporter.snapshot import Model, Money, Provider, Snapshot, Upstream, Upstre
 from exporter.sources.activity import FOLDED_FAMILY as ACTIVITY_FAMILY
 from exporter.sources.activity import Activity, ActivityRow, ActivityWatch
 from exporter.sources.activity import parse_row as parse_activity
-from exporter.sources.base import Source, SourceConfig, listing, mapping, records
+from exporter.sources.base import Source, SourceConfig, listing, mapping, records, value
 from exporter.sources.upstreams import FOLDED_FAMILY as UPSTREAM_FAMILY
 from exporter.sources.upstreams import UpstreamSettings, UpstreamWatch, parse_upstream
 
@@ -77,9 +78,9 @@ class OpenRouterSource(Source):
         if (limit := money.amount(data.get("limit"))) is not None:
             limits = [Money("USD", limit)]
         spend = tuple(
-            (window, value)
+            (window, usd)
             for window, field in SPEND_KEYS.items()
-            if (value := money.amount(data.get(field))) is not None
+            if (usd := value(self, client, "key", field, functools.partial(money.spend, data.get(field)))) is not None
         )
 
         # Only management keys may read /credits; the 403 others get is expected, not a failure.
@@ -212,7 +213,7 @@ def parse_model(provider: str, item: dict[str, Any]) -> Model:
         id=model_id,
         name=str(item.get("name") or model_id),
         prices=prices,
-        context_length=units.integer(item.get("context_length")),
+        context_length=units.optional_count(item.get("context_length"), "context_length"),
         free=model_id.endswith(":free") or zero_priced,
         capabilities=tuple(capabilities),
         text_output=outputs is None or "text" in outputs,

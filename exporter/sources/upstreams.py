@@ -75,7 +75,8 @@ def parse_upstream(item: dict[str, Any]) -> Upstream:
         uptime=uptime,
         latency_seconds=tuple((q, value) for q, key in QUANTILES
                               if (value := units.ms_to_seconds(latency.get(key))) is not None),
-        throughput=tuple((q, rate) for q, key in QUANTILES if (rate := units.number(throughput.get(key))) is not None),
+        throughput=tuple((q, rate) for q, key in QUANTILES
+                         if (rate := units.non_negative(units.number(throughput.get(key)), "throughput")) is not None),
         prices=tuple((kind, price) for kind, key in PRICE_KINDS
                      if (price := money.price(pricing.get(key))) is not None),
     )

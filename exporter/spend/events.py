@@ -33,17 +33,21 @@ def _count(doc: Mapping[str, Any], key: str) -> int:
     return int(number)
 
 
-def parse_event(raw: bytes) -> Event:
+def parse_event(raw: bytes, now: float | None = None) -> Event:
     """One ledger line as an event, or BadEvent saying why not. Whatever the line holds
-    (numbers no float holds, nesting deep enough to exhaust the parser), it ends here."""
+    (numbers no float holds, nesting deep enough to exhaust the parser), it ends here. With
+    `now`, an event dated more than units.FUTURE_SKEW after it is not a fact either."""
     try:
-        return _parse_event(raw)
+        event = _parse_event(raw)
     except BadEvent:
         raise
     except units.OutOfRange as exc:
         raise BadEvent(f"a number out of range ({exc})") from None
     except (ValueError, TypeError, ArithmeticError, RecursionError) as exc:
         raise BadEvent(f"unusable ({type(exc).__name__}: {str(exc)[:100]})") from None
+    if now is not None and event.ts > now + units.FUTURE_SKEW:
+        raise BadEvent(f"ts {event.ts:.0f} is in the future")
+    return event
 
 
 def _parse_event(raw: bytes) -> Event:
@@ -54,7 +58,7 @@ def _parse_event(raw: bytes) -> Event:
     if not isinstance(doc, dict):
         raise BadEvent("not a JSON object")
     ts_raw = doc.get("ts")
-    ts = units.iso_to_epoch_seconds(ts_raw) if isinstance(ts_raw, str) else units.number(ts_raw)
+    ts = units.iso_to_epoch_seconds(ts_raw) if isinstance(ts_raw, str) else units.timestamp(units.number(ts_raw))
     if ts is None:
         raise BadEvent(f"ts must be RFC 3339 or unix seconds, got {ts_raw!r}")
     cost = None
@@ -67,8 +71,8 @@ def _parse_event(raw: bytes) -> Event:
         raise BadEvent(f"success must be true or false, got {success!r}")
     duration = None
     if doc.get("duration_seconds") is not None:
-        duration = units.number(doc["duration_seconds"])
-        if duration is None or duration < 0:
+        duration = units.duration(units.number(doc["duration_seconds"]))
+        if duration is None:
             raise BadEvent(f"duration_seconds must be a number of seconds, got {doc['duration_seconds']!r}")
     return Event(
         ts=ts, provider=_label(doc, "provider"), model=_label(doc, "model"), task=_label(doc, "task", DEFAULT_TASK),

@@ -154,7 +154,7 @@ class SpendWatch:
             settings = self.settings
             lines = self._tailer.read()
             if lines:
-                self._count_lines(lines, PriceBook(((name, snap) for name, _, snap in fleet.fresh), fleet.ratio))
+                self._count_lines(lines, PriceBook(((name, snap) for name, _, snap in fleet.fresh), fleet.ratio), now)
             expired = self._book.expire(now)
             if lines or self._dirty:
                 self._save()
@@ -173,13 +173,13 @@ class SpendWatch:
             self._view = SpendView(settings, book, budgets, advice, now, files)
             return self._view
 
-    def _count_lines(self, lines: list[Line], prices: PriceBook) -> None:
+    def _count_lines(self, lines: list[Line], prices: PriceBook, now: float) -> None:
         bad: dict[str, tuple[int, str]] = {}  # path -> (count, the first one)
         for line in lines:
             try:
                 if line.text is None:
                     raise BadEvent(f"longer than {MAX_LINE_BYTES} bytes")
-                self._book.add(parse_event(line.text), _pricer(prices))
+                self._book.add(parse_event(line.text, now), _pricer(prices))
             except BadEvent as exc:
                 self._book.invalid(line.path)
                 count, first = bad.get(line.path, (0, f"line {line.number}: {exc}"))

@@ -56,10 +56,10 @@ def test_the_book_counts_unpriced_events_at_zero_and_keeps_given_costs() -> None
     def price(e):  # type: ignore[no-untyped-def]
         return BOOK.cost(e.provider, e.model, e.input_tokens, e.output_tokens, e.cache_read_tokens)
 
-    book.add(parse_event(b'{"ts": 0, "provider": "x", "model": "mystery", "input_tokens": 5}'), price)
-    book.add(parse_event(b'{"ts": 0, "provider": "x", "model": "mystery", "input_tokens": 5, "cost_usd": 0.25}'),
-             price)
-    book.add(parse_event(b'{"ts": 0, "provider": "openai", "model": "gpt-4o-mini", "input_tokens": 1000, '
+    book.add(parse_event(b'{"ts": 1795392000,"provider": "x", "model": "mystery", "input_tokens": 5}'), price)
+    book.add(parse_event(b'{"ts": 1795392000,"provider": "x", "model": "mystery", "input_tokens": 5, '
+                         b'"cost_usd": 0.25}'), price)
+    book.add(parse_event(b'{"ts": 1795392000,"provider": "openai", "model": "gpt-4o-mini", "input_tokens": 1000, '
                          b'"output_tokens": 100}'), price)
     assert book.unpriced == {"mystery": 1}  # the event that carried its own cost is not unpriced
     assert book.counters[("x", "mystery", "default")].cost_usd == D("0.25")
@@ -70,7 +70,7 @@ def test_labels_beyond_the_limits_fold_into_other() -> None:
     book = UsageBook(max_tasks=2, max_models=2)
 
     def add(model_id: str, task: str) -> None:
-        book.add(parse_event(f'{{"ts": 0, "provider": "p", "model": "{model_id}", "task": "{task}"}}'.encode()),
+        book.add(parse_event(f'{{"ts": 1795392000,"provider": "p", "model": "{model_id}", "task": "{task}"}}'.encode()),
                  lambda e: D(0))
 
     for model_id, task in (("a", "t1"), ("b", "t2"), ("c", "t1"), ("a", "t3"), ("a", "t1")):

@@ -102,7 +102,7 @@ def litellm_model(provider: str, item: dict[str, Any]) -> Model:
         id=model_id,
         name=model_id,
         prices=tuple(prices.items()),
-        context_length=units.integer(info.get("max_input_tokens")),
+        context_length=units.optional_count(info.get("max_input_tokens"), "max_input_tokens"),
         free=is_free(prices),
         capabilities=tuple(capabilities),
         text_output=mode not in NON_TEXT_MODES,
