@@ -122,7 +122,9 @@ def serve(args: argparse.Namespace, config: Config) -> int:
     # certificates) and applies to the next request or connection.
     live = LiveWebConfig(args.web_config_file, web) if args.web_config_file else None
     if live is not None:
-        app = Headers(BasicAuth(app, lambda: live.current.users), lambda: live.current.headers)
+        # Each request looks at the file (at most once a second), with TLS or without: a user
+        # removed from it is refused at the next request, not at the next SIGHUP.
+        app = Headers(BasicAuth(app, lambda: live.fresh().users), lambda: live.current.headers)
         tls: Any = live.tls if web.tls else None
     else:
         app, tls = Headers(app), None

@@ -186,10 +186,12 @@ def _reason(exc: BaseException) -> str:
 
 class LiveWebConfig:
     """The web config in force, read again when it changes: on reload() (SIGHUP), and when a
-    new connection arrives and the file or a certificate it names has changed on disk (checked
-    at most once a second), as a renewed certificate from cert-manager or certbot is. A new file
-    that does not load is logged in one line and the one in force stays; so is a change that
-    would turn TLS on or off, which needs a restart (the listening socket's kind is fixed)."""
+    request or a new connection arrives and the file or a certificate it names has changed on
+    disk (checked at most once a second), as a renewed certificate from cert-manager or certbot
+    is. The same with and without TLS: a user removed from the file loses access at the next
+    request either way. A new file that does not load is logged in one line and the one in force
+    stays; so is a change that would turn TLS on or off, which needs a restart (the listening
+    socket's kind is fixed)."""
 
     CHECK_EVERY = 1.0  # seconds between looks at the files' modification times
 
@@ -200,14 +202,18 @@ class LiveWebConfig:
         self._checked = time.monotonic()
         self._lock = threading.Lock()
 
-    def tls(self) -> ssl.SSLContext | None:
-        """The TLS context for a new connection, after a look at the files if one is due."""
+    def fresh(self) -> WebConfig:
+        """The web config in force, after a look at the files if one is due."""
         if time.monotonic() - self._checked >= self.CHECK_EVERY:
             try:
                 self.refresh()
-            except Exception:  # the accept loop must outlive any surprise here
+            except Exception:  # the accept loop and the requests must outlive any surprise here
                 log.exception("checking the web config for changes failed")
-        return self.current.tls
+        return self.current
+
+    def tls(self) -> ssl.SSLContext | None:
+        """The TLS context for a new connection."""
+        return self.fresh().tls
 
     def refresh(self) -> bool:
         """Reloads when a file changed since the last load (or the last failed attempt)."""

@@ -332,3 +332,23 @@ def test_renewed_certificates_and_users_apply_without_a_restart(serve, certs: Pa
     assert len([line for line in log.splitlines() if "web config reload failed" in line]) == 1, log
     assert "not-a-hash" not in log and "Traceback" not in log
     assert served.proc.pid == pid and served.proc.poll() is None  # never restarted
+
+
+def test_without_tls_a_removed_user_is_refused_without_a_signal(serve, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The same rule as with TLS: the file is looked at again (at most once a second), so a
+    user taken out of it loses access at the next request, not at the next SIGHUP."""
+    web = tmp_path / "web.yml"
+    kept = "another test-only password"
+    web.write_text(yaml.safe_dump({"basic_auth_users": {
+        "prometheus": HASH, "grafana": bcrypt.hashpw(kept.encode(), bcrypt.gensalt(rounds=4)).decode()}}))
+    served = serve("--web.config.file", str(web))
+    base = f"http://127.0.0.1:{served.port}"
+    served.wait(base + "/healthz")
+    assert requests.get(base + "/metrics", auth=("prometheus", PASSWORD), timeout=5).status_code == 200
+    doc = yaml.safe_load(web.read_text())
+    del doc["basic_auth_users"]["prometheus"]
+    (tmp_path / "web.new").write_text(yaml.safe_dump(doc))
+    os.replace(tmp_path / "web.new", web)
+    wait_for(lambda: requests.get(base + "/metrics", auth=("prometheus", PASSWORD), timeout=5).status_code == 401,
+             5, "the removed user refused")
+    assert requests.get(base + "/metrics", auth=("grafana", kept), timeout=5).status_code == 200
