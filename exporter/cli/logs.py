@@ -20,6 +20,11 @@ FORMATS = ("logfmt", "json")
 LEVELS = {logging.DEBUG: "debug", logging.INFO: "info", logging.WARNING: "warn", logging.ERROR: "error",
           logging.CRITICAL: "error"}
 _BARE = re.compile(r"^[^\s=\"\\]+$")
+# As go-logfmt writes a quoted value: backslash and quote escaped, newline, return and tab by
+# name; and, as \uXXXX, every other character that is not printable: the C0 controls go-logfmt
+# escapes, and the ones it passes through (DEL, the C1 controls such as U+0085, U+2028 and U+2029)
+# that Loki's logfmt parser rejects and terminals obey.
+_NAMED = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def _time(created: float) -> str:
@@ -63,10 +68,23 @@ def _logfmt(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return str(value) if value == value and abs(value) != float("inf") else f'"{value}"'
-    if value and _BARE.match(value):
-        return str(value)
-    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    text = str(value)
+    printable = text.isprintable()
+    if text and printable and _BARE.match(text):
+        return text
+    if printable and '"' not in text and "\\" not in text:
+        return f'"{text}"'
+    escaped = "".join(_NAMED.get(ch) or (ch if ch.isprintable() else _unicode_escape(ch)) for ch in text)
     return f'"{escaped}"'
+
+
+def _unicode_escape(ch: str) -> str:
+    """\\uXXXX, or a surrogate pair of them past the Basic Multilingual Plane, as JSON writes it."""
+    code = ord(ch)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 def setup(level: str, fmt: str = "logfmt") -> None:

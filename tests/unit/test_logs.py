@@ -61,3 +61,18 @@ def test_an_exception_is_one_field() -> None:
     doc = json.loads(JsonFormatter().format(rec))
     assert doc["err"].startswith("Traceback") and "ValueError: boom with <redacted>" in doc["err"]
     assert "err=\"Traceback" in LogfmtFormatter().format(rec)
+
+
+def test_logfmt_escapes_what_a_vendor_could_smuggle_into_a_value() -> None:
+    """ESC, NUL and the like written raw break Loki's logfmt parser and drive terminals: escaped
+    as go-logfmt does (named, or \\u00XX), and so are DEL, the C1 controls and the line and
+    paragraph separators it passes through."""
+    hostile = "model\x1b[31m red\x00nul\ttab\x85nel\u2028ls\u2029ps\x7fdel\U000e0001tag \"q\" \\b"
+    line = LogfmtFormatter().format(record("%s", hostile, model=hostile, bare="a\x1bb"))
+    assert line.isprintable()  # not one control character left, so one line whatever a terminal does
+    escaped = ('"model\\u001b[31m red\\u0000nul\\ttab\\u0085nel\\u2028ls\\u2029ps\\u007fdel\\udb40\\udc01tag '
+               '\\"q\\" \\\\b"')
+    assert f"msg={escaped}" in line and f"model={escaped}" in line
+    assert 'bare="a\\u001bb"' in line  # a value with a control character is never bare
+    # read back as a JSON string, each escape gives the character written
+    assert json.loads(escaped) == hostile
