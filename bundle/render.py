@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,30 @@ def render(settings: dict[str, Any], out: Path) -> list[Path]:
     return written
 
 
+def check(out: Path) -> tuple[list[str], list[str]]:
+    """The rendered bundle as Prometheus and Alertmanager will load it, by their own tools:
+    promtool checks the rules and the scrape config, amtool the Alertmanager config and every
+    notification template (parsed whole, as Alertmanager parses them at start). Returns the
+    problems and the tools that were not found (then that part is not checked)."""
+    promtool, amtool = shutil.which("promtool"), shutil.which("amtool")
+    prometheus, alertmanager = out / "prometheus", out / "alertmanager"
+    runs: list[list[str]] = []
+    if promtool:
+        runs += [[promtool, "check", "rules", *map(str, sorted((prometheus / "rules").glob("*.yml")))],
+                 [promtool, "check", "config", str(prometheus / "prometheus.yml")]]
+    if amtool:
+        runs += [[amtool, "check-config", str(alertmanager / "alertmanager.yml")],
+                 [amtool, "template", "render", f"--template.glob={alertmanager}/templates/*.tmpl",
+                  '--template.text={{ template "llmfleet.grafana_url" }}']]
+    problems = []
+    for command in runs:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        if result.returncode != 0:
+            said = (result.stderr.strip() or result.stdout.strip()).splitlines()
+            problems.append(f"{Path(command[0]).name} {' '.join(command[1:3])}: " + "; ".join(said[-5:]))
+    return problems, [name for name, path in (("promtool", promtool), ("amtool", amtool)) if not path]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bundle", description=__doc__.split("\n\n")[0])
     parser.add_argument("--settings", metavar="FILE", help="YAML settings; unset keys keep their defaults "
@@ -129,4 +154,12 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     for path in render(settings, out):
         print(path)
+    problems, missing = check(out)
+    for problem in problems:
+        print(f"the rendered bundle does not load: {problem}", file=sys.stderr)
+    if problems:
+        return 1
+    if missing:
+        print(f"rendered, but not checked by {' and '.join(missing)} (not installed: apt-get install "
+              "prometheus prometheus-alertmanager)", file=sys.stderr)
     return 0

@@ -36,9 +36,6 @@ class Knob:
 
 
 PROM_DURATION = re.compile(r"(?=\d)((\d+)y)?((\d+)w)?((\d+)d)?((\d+)h)?((\d+)m)?((\d+)s)?((\d+)ms)?")
-# One line, nothing that would need quoting inside a YAML double-quoted string or a PromQL
-# label matcher.
-PLAIN = re.compile(r'[^"\\\x00-\x1f\x7f]+')
 
 
 def _duration(value: Any) -> str | None:
@@ -47,18 +44,34 @@ def _duration(value: Any) -> str | None:
 
 
 def _url(value: Any) -> str | None:
-    if isinstance(value, str) and re.fullmatch(r"https?://[^\s\"'#<>\\]+", value):
+    # No braces: the URLs land inside Go templates (alert annotations, Alertmanager's
+    # notification templates), where `{{end}}` in a URL stops Alertmanager from starting.
+    if isinstance(value, str) and re.fullmatch(r"https?://[^\s\"'#<>\\{}]+", value):
         return None
-    return "expected an http(s) URL without spaces, quotes or a #fragment"
+    return "expected an http(s) URL without spaces, quotes, braces or a #fragment"
 
 
-def _plain(value: Any) -> str | None:
-    return None if isinstance(value, str) and PLAIN.fullmatch(value) else \
-        "expected a one-line string without quotes or backslashes"
+def _job(value: Any) -> str | None:
+    # A plain YAML scalar in prometheus.yml (where ` #` starts a comment and a trailing space is
+    # dropped) and a label value in every rule: anything else and the two name different jobs.
+    return None if isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.:/@-]{0,127}", value) else \
+        "expected a job name of letters, digits and . _ : / @ - (no spaces, quotes or #)"
+
+
+def _target(value: Any) -> str | None:
+    return None if isinstance(value, str) and re.fullmatch(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}", value) \
+        else "expected host:port"
+
+
+def _channel(value: Any) -> str | None:
+    # Alertmanager renders the channel as a template when it sends: `{{` in it passes
+    # amtool check-config and then fails every Slack notification.
+    return None if isinstance(value, str) and re.fullmatch(r"[#@]?[A-Za-z0-9._-]{1,80}", value) else \
+        "expected a Slack channel (#name, @user or a channel id): letters, digits, . _ -"
 
 
 def _email(value: Any) -> str | None:
-    return None if isinstance(value, str) and re.fullmatch(r"[^@\s\"\\]+@[^@\s\"\\]+", value) else \
+    return None if isinstance(value, str) and re.fullmatch(r"[^@\s\"\\{}]+@[^@\s\"\\{}]+", value) else \
         "expected an email address"
 
 
@@ -77,8 +90,8 @@ def _count(value: Any) -> str | None:
     return None if ok else "expected a whole number ≥ 1"
 
 
-CHECKS = {"duration": _duration, "url": _url, "plain": _plain, "email": _email, "number": _positive,
-          "ratio": _ratio, "count": _count}
+CHECKS = {"duration": _duration, "url": _url, "email": _email, "number": _positive,
+          "ratio": _ratio, "count": _count, "job": _job, "target": _target, "channel": _channel}
 
 
 def _alert(name: str, for_: str, **thresholds: tuple[Any, str, str]) -> list[Knob]:
@@ -89,17 +102,17 @@ def _alert(name: str, for_: str, **thresholds: tuple[Any, str, str]) -> list[Kno
 
 
 KNOBS: tuple[Knob, ...] = (
-    Knob("job", "llm-fleet-exporter", "plain", "the scrape job of the exporter: every rule selects it and "
+    Knob("job", "llm-fleet-exporter", "job", "the scrape job of the exporter: every rule selects it and "
                                                 "prometheus.yml scrapes it under this name"),
     Knob("runbook_url", "https://runbooks.example/llm-fleet-exporter", "url",
          "where docs/runbook.md is published: every alert's runbook_url is this plus #<alert name in lower case> "
          "(the default is a placeholder host: render with your own)"),
     Knob("grafana_url", "http://localhost:3000", "url",
          "your Grafana: notifications link to <grafana_url>/d/<dashboard uid>"),
-    Knob("exporter_target", "llm-fleet-exporter:8001", "plain", "host:port prometheus.yml scrapes the exporter at"),
-    Knob("alertmanager_target", "alertmanager:9093", "plain", "host:port prometheus.yml sends alerts to"),
-    Knob("slack_channel", "#llm-fleet-alerts", "plain", "Slack channel of critical and warning alerts"),
-    Knob("slack_digest_channel", "#llm-fleet-digest", "plain", "Slack channel of the hourly digest of info alerts"),
+    Knob("exporter_target", "llm-fleet-exporter:8001", "target", "host:port prometheus.yml scrapes the exporter at"),
+    Knob("alertmanager_target", "alertmanager:9093", "target", "host:port prometheus.yml sends alerts to"),
+    Knob("slack_channel", "#llm-fleet-alerts", "channel", "Slack channel of critical and warning alerts"),
+    Knob("slack_digest_channel", "#llm-fleet-digest", "channel", "Slack channel of the hourly digest of info alerts"),
     Knob("email_to", "oncall@example.com", "email", "who critical alerts are emailed to"),
     *_alert("LLMExporterDown", "5m"),
     *_alert("LLMSourceDown", "10m"),

@@ -59,3 +59,23 @@ def test_make_bundle_passes_settings_and_out(tmp_path: Path) -> None:
         f"-m bundle --settings my-settings.yml --out {tmp_path}/")
     # no settings, the repository: the committed files
     assert commands()[0].endswith("-m bundle"), commands()
+
+
+def test_a_rendering_that_does_not_load_is_not_reported_as_success(tmp_path: Path) -> None:
+    """The renderer runs promtool and amtool on what it wrote: a template Alertmanager would
+    refuse at start (as `{{end}}` in a URL made it) fails the command, naming the tool."""
+    tool("promtool"), tool("amtool")
+    import shutil
+
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "bundle" / "templates", templates)
+    tmpl = templates / "alertmanager" / "templates" / "llmfleet.tmpl"
+    tmpl.write_text(tmpl.read_text().replace('{{ define "llmfleet.grafana_url" }}',
+                                             '{{ define "llmfleet.grafana_url" }}{{end}}'))
+    script = ("import sys; from pathlib import Path; from bundle import render; "
+              f"render.TEMPLATES = Path({str(templates)!r}); sys.exit(render.main(['--out', {str(tmp_path / 'out')!r}]))")
+    result = run(sys.executable, "-c", script)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "the rendered bundle does not load: amtool template render" in result.stderr
+    good = run(sys.executable, "-m", "bundle", "--out", str(tmp_path / "good"))
+    assert good.returncode == 0 and good.stderr == "", good.stderr

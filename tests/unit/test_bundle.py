@@ -74,8 +74,24 @@ def test_custom_settings_reach_every_rule_link_and_notification(tmp_path: Path) 
 @pytest.mark.parametrize(("doc", "lines"), [
     ({"jobb": "x"}, ["jobb: unknown setting (see docs/alerts.md#bundle-settings)"]),
     ({"job": 'a"b', "runbook_url": "ftp://x"},
-     ["job: expected a one-line string without quotes or backslashes, got 'a\"b'",
-      "runbook_url: expected an http(s) URL without spaces, quotes or a #fragment, got 'ftp://x'"]),
+     ["job: expected a job name of letters, digits and . _ : / @ - (no spaces, quotes or #), got 'a\"b'",
+      "runbook_url: expected an http(s) URL without spaces, quotes, braces or a #fragment, got 'ftp://x'"]),
+    # each of these rendered a bundle that promtool and amtool accepted and that then failed:
+    # ` #` and a trailing space made prometheus.yml's job_name differ from the rules' job="..."
+    # (LLMExporterDown firing forever); `{{` in a Slack channel failed every Slack notification;
+    # `{{end}}` in the Grafana URL stopped Alertmanager from loading its templates
+    ({"job": "llm-exporter #prod"},
+     ["job: expected a job name of letters, digits and . _ : / @ - (no spaces, quotes or #), got "
+      "'llm-exporter #prod'"]),
+    ({"job": "llm-exporter "},
+     ["job: expected a job name of letters, digits and . _ : / @ - (no spaces, quotes or #), got 'llm-exporter '"]),
+    ({"slack_channel": "#ops-{{ .Status }}", "exporter_target": "exporter"},
+     ["exporter_target: expected host:port, got 'exporter'",
+      "slack_channel: expected a Slack channel (#name, @user or a channel id): letters, digits, . _ -, got "
+      "'#ops-{{ .Status }}'"]),
+    ({"grafana_url": "https://grafana.example/{{end}}"},
+     ["grafana_url: expected an http(s) URL without spaces, quotes, braces or a #fragment, got "
+      "'https://grafana.example/{{end}}'"]),
     ({"alerts": {"LLMProviderSlow": {"for": "10 minutes", "seconds": -1}, "LLMNope": {"for": "1m"}}},
      ["alerts.LLMNope: unknown setting (see docs/alerts.md#bundle-settings)",  # in the file's (sorted) order
       "alerts.LLMProviderSlow.for: expected a Prometheus duration such as 30s, 10m, 1h or 1h30m, got '10 minutes'",
