@@ -4,6 +4,7 @@ built-in kustomize, kubernetes-validate, and systemd-analyze."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -158,3 +159,23 @@ def test_systemd_verify_accepts_the_unit(tmp_path: Path) -> None:
     for needed in ("DynamicUser=yes", "StateDirectory=llm-fleet-exporter", "ExecReload=/bin/kill -HUP $MAINPID",
                    "Restart=on-failure", "--config.file=/etc/llm-fleet-exporter/config.yml"):
         assert needed in text, needed
+
+
+def _directives(text: str) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in text.splitlines() if "=" in line and not line.startswith("#"))
+
+
+def test_the_unit_keeps_what_the_process_metrics_and_the_config_need(tmp_path: Path) -> None:
+    """ProcSubset=pid hides /proc/stat, and with it every process_* metric; the configuration
+    directory's mode is the one docs/deployment.md installs, and lets the service's user read it."""
+    from prometheus_client import CollectorRegistry, ProcessCollector
+
+    unit = _directives(UNIT.read_text())
+    assert unit.get("ProcSubset", "all") != "pid"
+    only_pids = tmp_path / "proc"  # what the service sees under ProcSubset=pid: no /proc/stat
+    shutil.copytree(f"/proc/{os.getpid()}", only_pids / str(os.getpid()), ignore_dangling_symlinks=True,
+                    ignore=lambda d, names: [n for n in names if n not in ("stat", "limits", "fd")])
+    assert not list(ProcessCollector(proc=str(only_pids), pid=lambda: os.getpid(), registry=None).collect())
+    assert list(ProcessCollector(registry=CollectorRegistry()).collect())  # with /proc whole they are there
+    installed = re.search(r"install -d -m (\d+) /etc/llm-fleet-exporter", (ROOT / "docs/deployment.md").read_text())
+    assert installed and unit["ConfigurationDirectoryMode"] == installed.group(1) == "0755"
