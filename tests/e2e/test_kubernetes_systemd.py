@@ -19,7 +19,7 @@ from tests.support.processes import ROOT
 
 BASE = ROOT / "deploy" / "kubernetes"
 UNIT = ROOT / "deploy" / "systemd" / "llm-fleet-exporter.service"
-BUILT_IN = ("Deployment", "Service", "ConfigMap")
+BUILT_IN = ("Deployment", "Service", "ConfigMap", "NetworkPolicy")
 KEYLIKE = re.compile(r"(sk-(or-v1-|ant-|proj-)?[A-Za-z0-9_-]{20,}|gw_live_[A-Za-z0-9]{8,}|AKIA[0-9A-Z]{16}|"
                      r"hooks\.slack\.com/services/T)")
 
@@ -112,6 +112,20 @@ def test_the_service_monitor_scrapes_the_named_port(manifests: list[dict[str, An
     assert set(service["spec"]["selector"].items()) <= set(pod_labels.items())
 
 
+def test_only_the_monitoring_namespace_reaches_the_metrics_port(manifests: list[dict[str, Any]]) -> None:
+    policy = one(manifests, "NetworkPolicy")["spec"]
+    pod_labels = one(manifests, "Deployment")["spec"]["template"]["metadata"]["labels"]
+    assert set(policy["podSelector"]["matchLabels"].items()) <= set(pod_labels.items())
+    assert policy["policyTypes"] == ["Ingress"]  # egress stays open: the vendors
+    assert policy["ingress"] == [{"from": [{"namespaceSelector": {"matchLabels": {
+        "kubernetes.io/metadata.name": "monitoring"}}}], "ports": [{"port": "metrics", "protocol": "TCP"}]}]
+    # and the base shows, commented, how a web config (TLS or basic auth) is mounted
+    text = (BASE / "deployment.yaml").read_text()
+    for line in ("# - --web.config.file=/etc/llm-fleet-exporter-web/web-config.yml",
+                 "#     secretName: llm-fleet-exporter-web", "#   mountPath: /etc/llm-fleet-exporter-web"):
+        assert line in text, line
+
+
 def test_no_secret_and_no_key_in_any_manifest(manifests: list[dict[str, Any]]) -> None:
     assert not [m for m in manifests if m["kind"] == "Secret"]
     text = yaml.safe_dump_all(manifests)
@@ -128,7 +142,7 @@ def test_every_built_in_kind_validates_strictly(manifests: list[dict[str, Any]],
         path = tmp_path / f"{i}-{doc['kind'].lower()}.yaml"
         path.write_text(yaml.safe_dump(doc))
         files.append(str(path))
-    assert len(files) == 2 + len(list((ROOT / "dashboards" / "json").glob("*.json"))) + 1
+    assert len(files) == 3 + len(list((ROOT / "dashboards" / "json").glob("*.json"))) + 1
     result = subprocess.run([validate, "--strict", *files], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     # and strict validation does reject a field Kubernetes does not have
