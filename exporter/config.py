@@ -319,6 +319,7 @@ def _build(doc: dict[str, Any], origin: str) -> Config:
                 else Decimal(str(raw["balance_alert_threshold"])),
                 stale_after=setting(doc, "stale_after"),
                 fleet_models=fleet_models,
+                display_name=raw.get("display_name"),
             )
         )
         warnings.extend(kind.warnings(path, sources[-1]))

@@ -12,6 +12,7 @@ from exporter.sources.base import Source, flag, paged_catalog, self_provider
 
 class AnthropicSource(Source):
     type_name = "anthropic"
+    vendor = "Anthropic"
     probe_api = ("anthropic", "/v1/messages")
     default_url = "https://api.anthropic.com"
     endpoints = ("models",)

@@ -15,6 +15,7 @@ _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 
 class DeepSeekSource(Source):
     type_name = "deepseek"
+    vendor = "DeepSeek"
     probe_api = ("openai", "/chat/completions")
     default_url = "https://api.deepseek.com"
     endpoints = ("balance",)
@@ -61,6 +62,7 @@ class _HostCurrencySource(Source):
 
 class MoonshotSource(_HostCurrencySource):
     type_name = "moonshot"
+    vendor = "Moonshot AI"
     probe_api = ("openai", "/chat/completions")
     default_url = "https://api.moonshot.ai/v1"
     endpoints = ("balance",)
@@ -79,12 +81,13 @@ class MoonshotSource(_HostCurrencySource):
             for kind, key in (("cash", "cash_balance"), ("voucher", "voucher_balance"))
             if (value := money.amount(data.get(key))) is not None
         ]
-        return Snapshot(providers=(self_provider(self, response, name="Moonshot AI"),), balances=tuple(balances),
+        return Snapshot(providers=(self_provider(self, response),), balances=tuple(balances),
                         balance_breakdown=tuple(parts))
 
 
 class SiliconFlowSource(_HostCurrencySource):
     type_name = "siliconflow"
+    vendor = "SiliconFlow"
     probe_api = ("openai", "/chat/completions")
     default_url = "https://api.siliconflow.cn/v1"
     endpoints = ("user_info",)
@@ -104,7 +107,7 @@ class SiliconFlowSource(_HostCurrencySource):
             if (value := money.amount(data.get(key))) is not None
         ]
         return Snapshot(
-            providers=(self_provider(self, response, name="SiliconFlow"),),
+            providers=(self_provider(self, response),),
             balances=(Money(currency, total),) if total is not None else (),
             balance_breakdown=tuple(parts),
         )

@@ -51,6 +51,8 @@ class SourceConfig:
     # beyond its own catalog, as openrouter's endpoints.fleet_models).
     stale_after: int = default("stale_after")
     fleet_models: tuple[str, ...] = ()
+    # How the vendor is named where people read it (the landing page, /api/*); see self_provider.
+    display_name: str | None = None
 
 
 class Source:
@@ -64,6 +66,8 @@ class Source:
     # How a synthetic probe reaches a model through this source: (streams.py shape, path of
     # the streamed chat call under the source's url). None: the type cannot be probed.
     probe_api: ClassVar[tuple[str, str] | None] = None
+    # The vendor behind every source of the type; None for a type many vendors speak (openai).
+    vendor: ClassVar[str | None] = None
 
     def __init__(self, config: SourceConfig):
         self.config = config
@@ -247,14 +251,32 @@ VENDOR_NAMES = {
     "api.deepseek.com": "DeepSeek",
     "api.anthropic.com": "Anthropic",
     "generativelanguage.googleapis.com": "Google Gemini",
+    "api.moonshot.ai": "Moonshot AI",
+    "api.moonshot.cn": "Moonshot AI",
+    "api.siliconflow.cn": "SiliconFlow",
+    "api.siliconflow.com": "SiliconFlow",
+    "api.x.ai": "xAI",
+    "api.fireworks.ai": "Fireworks AI",
+    "api.deepinfra.com": "DeepInfra",
+    "api.perplexity.ai": "Perplexity",
+    "api.cerebras.ai": "Cerebras",
+    "router.huggingface.co": "Hugging Face",
 }
 
 
-def self_provider(source: Source, response: Response | None, name: str | None = None) -> Provider:
-    """The one provider of a direct vendor: named after the source, healthy while it answers."""
+def vendor_name(source: Source) -> str:
+    """How a direct vendor is known to people: the source's display_name, else the vendor of a
+    known host (api.mistral.ai is Mistral, whichever type reads it), else the type's own vendor,
+    else the source's name (never a bare host: every vendor of the demo is 127.0.0.1)."""
+    return (source.config.display_name or VENDOR_NAMES.get(source.host.lower()) or source.vendor
+            or source.name)
+
+
+def self_provider(source: Source, response: Response | None) -> Provider:
+    """The one provider of a direct vendor: its id the source's name, healthy while it answers."""
     return Provider(
         id=source.name,
-        name=name or VENDOR_NAMES.get(source.host, source.host or source.name),
+        name=vendor_name(source),
         health="healthy",
         active=True,
         response_time_seconds=response.elapsed if response is not None else None,

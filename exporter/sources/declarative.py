@@ -86,7 +86,7 @@ class HttpSource(Source):
             if not isinstance(items, list):
                 raise client.invalid("models", f"items path {spec.get('items', '')!r} is not a list")
             models = tuple(self.each(client, "models", records(items), lambda item: self._model(spec, item)))
-        return Snapshot(providers=(self_provider(self, first, name=self.name),), balances=balances, models=models,
+        return Snapshot(providers=(self_provider(self, first),), balances=balances, models=models,
                         catalog="models" in specs)
 
     def _at(self, client: Client, endpoint: str, body: Any, path: str) -> Any:

@@ -12,6 +12,7 @@ from exporter.sources.base import Source, flag, paged_catalog, self_provider
 
 class GeminiSource(Source):
     type_name = "gemini"
+    vendor = "Google Gemini"
     probe_api = ("gemini", "/models/{model}:streamGenerateContent?alt=sse")
     default_url = "https://generativelanguage.googleapis.com/v1beta"
     endpoints = ("models",)

@@ -12,6 +12,7 @@ from exporter.sources.base import Source, listing, records, self_provider
 
 class OllamaSource(Source):
     type_name = "ollama"
+    vendor = "Ollama"
     probe_api = ("openai", "/v1/chat/completions")  # Ollama's OpenAI-compatible API
     default_url = "http://localhost:11434"
     needs_key = False
@@ -35,7 +36,7 @@ class OllamaSource(Source):
             for name in names
         )
         return Snapshot(
-            providers=(self_provider(self, response, name="Ollama"),),
+            providers=(self_provider(self, response),),
             models=models,
             catalog=True,
             ollama_installed=tuple(names),

@@ -55,6 +55,11 @@ def test_landing_page_in_headless_chromium(exporter_process, tmp_path: Path) -> 
         assert sections[name]["rows"], f"section {name} is empty"
     assert len(sections["sources"]["rows"]) == 18
     assert all(row[2] == "up" for row in sections["sources"]["rows"])
+    # each direct vendor by the name people know it by, never the demo's loopback host
+    names = {row[0]: row[2] for row in sections["providers"]["rows"]}
+    assert {names[s] for s in ("openai", "mistral", "together", "anthropic", "gemini", "deepseek", "litellm")} == {
+        "OpenAI", "Mistral", "Together", "Anthropic", "Google Gemini", "DeepSeek", "LiteLLM"}
+    assert not [row for row in sections["providers"]["rows"] if "127.0.0.1" in row[2]]
     assert [row[0] for row in sections["cheapest"]["rows"]] == ["chat", "tools", "vision", "long_context",
                                                                 "reasoning"]
     assert sections["cheapest"]["rows"][0][1] == "acme-small (acme)"

@@ -200,3 +200,19 @@ def test_an_answer_with_no_usable_item_fails_the_poll(fake: FakeServer) -> None:
     with pytest.raises(FetchError) as err:
         poll("openrouter", fake.url)
     assert (err.value.endpoint, err.value.reason) == ("models", "invalid_response")
+
+
+def test_a_direct_vendor_is_named_as_people_know_it_never_by_a_bare_host() -> None:
+    from exporter.sources.base import vendor_name
+    from tests.support.adapters import make_source
+
+    assert vendor_name(make_source("openai", "https://api.mistral.ai/v1")) == "Mistral"
+    assert vendor_name(make_source("anthropic", "http://127.0.0.1:9999")) == "Anthropic"  # the type's vendor
+    assert vendor_name(make_source("litellm", "http://litellm.internal:4000")) == "LiteLLM"
+    # an OpenAI-compatible server on an unknown host: the source's name, or its display_name
+    assert vendor_name(make_source("openai", "http://127.0.0.1:9999/together/v1")) == "openai"
+    import dataclasses
+
+    named = make_source("openai", "http://127.0.0.1:9999/together/v1")
+    named.config = dataclasses.replace(named.config, display_name="Together")
+    assert vendor_name(named) == "Together"

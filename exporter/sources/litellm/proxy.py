@@ -38,6 +38,7 @@ NON_TEXT_MODES = {"embedding", "image_generation", "audio_speech", "rerank", "mo
 
 class LitellmSource(Source):
     type_name = "litellm"
+    vendor = "LiteLLM"
     probe_api = ("openai", "/chat/completions")
     default_url = "http://localhost:4000"
     needs_key = False
@@ -59,7 +60,7 @@ class LitellmSource(Source):
         response, body = client.fetch_json("model_info", self.url("/model/info"), headers=self.headers())
         items = listing(body)
         models = tuple(self.each(client, "model_info", records(items), lambda item: litellm_model(self.name, item)))
-        return Snapshot(providers=(self_provider(self, response, name="LiteLLM"),), models=models, catalog=True,
+        return Snapshot(providers=(self_provider(self, response),), models=models, catalog=True,
                         deployments=deployments(items))
 
 
