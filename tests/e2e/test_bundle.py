@@ -72,8 +72,9 @@ def test_a_rendering_that_does_not_load_is_not_reported_as_success(tmp_path: Pat
     tmpl = templates / "alertmanager" / "templates" / "llmfleet.tmpl"
     tmpl.write_text(tmpl.read_text().replace('{{ define "llmfleet.grafana_url" }}',
                                              '{{ define "llmfleet.grafana_url" }}{{end}}'))
+    out = str(tmp_path / "out")
     script = ("import sys; from pathlib import Path; from bundle import render; "
-              f"render.TEMPLATES = Path({str(templates)!r}); sys.exit(render.main(['--out', {str(tmp_path / 'out')!r}]))")
+              f"render.TEMPLATES = Path({str(templates)!r}); sys.exit(render.main(['--out', {out!r}]))")
     result = run(sys.executable, "-c", script)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "the rendered bundle does not load: amtool template render" in result.stderr
