@@ -69,8 +69,14 @@ def count(value: object, what: str) -> int:
 
 
 def optional_count(value: object, what: str) -> int | None:
-    """A count a vendor may leave out (null or absent): None, else as count()."""
-    return None if value is None else count(value, what)
+    """A count a vendor may leave out, or send as something else ("about 128000"): None then,
+    as an unknown; a negative one is OutOfRange."""
+    result = number(value)
+    if result is None:
+        return None
+    if result < 0:
+        raise OutOfRange(f"{what} is negative: {str(value)[:40]}")
+    return int(result)
 
 
 def non_negative(value: float | None, what: str) -> float | None:

@@ -82,3 +82,10 @@ def test_a_proxy_reporting_150_percent_success_has_no_ratio(fake: FakeServer) ->
     assert snapshot.proxy.success_ratio is None and snapshot.proxy.response_time_seconds is None
     assert snapshot.proxy.requests == stats["totalRequests"]
     assert recorder.failures[("stats", "invalid_response")] == 2
+
+
+def test_a_count_that_is_not_a_number_is_unknown_and_a_negative_one_out_of_range() -> None:
+    assert units.optional_count("about 128000", "context_length") is None  # what does not parse is absent
+    assert units.optional_count("8192", "context_length") == 8192
+    with pytest.raises(units.OutOfRange):
+        units.optional_count(-1, "context_length")
