@@ -21,12 +21,15 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/llm-fleet-exporter --demo --web.listen-address $(LISTEN)
 
+# The unit tier in 4 workers (its tests wait on sockets, not the CPU), then the end-to-end tier
+# one test at a time (its timings and its processes share the machine's two cores).
 test: $(STAMP) tools lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/unit -n 4 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
 
 # The unit tier alone: in-process, no Debian binaries, under a minute. `make test` runs both tiers.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/unit -n 4 $(PYTEST_ARGS)
 
 # ruff for style, mypy (strict, configured in pyproject.toml) for types.
 lint: $(STAMP)

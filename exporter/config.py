@@ -303,8 +303,7 @@ def _build(doc: dict[str, Any], origin: str) -> Config:
         elif key is None and kind.needs_key:
             problems.append(f"{path}: type {raw['type']} needs api_key or api_key_file")
         redact.register(key)
-        options = {k: v for k, v in raw.items() if k not in common}
-        problems.extend(kind.check_options(path, options))
+        options = kind.parse_options(path, {k: v for k, v in raw.items() if k not in common}, problems)
         sources.append(
             SourceConfig(
                 name=name,
@@ -325,7 +324,7 @@ def _build(doc: dict[str, Any], origin: str) -> Config:
         warnings.extend(kind.warnings(path, sources[-1]))
     spending = SpendSettings(
         ledger=tuple(doc.get("usage", {}).get("ledger", ())),
-        feeds=tuple(sc.name for sc in sources if sc.type == "litellm" and sc.options.get("spend_logs")),
+        feeds=tuple(sc.name for sc in sources if SOURCE_TYPES[sc.type].feeds_usage(sc)),
         interval=_duration(doc, "usage.interval"),
         max_tasks=setting(doc, "limits.max_tasks"),
         max_usage_models=setting(doc, "limits.max_usage_models"),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from exporter import money
@@ -42,6 +44,11 @@ class DeepSeekSource(Source):
         )
 
 
+@dataclass(frozen=True, slots=True)
+class CurrencyOptions:
+    currency: str | None = None  # no default: the host says (money.currency_for_host)
+
+
 class _HostCurrencySource(Source):
     """Vendors that send no currency: CNY on their .cn hosts, USD elsewhere, unless the
     config's `currency` says otherwise."""
@@ -49,15 +56,16 @@ class _HostCurrencySource(Source):
     vendor: ClassVar[str]
 
     @classmethod
-    def check_options(cls, path: str, options: dict[str, Any]) -> list[str]:
-        currency = options.get("currency")
+    def parse_options(cls, path: str, raw: Mapping[str, Any], problems: list[str]) -> CurrencyOptions:
+        currency = raw.get("currency")
         if currency is not None and not _CURRENCY.match(str(currency)):
-            return [f"{path}.currency: {currency!r} is not an ISO 4217 code such as USD or CNY"]
-        return []
+            problems.append(f"{path}.currency: {currency!r} is not an ISO 4217 code such as USD or CNY")
+        return CurrencyOptions(None if currency is None else str(currency))
 
     @property
     def currency(self) -> str:
-        return money.currency_code(self.config.options.get("currency"), money.currency_for_host(self.host))
+        options: CurrencyOptions = self.config.options or CurrencyOptions()
+        return money.currency_code(options.currency, money.currency_for_host(self.host))
 
 
 class MoonshotSource(_HostCurrencySource):

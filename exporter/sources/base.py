@@ -43,8 +43,9 @@ class SourceConfig:
     max_response_bytes: int = default("limits.max_response_bytes")
     max_models: int = default("limits.max_models")
     max_providers: int = default("limits.max_providers")
-    # Type-specific keys, validated by the schema (currency, stats_window_days, ...).
-    options: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    # The type's own keys, parsed once at config time into its options dataclass
+    # (Source.parse_options), defaults from the schema filled in; None for a type without any.
+    options: Any = field(default=None, repr=False)
     # LLMBalanceLow fires under this balance, in the balance's currency.
     balance_alert_threshold: Decimal | None = None
     # The config's stale_after, and the fleet file's catalog ids (for what a source watches
@@ -75,9 +76,12 @@ class Source:
         self._rejecting: set[str] = set()
 
     @classmethod
-    def check_options(cls, path: str, options: dict[str, Any]) -> list[str]:
-        """Type-specific checks the schema cannot express; returns problem lines."""
-        return []
+    def parse_options(cls, path: str, raw: Mapping[str, Any], problems: list[str]) -> Any:
+        """The type's own keys of one `sources:` entry (already valid against the schema) as its
+        options dataclass, with the schema's defaults for what is left out; problems the schema
+        cannot see are appended to `problems`, one line each naming its path. Called once, when
+        the config is read: a poll never looks a default up."""
+        return None
 
     @property
     def name(self) -> str:
@@ -110,6 +114,11 @@ class Source:
 
     def poll(self, client: Client) -> Snapshot:
         raise NotImplementedError
+
+    @classmethod
+    def feeds_usage(cls, config: SourceConfig) -> bool:
+        """Whether a source of this config offers a usage feed (the config asks for one)."""
+        return False
 
     def usage_feed(self) -> UsageFeed | None:
         """The calls this source logged, for the usage book (LiteLLM's spend logs), if it has

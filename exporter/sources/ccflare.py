@@ -3,6 +3,8 @@ accounts; its health, its accounts' states and its windowed stats."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from exporter import money, units
@@ -12,6 +14,11 @@ from exporter.snapshot import ProxyAccount, ProxyStatus, Snapshot
 from exporter.sources.base import Source, flag, listing, records, value
 
 
+@dataclass(frozen=True, slots=True)
+class CcflareOptions:
+    stats_window_days: int = default("sources[].stats_window_days")
+
+
 class CcflareSource(Source):
     type_name = "ccflare"
     default_url = "http://localhost:8080"
@@ -19,9 +26,14 @@ class CcflareSource(Source):
     endpoints = ("health", "stats", "accounts")
     auth = "optional x-api-key: <key>"
 
+    @classmethod
+    def parse_options(cls, path: str, raw: Mapping[str, Any], problems: list[str]) -> CcflareOptions:
+        return CcflareOptions(**raw)
+
     @property
     def window_days(self) -> int:
-        return int(self.config.options.get("stats_window_days", default("sources[].stats_window_days")))
+        options: CcflareOptions = self.config.options or CcflareOptions()
+        return options.stats_window_days
 
     def headers(self) -> dict[str, str]:
         key = self.config.api_key

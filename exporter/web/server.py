@@ -229,7 +229,7 @@ class Server:
         # not queue behind them for the default 5 ms switch interval at every step.
         sys.setswitchinterval(0.001)
         # A short poll interval so stopping (SIGTERM, tests) does not wait half a second.
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.1,), name="http", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name="http", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:

@@ -8,15 +8,19 @@ from typing import Any
 
 from exporter.http import Client, PollRecorder
 from exporter.snapshot import Snapshot
-from exporter.sources.base import SourceConfig
-from exporter.sources.registry import build
+from exporter.sources.base import Source, SourceConfig
+from exporter.sources.registry import SOURCE_TYPES, build
 
 KEY = "test-key-not-real-000"
 
 
-def make_source(type_: str, url: str, *, key: str | None = KEY, max_pages: int = 50, **options: Any):
+def make_source(type_: str, url: str, *, key: str | None = KEY, max_pages: int = 50, **options: Any) -> Source:
+    """A source of `type_` as the config would build it: its options parsed by its type."""
+    problems: list[str] = []
+    parsed = SOURCE_TYPES[type_].parse_options(f"sources[{type_}]", options, problems)
+    assert not problems, problems
     config = SourceConfig(name=type_, type=type_, url=url, interval=60, timeout=5, max_pages=max_pages,
-                          api_key=key, options=options)
+                          api_key=key, options=parsed)
     return build(config)
 
 

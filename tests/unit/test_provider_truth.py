@@ -19,7 +19,7 @@ from exporter.probes.book import ProbeBook
 from exporter.probes.probe import ProbeResult, run
 from exporter.probes.settings import ProbeSettings, ProbeTarget
 from exporter.sources.openai import openai_model
-from exporter.sources.openrouter import parse_model
+from exporter.sources.openrouter.catalog import parse_model
 from tests.support.adapters import make_source, poll
 from tests.support.catalogs import Clock, engine, metrics
 from tests.support.cli import main

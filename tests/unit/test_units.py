@@ -12,8 +12,8 @@ from decimal import Decimal
 import pytest
 
 from exporter import money, units
-from exporter.sources.openrouter import parse_model
-from exporter.sources.upstreams import parse_upstream
+from exporter.sources.openrouter.catalog import parse_model
+from exporter.sources.openrouter.upstreams import parse_upstream
 from tests.support.adapters import poll
 from tests.support.fakeserver import FakeServer, fixture, fixture_reply, json_reply
 

@@ -4,9 +4,12 @@ offers the calls it logged as a usage feed (spendlogs.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from exporter import money, units
+from exporter.defaults import default
 from exporter.http import Client
 from exporter.snapshot import Deployment, Model, Snapshot
 from exporter.sources.base import (
@@ -36,6 +39,11 @@ LITELLM_FLAGS = {
 NON_TEXT_MODES = {"embedding", "image_generation", "audio_speech", "rerank", "moderation"}
 
 
+@dataclass(frozen=True, slots=True)
+class LitellmOptions:
+    spend_logs: bool = default("sources[].spend_logs")
+
+
 class LitellmSource(Source):
     type_name = "litellm"
     vendor = "LiteLLM"
@@ -47,7 +55,16 @@ class LitellmSource(Source):
 
     def __init__(self, config: SourceConfig):
         super().__init__(config)
-        self._spend_logs = SpendLogReader(self) if config.options.get("spend_logs") else None
+        options: LitellmOptions = config.options or LitellmOptions()
+        self._spend_logs = SpendLogReader(self) if options.spend_logs else None
+
+    @classmethod
+    def parse_options(cls, path: str, raw: Mapping[str, Any], problems: list[str]) -> LitellmOptions:
+        return LitellmOptions(**raw)
+
+    @classmethod
+    def feeds_usage(cls, config: SourceConfig) -> bool:
+        return isinstance(config.options, LitellmOptions) and config.options.spend_logs
 
     def usage_feed(self) -> UsageFeed | None:
         return self._spend_logs

@@ -18,14 +18,16 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from exporter import money, units
+from exporter.defaults import default
 from exporter.http import FetchError
 from exporter.snapshot import Upstream, UpstreamModel
 from exporter.sources.base import mapping
+from exporter.units import parse_duration
 
 log = logging.getLogger(__name__)
 
@@ -35,16 +37,40 @@ PRICE_KINDS = (("input", "prompt"), ("output", "completion"))
 FOLDED_FAMILY = "llm_upstream_endpoint"  # the llm_upstream_endpoint_* families
 
 
+def _seconds(path: str) -> float:
+    seconds = parse_duration(default(path))
+    assert seconds is not None, path
+    return seconds
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointsOptions:
+    """An openrouter source's `endpoints:` block, the schema's defaults filled in."""
+
+    models: tuple[str, ...] = tuple(default("sources[].endpoints.models"))
+    fleet_models: bool = default("sources[].endpoints.fleet_models")
+    max_models: int = default("sources[].endpoints.max_models")
+    max_upstreams: int = default("sources[].endpoints.max_upstreams")
+    interval: float = _seconds("sources[].endpoints.interval")
+
+    @staticmethod
+    def parse(raw: Mapping[str, Any]) -> EndpointsOptions:
+        values = dict(raw)
+        if "models" in values:
+            values["models"] = tuple(values["models"])
+        if "interval" in values:
+            values["interval"] = parse_duration(values["interval"])
+        return EndpointsOptions(**values)
+
+
 @dataclass(frozen=True, slots=True)
 class UpstreamSettings:
-    """An openrouter source's `endpoints:` block."""
+    """What the watch of one source works with: its options, the fleet file's models when
+    fleet_models is on, and the config's stale_after."""
 
-    models: tuple[str, ...] = ()
-    fleet_models: tuple[str, ...] = ()  # the fleet file's models, when fleet_models is on
-    max_models: int = 50
-    max_upstreams: int = 50
-    interval: float = 300.0
-    stale_after: int = 3
+    options: EndpointsOptions = field(default_factory=EndpointsOptions)
+    fleet_models: tuple[str, ...] = ()
+    stale_after: int = default("stale_after")
 
 
 @dataclass
@@ -95,10 +121,10 @@ class UpstreamWatch:
         """The models to watch, in order (the listed ones, then the fleet's models this source
         serves), and how many were over max_models."""
         wanted: list[str] = []
-        for model in (*self.settings.models, *(m for m in self.settings.fleet_models if m in served)):
+        for model in (*self.settings.options.models, *(m for m in self.settings.fleet_models if m in served)):
             if model not in wanted:
                 wanted.append(model)
-        cap = self.settings.max_models
+        cap = self.settings.options.max_models
         return wanted[:cap], max(0, len(wanted) - cap)
 
     def poll(self, served: set[str], fetch: Callable[[str], Sequence[Upstream]], now: float,
@@ -126,7 +152,7 @@ class UpstreamWatch:
     def _ask(self, model: str, fetch: Callable[[str], Sequence[Upstream]], now: float) -> int:
         """Asks for one model's endpoints; returns how many were over max_upstreams."""
         watched = self._watched[model]
-        watched.due = now + self.settings.interval
+        watched.due = now + self.settings.options.interval
         started = time.monotonic()
         try:
             upstreams = fetch(model)
@@ -143,11 +169,12 @@ class UpstreamWatch:
         unique: dict[str, Upstream] = {}
         for upstream in upstreams:
             unique.setdefault(upstream.id, upstream)
-        kept = tuple(unique.values())[: self.settings.max_upstreams]
+        cap = self.settings.options.max_upstreams
+        kept = tuple(unique.values())[:cap]
         over = len(unique) - len(kept)
         if over and not watched.capped:
             log.warning("%s: endpoints of %s: %d upstream(s) over endpoints.max_upstreams=%d left out", self.source,
-                        model, over, self.settings.max_upstreams, extra={"fields": {
+                        model, over, cap, extra={"fields": {
                             "source": self.source, "model": model, "dropped": over}})
         watched.capped = over > 0
         fresh = UpstreamModel(model, kept)

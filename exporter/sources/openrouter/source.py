@@ -1,26 +1,37 @@
-"""OpenRouter: its model catalog with prices and capabilities, the key's balance and spend."""
+"""The OpenRouter source: one poll reads the catalog (catalog.py), the key's balance, limit
+and spend (`/key`, and `/credits` for a management key), and the sub-feeds that run inside it
+on their own schedules: the watched models' upstream endpoints (upstreams.py) and the account's
+activity (activity.py)."""
 
 from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from exporter import money, units
+from exporter import money
 from exporter.defaults import default
 from exporter.http import Client
 from exporter.jobs import DEFAULT_RETRIES, poll_budget
-from exporter.snapshot import Model, Money, Provider, Snapshot, Upstream, UpstreamModel
-from exporter.sources.activity import FOLDED_FAMILY as ACTIVITY_FAMILY
-from exporter.sources.activity import Activity, ActivityRow, ActivityWatch
-from exporter.sources.activity import parse_row as parse_activity
-from exporter.sources.base import Source, SourceConfig, listing, mapping, records, value
-from exporter.sources.upstreams import FOLDED_FAMILY as UPSTREAM_FAMILY
-from exporter.sources.upstreams import UpstreamSettings, UpstreamWatch, parse_upstream
+from exporter.snapshot import Money, Provider, Snapshot, Upstream, UpstreamModel
+from exporter.sources.base import Source, SourceConfig, listing, records, value
+from exporter.sources.openrouter.activity import FOLDED_FAMILY as ACTIVITY_FAMILY
+from exporter.sources.openrouter.activity import Activity, ActivityRow, ActivityWatch
+from exporter.sources.openrouter.activity import parse_row as parse_activity
+from exporter.sources.openrouter.catalog import parse_model, provider_capabilities
+from exporter.sources.openrouter.upstreams import FOLDED_FAMILY as UPSTREAM_FAMILY
+from exporter.sources.openrouter.upstreams import EndpointsOptions, UpstreamSettings, UpstreamWatch, parse_upstream
 
-PRICE_KEYS = {"input": "prompt", "output": "completion", "cache_read": "input_cache_read"}
 SPEND_KEYS = {"day": "usage_daily", "week": "usage_weekly", "month": "usage_monthly", "total": "usage"}
+
+
+@dataclass(frozen=True, slots=True)
+class OpenRouterOptions:
+    endpoints: EndpointsOptions | None = None  # no block: no upstreams are watched
+    activity: bool = default("sources[].activity")
 
 
 class OpenRouterSource(Source):
@@ -31,12 +42,17 @@ class OpenRouterSource(Source):
 
     def __init__(self, config: SourceConfig):
         super().__init__(config)
-        # Upstream endpoints are watched only when the source has an `endpoints:` block.
-        self.upstreams: UpstreamWatch | None = None
-        self.activity = ActivityWatch(config.name, config.max_models) if config.options.get("activity") else None
+        options: OpenRouterOptions = config.options or OpenRouterOptions()
+        self.activity = ActivityWatch(config.name, config.max_models) if options.activity else None
         settings = upstream_settings(config)
-        if settings is not None:
-            self.upstreams = UpstreamWatch(config.name, settings)
+        # Upstream endpoints are watched only when the source has an `endpoints:` block.
+        self.upstreams = UpstreamWatch(config.name, settings) if settings is not None else None
+
+    @classmethod
+    def parse_options(cls, path: str, raw: Mapping[str, Any], problems: list[str]) -> OpenRouterOptions:
+        block = raw.get("endpoints")
+        return OpenRouterOptions(endpoints=None if block is None else EndpointsOptions.parse(block),
+                                 activity=raw.get("activity", default("sources[].activity")))
 
     def folds(self) -> tuple[str, ...]:
         return ((UPSTREAM_FAMILY,) if self.upstreams is not None else ()) + \
@@ -50,13 +66,14 @@ class OpenRouterSource(Source):
         settings = upstream_settings(config)
         if settings is None:
             return []
-        watched = min(len(settings.models) + len(settings.fleet_models), settings.max_models)
+        endpoints = settings.options
+        watched = min(len(endpoints.models) + len(settings.fleet_models), endpoints.max_models)
         budget = poll_budget(config.interval, config.timeout, DEFAULT_RETRIES)
         per_poll = max(1, int(budget // config.timeout) - 3)
-        polls = max(1, int(settings.interval // config.interval))
+        polls = max(1, int(endpoints.interval // config.interval))
         if watched <= per_poll * polls:
             return []
-        return [f"{path}.endpoints: up to {watched} watched models are due every {settings.interval:g}s, but a poll "
+        return [f"{path}.endpoints: up to {watched} watched models are due every {endpoints.interval:g}s, but a poll "
                 f"every {config.interval:g}s with a {config.timeout:g}s timeout is sure of time for only {per_poll} "
                 f"ask(s): {per_poll * polls} per endpoints.interval; the rest are asked less often (raise "
                 f"endpoints.interval or the source's interval, or lower its timeout)"]
@@ -150,89 +167,10 @@ class OpenRouterSource(Source):
 
 
 def upstream_settings(config: SourceConfig) -> UpstreamSettings | None:
-    """The source's `endpoints:` block, with the schema's defaults; None without one."""
-    block = config.options.get("endpoints")
-    if not isinstance(block, dict):
+    """The watch's settings, from the source's `endpoints:` block; None without one."""
+    options: OpenRouterOptions = config.options or OpenRouterOptions()
+    if options.endpoints is None:
         return None
-
-    def option(key: str) -> Any:
-        return block.get(key, default(f"sources[].endpoints.{key}"))
-
-    return UpstreamSettings(
-        models=tuple(option("models")),
-        fleet_models=config.fleet_models if option("fleet_models") else (),
-        max_models=option("max_models"),
-        max_upstreams=option("max_upstreams"),
-        interval=units.parse_duration(option("interval")) or 0.0,
-        stale_after=config.stale_after,
-    )
-
-
-def provider_capabilities(models: tuple[Model, ...]) -> list[tuple[str, bool]]:
-    """The provider supports what any of its models supports; a capability none of its
-    models reports is not reported for the provider either."""
-    out = []
-    for capability, model_capability in (("function_calling", "tools"), ("vision", "vision"),
-                                         ("image_generation", "image_generation")):
-        reported = [ok for m in models if (ok := m.capability(model_capability)) is not None]
-        if reported:
-            out.append((capability, any(reported)))
-    return out
-
-
-def parse_model(provider: str, item: dict[str, Any]) -> Model:
-    model_id = item["id"]
-    if not isinstance(model_id, str) or not model_id:
-        raise ValueError("model without an id")
-    pricing = mapping(item.get("pricing"))
-    prices = tuple(
-        (token_type, value)
-        for token_type, key in PRICE_KEYS.items()
-        if (value := money.price(pricing.get(key))) is not None
-    )
-    by_type = dict(prices)
-    zero_priced = by_type.get("input") == 0 and by_type.get("output") == 0
-    inputs, outputs = modalities(item.get("architecture"))
-    capabilities: list[tuple[str, bool]] = []
-    if inputs is not None:
-        capabilities.append(("vision", "image" in inputs))
-    if outputs is not None:
-        capabilities.append(("image_generation", "image" in outputs))
-    # Older catalogs have no supported_parameters: then tools, reasoning and structured
-    # output are not reported, which is not the same as not supported.
-    params = item.get("supported_parameters")
-    if isinstance(params, list):
-        names = set(params)
-        capabilities += [
-            ("tools", "tools" in names),
-            ("reasoning", bool(names & {"reasoning", "include_reasoning"})),
-            ("structured_output", bool(names & {"structured_outputs", "response_format"})),
-        ]
-    return Model(
-        provider=provider,
-        id=model_id,
-        name=str(item.get("name") or model_id),
-        prices=prices,
-        context_length=units.optional_count(item.get("context_length"), "context_length"),
-        free=model_id.endswith(":free") or zero_priced,
-        capabilities=tuple(capabilities),
-        text_output=outputs is None or "text" in outputs,
-        # YYYY-MM-DD: the model stops being served at that day's 00:00 UTC.
-        retires_at=units.iso_to_epoch_seconds(item.get("expiration_date")),
-    )
-
-
-def modalities(arch: Any) -> tuple[set[str] | None, set[str] | None]:
-    """Input and output modalities: the lists of current catalogs, else the legacy
-    `modality` string ("text+image->text"); None where the catalog says nothing."""
-    if not isinstance(arch, dict):
-        return None, None
-    inputs, outputs = arch.get("input_modalities"), arch.get("output_modalities")
-    if isinstance(inputs, list) or isinstance(outputs, list):
-        return (set(inputs) if isinstance(inputs, list) else None,
-                set(outputs) if isinstance(outputs, list) else None)
-    legacy = arch.get("modality")
-    if isinstance(legacy, str) and "->" in legacy:
-        left, right = legacy.split("->", 1)
-        return set(filter(None, left.split("+"))), set(filter(None, right.split("+")))
-    return None, None
+    return UpstreamSettings(options=options.endpoints,
+                            fleet_models=config.fleet_models if options.endpoints.fleet_models else (),
+                            stale_after=config.stale_after)
