@@ -10,7 +10,7 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from exporter.probes.settings import settings_from as probe_settings_from
 from exporter.sources.base import SourceConfig
 from exporter.sources.registry import SOURCE_TYPES
 from exporter.spend.budgets import budgets_from
-from exporter.spend.fleet import fleet_from
+from exporter.spend.fleetfile import fleet_file_from
 from exporter.spend.job import SpendSettings
 from exporter.units import parse_duration
 
@@ -83,7 +83,7 @@ class Config:
     path: str = "<config>"
     state_dir: str = default("state_dir")
     catalog: CatalogSettings = field(default_factory=lambda: settings_from(None))
-    spending: SpendSettings = field(default_factory=SpendSettings)
+    spend: SpendSettings = field(default_factory=SpendSettings)
     probes: ProbeSettings = field(default_factory=ProbeSettings)
     # Valid settings that will not do what their user likely wants, each a line naming its path.
     warnings: tuple[str, ...] = ()
@@ -261,21 +261,17 @@ def _duration(doc: Mapping[str, Any], path: str) -> float:
 
 
 def _build(doc: dict[str, Any], origin: str) -> Config:
-    # Keys every type has; the rest of a source's keys are its type's options.
-    common = set(SCHEMA["$defs"]["source"]["properties"])
     problems: list[str] = []
     listen = setting(doc, "listen_address")
     if not _listen_ok(listen):
         problems.append(f"listen_address: {json.dumps(listen)} is not host:port")
     interval = _duration(doc, "poll_interval")
     timeout = _duration(doc, "timeout")
-    # Per-source limits fall back to the global ones, which fall back to their defaults.
-    limits = {key: setting(doc, f"limits.{key}")
-              for key in ("max_pages", "max_response_bytes", "max_models", "max_providers")}
-
     # Read before the sources: a source may watch the fleet's models (openrouter's endpoints).
-    fleet = fleet_from(doc.get("fleet"), problems)
-    fleet_models = tuple(m.model for m in fleet.models)
+    fleet = fleet_file_from(doc.get("fleet"), problems)
+    inherited = SourceConfig(name="", type="", url="", interval=interval, timeout=timeout,
+                             stale_after=setting(doc, "stale_after"), fleet_models=tuple(m.model for m in fleet.models),
+                             **{key: setting(doc, f"limits.{key}") for key in SOURCE_LIMITS})
     sources: list[SourceConfig] = []
     warnings: list[str] = []
     seen: dict[str, int] = {}
@@ -285,44 +281,9 @@ def _build(doc: dict[str, Any], origin: str) -> Config:
         if name in seen:
             problems.append(f"{path}.name: duplicate source name {json.dumps(name)} (also sources[{seen[name]}])")
         seen.setdefault(name, index)
-        kind = SOURCE_TYPES[raw["type"]]
-        key = raw.get("api_key")
-        key_file = raw.get("api_key_file")
-        if key is not None and key_file is not None:
-            problems.append(f"{path}: set api_key or api_key_file, not both")
-        elif key_file is not None:
-            try:
-                key = Path(key_file).read_text(encoding="utf-8").rstrip()
-            except OSError as exc:
-                problems.append(f"{path}.api_key_file: cannot read {json.dumps(key_file)}: {exc.strerror}")
-            except UnicodeDecodeError:
-                problems.append(f"{path}.api_key_file: {json.dumps(key_file)} is not UTF-8 text")
-            else:
-                if not key:
-                    problems.append(f"{path}.api_key_file: {json.dumps(key_file)} is empty")
-        elif key is None and kind.needs_key:
-            problems.append(f"{path}: type {raw['type']} needs api_key or api_key_file")
-        redact.register(key)
-        options = kind.parse_options(path, {k: v for k, v in raw.items() if k not in common}, problems)
-        sources.append(
-            SourceConfig(
-                name=name,
-                type=raw["type"],
-                url=(raw.get("url") or kind.default_url or "").rstrip("/"),
-                interval=parse_duration(raw.get("interval", interval)) or interval,
-                timeout=parse_duration(raw.get("timeout", timeout)) or timeout,
-                **{key: raw.get("limits", {}).get(key, value) for key, value in limits.items()},
-                api_key=key,
-                options=options,
-                balance_alert_threshold=None if raw.get("balance_alert_threshold") is None
-                else Decimal(str(raw["balance_alert_threshold"])),
-                stale_after=setting(doc, "stale_after"),
-                fleet_models=fleet_models,
-                display_name=raw.get("display_name"),
-            )
-        )
-        warnings.extend(kind.warnings(path, sources[-1]))
-    spending = SpendSettings(
+        sources.append(_source(path, raw, inherited, problems))
+        warnings.extend(SOURCE_TYPES[raw["type"]].warnings(path, sources[-1]))
+    spend = SpendSettings(
         ledger=tuple(doc.get("usage", {}).get("ledger", ())),
         feeds=tuple(sc.name for sc in sources if SOURCE_TYPES[sc.type].feeds_usage(sc)),
         interval=_duration(doc, "usage.interval"),
@@ -345,10 +306,61 @@ def _build(doc: dict[str, Any], origin: str) -> Config:
         path=origin,
         state_dir=setting(doc, "state_dir"),
         catalog=settings_from(doc.get("catalog")),
-        spending=spending,
+        spend=spend,
         probes=probes,
         warnings=tuple(warnings),
     )
+
+
+# Limits a source may set for itself; it inherits the global ones, which default to the schema's.
+SOURCE_LIMITS = ("max_pages", "max_response_bytes", "max_models", "max_providers")
+
+
+def _source(path: str, raw: dict[str, Any], inherited: SourceConfig, problems: list[str]) -> SourceConfig:
+    """One `sources:` entry over what it inherits (intervals, limits, the fleet's models)."""
+    kind = SOURCE_TYPES[raw["type"]]
+    key = _api_key(path, raw, problems)
+    if key is None and raw.get("api_key_file") is None and kind.needs_key:
+        problems.append(f"{path}: type {raw['type']} needs api_key or api_key_file")
+    redact.register(key)
+    common = set(SCHEMA["$defs"]["source"]["properties"])
+    limits = raw.get("limits", {})
+    threshold = raw.get("balance_alert_threshold")
+    return replace(
+        inherited,
+        name=raw["name"],
+        type=raw["type"],
+        url=(raw.get("url") or kind.default_url or "").rstrip("/"),
+        interval=parse_duration(raw.get("interval", inherited.interval)) or inherited.interval,
+        timeout=parse_duration(raw.get("timeout", inherited.timeout)) or inherited.timeout,
+        **{name: limits.get(name, getattr(inherited, name)) for name in SOURCE_LIMITS},
+        api_key=key,
+        options=kind.parse_options(path, {k: v for k, v in raw.items() if k not in common}, problems),
+        balance_alert_threshold=None if threshold is None else Decimal(str(threshold)),
+        display_name=raw.get("display_name"),
+    )
+
+
+def _api_key(path: str, raw: dict[str, Any], problems: list[str]) -> str | None:
+    """The key, from api_key or the file api_key_file names (never both)."""
+    key: str | None = raw.get("api_key")
+    key_file = raw.get("api_key_file")
+    if key is not None and key_file is not None:
+        problems.append(f"{path}: set api_key or api_key_file, not both")
+        return key
+    if key_file is None:
+        return key
+    try:
+        text = Path(key_file).read_text(encoding="utf-8").rstrip()
+    except OSError as exc:
+        problems.append(f"{path}.api_key_file: cannot read {json.dumps(key_file)}: {exc.strerror}")
+        return None
+    except UnicodeDecodeError:
+        problems.append(f"{path}.api_key_file: {json.dumps(key_file)} is not UTF-8 text")
+        return None
+    if not text:
+        problems.append(f"{path}.api_key_file: {json.dumps(key_file)} is empty")
+    return text or None
 
 
 def load_file(path: str, *, env: Mapping[str, str] | None = None) -> Config:

@@ -14,8 +14,9 @@ import logging
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from exporter import units
 
@@ -115,11 +116,48 @@ class Writer:
         return True
 
 
+T = TypeVar("T")
+
+
+class StateFile:
+    """One state file of a domain (the catalog memory, the probes' answers, the usage book),
+    kept the same way for every one: nowhere without a state_dir (--once, tests), else read back
+    forgivingly (missing: start without; corrupt: set aside, start without) and written
+    atomically."""
+
+    def __init__(self, state_dir: str | None, name: str, version: int):
+        self.path = None if state_dir is None else Path(state_dir) / name
+        self.version = version
+        self._writer = None if self.path is None else Writer(self.path)
+
+    def restore(self, read: Callable[[dict[str, Any]], T]) -> T | None:
+        """read() of the saved document; None without one. Whatever read() raises for values
+        no real state holds (CORRUPT) sets the file aside, as a truncated file is."""
+        if self.path is None:
+            return None
+        doc = load(self.path, self.version)
+        if doc is None:
+            return None
+        try:
+            return read(doc)
+        except CORRUPT as exc:
+            self.discard(f"corrupt ({type(exc).__name__}: {exc})")
+            return None
+
+    def discard(self, why: str) -> None:
+        if self.path is not None:
+            set_aside(self.path, why)
+
+    def save(self, doc: dict[str, Any]) -> bool:
+        """Writes the document (its version added); False without a state_dir or on failure."""
+        return self._writer is not None and self._writer.save({**doc, "version": self.version})
+
+
 # A journal is compacted into its base once it is this large and larger than the base.
 MIN_COMPACT_BYTES = 1 << 20
 
 
-class Journal:
+class Journal(StateFile):
     """A state file that costs what changed, not what exists: a base document, written whole
     and atomically as Writer does, and the changes since, appended as JSON lines to
     `<name>.journal`, each flushed and fsynced. Loading applies the journal's lines to the base
@@ -133,18 +171,29 @@ class Journal:
     a compaction that crashed before emptying the journal are not applied twice, and neither
     are the lines of a base written by an older version that knew no journal."""
 
-    def __init__(self, path: Path, version: int):
-        self.path = path
-        self.version = version
-        self.journal_path = path.with_name(path.name + ".journal")
-        self._writer = Writer(path)
+    def __init__(self, state_dir: str | None, name: str, version: int):
+        super().__init__(state_dir, name, version)
+        self.journal_path = None if self.path is None else self.path.with_name(self.path.name + ".journal")
         self._token = ""
         self._base_bytes = 0
         self._journal_bytes = 0
         self._failing = False
 
-    def load(self) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-        """The base (None without a usable one) and its journal's changes, oldest first."""
+    def restore_changes(self, read: Callable[[dict[str, Any], list[dict[str, Any]]], T]) -> T | None:
+        """read(base, changes): the base and its journal's changes, oldest first; None without
+        a usable base. A corrupt one is set aside, and the next save writes a new base."""
+        base, changes = self._load()
+        if base is None:
+            return None
+        try:
+            return read(base, changes)
+        except CORRUPT as exc:
+            self.discard(f"corrupt ({type(exc).__name__}: {exc})")
+            return None
+
+    def _load(self) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        if self.path is None or self.journal_path is None:
+            return None, []
         base = load(self.path, self.version)
         if base is None:
             return None, []
@@ -176,6 +225,7 @@ class Journal:
         return base, changes
 
     def _cut(self, size: int) -> None:
+        assert self.journal_path is not None
         try:
             with self.journal_path.open("r+b") as out:
                 out.truncate(size)
@@ -186,7 +236,7 @@ class Journal:
 
     def discard(self, why: str) -> None:
         """The base (and so its journal) is unusable: set aside; the next save writes a new one."""
-        set_aside(self.path, why)
+        super().discard(why)
         self._token = ""
 
     @property
@@ -195,8 +245,10 @@ class Journal:
 
     def compact(self, doc: dict[str, Any]) -> bool:
         """Writes `doc` (the whole state) as the new base and empties the journal."""
+        if self._writer is None or self.journal_path is None:
+            return False
         token = os.urandom(8).hex()
-        if not self._writer.save({**doc, "journal": token}):
+        if not self.save({**doc, "journal": token}):
             return False
         self._token, self._base_bytes = token, self._writer.last_size
         try:
@@ -209,6 +261,8 @@ class Journal:
         return True
 
     def append(self, changes: dict[str, Any]) -> bool:
+        if self.journal_path is None:
+            return False
         line = json.dumps({**changes, "journal": self._token}, separators=(",", ":"), sort_keys=True).encode() + b"\n"
         try:
             with self.journal_path.open("ab") as out:

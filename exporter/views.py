@@ -47,7 +47,7 @@ class FleetView:
     ready: bool
     sources: tuple[SourceView, ...]
     catalog: CatalogView = field(default_factory=CatalogView)
-    spending: SpendView = field(default_factory=SpendView)
+    spend: SpendView = field(default_factory=SpendView)
     probes: ProbeView = field(default_factory=ProbeView)
     # (source, balance_alert_threshold) for the sources that set one
     thresholds: tuple[tuple[str, Decimal], ...] = ()

@@ -16,7 +16,6 @@ from collections import Counter, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from exporter import money, statefile
@@ -65,11 +64,8 @@ class CatalogWatch:
         self._winners: dict[str, tuple[str, str]] = {}
         self._cheapest_changes: Counter[str] = Counter()
         self._view = CatalogView(settings=settings)
-        self._writer: statefile.Writer | None = None
-        if state_dir is not None:
-            path = Path(state_dir) / STATE_FILE
-            self._writer = statefile.Writer(path)
-            self._restore(statefile.load(path, STATE_VERSION), path)
+        self._state = statefile.StateFile(state_dir, STATE_FILE, STATE_VERSION)
+        self._state.restore(self._restore)
         self._zero_cheapest_counters()
 
     # -- what the engine calls ------------------------------------------------------------
@@ -172,16 +168,15 @@ class CatalogWatch:
             self._cheapest_changes[cls.name] += 0
 
     def _save(self) -> None:
-        if self._writer is None:
+        if self._state.path is None:
             return
         with self._save_lock:  # one writer at a time, each writing the newest state
             with self._lock:
                 doc = self._state_doc()
-            self._writer.save(doc)
+            self._state.save(doc)
 
     def _state_doc(self) -> dict[str, Any]:
         return {
-            "version": STATE_VERSION,
             "sources": {
                 name: {
                     "models": [[p, m, _text(e.input), _text(e.output), e.free, e.first_seen]
@@ -194,27 +189,21 @@ class CatalogWatch:
                      _text(c.new_input), _text(c.new_output), c.free_change] for c in self._log],
         }
 
-    def _restore(self, doc: dict[str, Any] | None, path: Path) -> None:
-        if doc is None:
-            return
+    def _restore(self, doc: dict[str, Any]) -> None:
         number = statefile.number
-        try:
-            catalogs = {
-                str(name): Catalog(
-                    {(str(p), str(m)): Entry(_dec(i), _dec(o), bool(free), number(t))
-                     for p, m, i, o, free, t in body["models"]},
-                    {(str(p), str(m)): number(t) for p, m, t in body["gone"]},
-                )
-                for name, body in doc["sources"].items()
-            }
-            entries = [Change(number(t), str(s), str(p), str(m), str(c), _dec(oi), _dec(oo), _dec(ni), _dec(no), fc)
-                       for t, s, p, m, c, oi, oo, ni, no, fc in doc["log"]]
-        except statefile.CORRUPT as exc:
-            statefile.set_aside(path, f"corrupt ({type(exc).__name__}: {exc})")
-            return
+        catalogs = {
+            str(name): Catalog(
+                {(str(p), str(m)): Entry(_dec(i), _dec(o), bool(free), number(t))
+                 for p, m, i, o, free, t in body["models"]},
+                {(str(p), str(m)): number(t) for p, m, t in body["gone"]},
+            )
+            for name, body in doc["sources"].items()
+        }
+        entries = [Change(number(t), str(s), str(p), str(m), str(c), _dec(oi), _dec(oo), _dec(ni), _dec(no), fc)
+                   for t, s, p, m, c, oi, oo, ni, no, fc in doc["log"]]
         self._catalogs = catalogs
         self._log.extend(entries[-LOG_SIZE:])
-        log.info("restored the last known catalogs of %d sources from %s", len(catalogs), path)
+        log.info("restored the last known catalogs of %d sources from %s", len(catalogs), self._state.path)
 
 
 def _text(value: Decimal | None) -> str | None:

@@ -10,13 +10,13 @@ import argparse
 import logging
 import signal
 import sys
-import threading
 import time
 from collections.abc import Sequence
 from typing import Any
 
 from exporter import __version__
 from exporter.cli import logs
+from exporter.cli.reload import Reloader
 from exporter.collector import Exposition
 from exporter.config import Config, ConfigError, load_file, load_text
 from exporter.engine import Engine
@@ -76,10 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.web_config_file:
             args.web = webconfig.load(args.web_config_file)
         if args.demo:
-            from exporter.demo import fleet as demo_fleet
+            from exporter.demo import server as demo_server
 
-            fleet = demo_fleet.start()
-            config = load_text(demo_fleet.config_text(), origin="<demo config>", env=fleet.env())
+            fleet = demo_server.start()
+            config = load_text(demo_server.config_text(), origin="<demo config>", env=fleet.env())
         else:
             config = load_file(args.config_file)
     except ConfigError as err:
@@ -134,47 +134,15 @@ def serve(args: argparse.Namespace, config: Config) -> int:
         log.error("cannot listen on %s: %s", address, exc)
         engine.stop()
         return 1
-    # Set by the signal handlers. Stopping is a plain flag the main thread polls: a handler
-    # runs on the main thread, and setting an Event that thread is waiting on could try to
-    # take a lock that thread holds. Only the reloader thread waits on reload_wanted.
+    # Stopping is a plain flag the main thread polls: a handler runs on the main thread, and
+    # setting an Event that thread is waiting on could try to take a lock that thread holds.
     stopping: list[bool] = []
-    reload_wanted = threading.Event()
-
-    def reload() -> None:
-        if live is not None:
-            live.reload()
-        if not args.config_file:
-            log.info("SIGHUP: the demo has no config file to reload")
-            return
-        try:
-            new = load_file(args.config_file)
-        except ConfigError as err:
-            log.error("reload failed, keeping the running config: %s", "; ".join(err.problems),
-                      extra={"fields": {"file": args.config_file, "problems": len(err.problems)}})
-            return
-        for warning in new.warnings:
-            log.warning("config: %s", warning, extra={"fields": {"file": args.config_file}})
-        try:
-            engine.reload(new)
-        except Exception:  # whatever went wrong, the running config stays, as documented
-            log.exception("reload of %s failed, keeping the running config", args.config_file)
-            return
-        log.info("reloaded %s: %d sources", args.config_file, len(new.sources),
-                 extra={"fields": {"file": args.config_file, "sources": len(new.sources)}})
-
-    def reloader() -> None:
-        """Reloads one at a time, on a thread of their own: a signal handler that reloaded
-        itself could be re-entered by the next SIGHUP while holding the engine's lock."""
-        while not stopping:
-            if reload_wanted.wait(0.2):
-                reload_wanted.clear()  # SIGHUPs that arrive during a reload make one more
-                reload()
-
+    reloader = Reloader(args.config_file, engine.reload, live)
     # The handlers only set flags: nothing that takes a lock runs inside a signal handler.
-    signal.signal(signal.SIGHUP, lambda *_: reload_wanted.set())
+    signal.signal(signal.SIGHUP, lambda *_: reloader.request())
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     signal.signal(signal.SIGINT, lambda *_: stopping.append(True))
-    threading.Thread(target=reloader, name="reloader", daemon=True).start()
+    reloader.start()
 
     server.start()
     engine.start()
@@ -185,6 +153,7 @@ def serve(args: argparse.Namespace, config: Config) -> int:
     while not stopping:
         time.sleep(0.1)
     log.info("shutting down")
+    reloader.stop()
     engine.stop()
     server.stop()
     return 0

@@ -225,7 +225,7 @@ LITELLM_MODELS = [
 ]
 
 
-class FleetSimulator(Simulator):
+class VendorSimulator(Simulator):
     """The vendors added after the core three; same clock, same kinds of movement."""
 
     def openai_models(self) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from exporter.probes.runner import ProbeRunner
 from exporter.snapshot import Snapshot, carry_over
 from exporter.sources.base import Source
 from exporter.sources.registry import build
-from exporter.spend.job import FleetState, fleet_state
+from exporter.spend.job import LiveSources, live_sources
 from exporter.spend.runner import SpendRunner
 from exporter.views import FleetView
 
@@ -71,9 +71,9 @@ class Engine:
         self._watch = CatalogWatch(config.catalog, state_dir)
         self._catalog = self._watch.view()
         self._in_flight = InFlight()
-        self._spend = SpendRunner(config.spending, clock=clock, pool=self._pool, source=self._source_state,
+        self._spend = SpendRunner(config.spend, clock=clock, pool=self._pool, source=self._source_state,
                                   live=self._in_flight.track, changed=self._bump, account=self._account,
-                                  fleet=self._fleet_state, retries=retries, backoff=backoff, state_dir=state_dir)
+                                  fleet=self._live_sources, retries=retries, backoff=backoff, state_dir=state_dir)
         self._probes = ProbeRunner(config.probes, clock=clock, pool=self._pool, source=self._source_state,
                                    live=self._in_flight.track, changed=self._bump, state_dir=state_dir)
         self._listeners: list[Callable[[], None]] = []
@@ -125,7 +125,7 @@ class Engine:
             added = self._apply(config)
         for slot in added:
             self._submit(slot)
-        self._spend.configure(config.spending)
+        self._spend.configure(config.spend)
         self._probes.configure(config.probes)
 
     # -- views ------------------------------------------------------------------------------
@@ -142,7 +142,7 @@ class Engine:
                     ready=self._ready.is_set(),
                     sources=tuple(slot.view for slot in self._slots.values()),
                     catalog=self._catalog,
-                    spending=self._spend.view(),
+                    spend=self._spend.view(),
                     probes=self._probes.view(),
                     thresholds=tuple((sc.name, sc.balance_alert_threshold) for sc in self._config.sources
                                      if sc.balance_alert_threshold is not None),
@@ -314,8 +314,8 @@ class Engine:
             idle = self._scheduler.idle_seconds
             self._stop.wait(0.5 if idle is None else max(0.05, min(idle, 0.5)))
 
-    def _fleet_state(self) -> FleetState:
-        return fleet_state(self.view().sources, self._config.catalog.input_output_ratio)
+    def _live_sources(self) -> LiveSources:
+        return live_sources(self.view().sources, self._config.catalog.input_output_ratio)
 
     def _source_state(self, name: str) -> tuple[Source, Snapshot | None] | None:
         with self._lock:

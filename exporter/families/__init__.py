@@ -7,9 +7,10 @@ in the order their samples appear within a family (per source, then fleet-wide).
 from __future__ import annotations
 
 from exporter.families import (
+    budgets,
     catalog,
     exporter,
-    fleet,
+    fleetfile,
     gatewayz,
     models,
     ollama,
@@ -23,8 +24,8 @@ from exporter.families import (
 )
 from exporter.families.base import CACHED, Family, FamilyMetric, Part, Same, Sample
 
-DOMAINS = (exporter, providers, models, upstreams, catalog, usage, fleet, probes, status, gatewayz, proxies, ollama,
-           process)
+DOMAINS = (exporter, providers, models, upstreams, catalog, usage, fleetfile, budgets, probes, status, gatewayz,
+           proxies, ollama, process)
 # The exporter's own process and interpreter, which --web.disable-exporter-metrics leaves out.
 SELF_PARTS = frozenset(p.name for p in process.PARTS)
 ALL: tuple[Family, ...] = tuple(f for domain in DOMAINS for f in domain.FAMILIES)

@@ -6,8 +6,8 @@ from collections import Counter
 from collections.abc import Hashable, Iterator
 
 from exporter import __version__
+from exporter.failures import REASONS
 from exporter.families.base import Family, Part, Same, Sample
-from exporter.http import REASONS
 from exporter.spend.book import FOLDED_FAMILY, UNPRICED_FAMILY
 from exporter.views import FleetView, SourceView
 
@@ -70,18 +70,18 @@ def _status(view: FleetView, s: SourceView) -> Iterator[Sample]:
 
 
 def _folded_key(view: FleetView) -> Hashable:
-    spending = view.spending
-    return (bool(spending.settings.ledger or spending.settings.feeds), Same(spending.book),
+    spend = view.spend
+    return (bool(spend.settings.ledger or spend.settings.feeds), Same(spend.book),
             tuple(s.folded for s in view.sources))
 
 
 def _folded(view: FleetView) -> Iterator[Sample]:
     """One series per family, summed over the usage book and every source."""
     total: Counter[str] = Counter()
-    spending = view.spending
-    if spending.settings.ledger or spending.settings.feeds:
+    spend = view.spend
+    if spend.settings.ledger or spend.settings.feeds:
         for family in (FOLDED_FAMILY, UNPRICED_FAMILY):
-            total[family] += spending.book.folded[family]
+            total[family] += spend.book.folded[family]
     for s in view.sources:
         total.update(dict(s.folded))
     for family, count in sorted(total.items()):

@@ -55,7 +55,7 @@ def _vendor(view: FleetView, s: SourceView) -> Iterator[Sample]:
 
 
 def _active(view: FleetView) -> bool:
-    settings = view.spending.settings
+    settings = view.spend.settings
     return bool(settings.ledger or settings.feeds)
 
 
@@ -64,12 +64,12 @@ def _shard(index: int) -> Part:
     book: a run that counts a few calls renders a few shards, not the whole book."""
 
     def key(view: FleetView) -> Hashable:
-        return (_active(view), view.spending.book.versions[index])
+        return (_active(view), view.spend.book.versions[index])
 
     def samples(view: FleetView) -> Iterator[Sample]:
         if not _active(view):
             return
-        book = view.spending.book
+        book = view.spend.book
         for (provider, model, task), t in book.counters.items():
             if shard(provider, model) != index:
                 continue
@@ -88,15 +88,15 @@ def _shard(index: int) -> Part:
 
 
 def _meta_key(view: FleetView) -> Hashable:
-    return (_active(view), view.spending.book.versions[META], view.spending.files)
+    return (_active(view), view.spend.book.versions[META], view.spend.files)
 
 
 def _meta(view: FleetView) -> Iterator[Sample]:
     if not _active(view):
         return
-    spending = view.spending
-    book = spending.book
-    for path in sorted({*spending.files, *book.invalid_lines}):
+    spend = view.spend
+    book = spend.book
+    for path in sorted({*spend.files, *book.invalid_lines}):
         yield "llm_usage_invalid_lines_total", (path,), book.invalid_lines[path]
     for model, count in sorted(book.unpriced.items()):
         yield "llm_usage_unpriced_events_total", (model,), count

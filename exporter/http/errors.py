@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from collections import Counter
 
+from exporter.failures import REASONS
 from exporter.redact import redact
 
-# unsupported: the vendor answered, but in a form that cannot give what is asked (a LiteLLM too
-# old for per-call spend logs): a fact about its version, not a fault to retry.
-REASONS = ("timeout", "connection", "auth", "rate_limited", "http_error", "invalid_response", "unsupported")
+__all__ = ["REASONS", "FetchError", "PollRecorder"]
 
 
 class FetchError(Exception):

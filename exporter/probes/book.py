@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from exporter import statefile
@@ -82,31 +81,14 @@ class ProbeBook:
         # The last response pair of every model ever probed here, targets or not (a target
         # removed and added back is compared with what it was).
         self._responses: dict[tuple[str, str], tuple[str, str]] = {}
-        self._writer: statefile.Writer | None = None
-        if state_dir is not None:
-            path = Path(state_dir) / STATE_FILE
-            self._writer = statefile.Writer(path)
-            self._restore(statefile.load(path, STATE_VERSION), path)
+        self._state = statefile.StateFile(state_dir, STATE_FILE, STATE_VERSION)
+        self._responses = self._state.restore(_responses) or {}
         self.settings = settings
         self.configure(settings)
 
-    def _restore(self, doc: dict[str, Any] | None, path: Path) -> None:
-        if doc is None:
-            return
-        try:
-            for source, model, answered, fingerprint in doc["responses"]:
-                if not all(isinstance(v, str) for v in (source, model, answered, fingerprint)):
-                    raise TypeError("a response entry that is not four strings")
-                self._responses[(source, model)] = (answered, fingerprint)
-        except statefile.CORRUPT as exc:
-            self._responses.clear()
-            statefile.set_aside(path, f"corrupt ({type(exc).__name__}: {exc})")
-
     def _save(self) -> None:
-        if self._writer is not None:
-            self._writer.save({"version": STATE_VERSION, "responses": [
-                [source, model, answered, fingerprint]
-                for (source, model), (answered, fingerprint) in sorted(self._responses.items())]})
+        pairs = sorted(self._responses.items())
+        self._state.save({"responses": [[source, model, *answer] for (source, model), answer in pairs]})
 
     def configure(self, settings: ProbeSettings) -> None:
         """New targets start at 0; kept ones keep their counters (a reload is not a reset)."""
@@ -186,6 +168,15 @@ class ProbeBook:
     def view(self) -> ProbeView:
         return ProbeView(entries=tuple(self._entries.values()), daily_budget_usd=self.settings.daily_budget_usd,
                          spend_usd=self._spend, spend_today_usd=self._today())
+
+
+def _responses(doc: dict[str, Any]) -> dict[tuple[str, str], tuple[str, str]]:
+    out = {}
+    for source, model, answered, fingerprint in doc["responses"]:
+        if not all(isinstance(v, str) for v in (source, model, answered, fingerprint)):
+            raise TypeError("a response entry that is not four strings")
+        out[(source, model)] = (answered, fingerprint)
+    return out
 
 
 def _bump(counts: tuple[tuple[str, int], ...], key: str | None) -> tuple[tuple[str, int], ...]:

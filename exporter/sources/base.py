@@ -62,7 +62,7 @@ class Source:
     needs_key: ClassVar[bool] = True
     # Fixed short names for the `endpoint` label; each exists at 0 before its first call.
     endpoints: ClassVar[tuple[str, ...]] = ()
-    # How the type authenticates, as the README's source table says (a test holds them equal).
+    # How the type authenticates, as docs/sources.md's source table says (a test holds them equal).
     auth: ClassVar[str] = "Authorization: Bearer <key>"
     # How a synthetic probe reaches a model through this source: (streams.py shape, path of
     # the streamed chat call under the source's url). None: the type cannot be probed.

@@ -1,4 +1,5 @@
-"""Usage and spend: the ledger applications write (ledger, events), the usage book it fills
-(book), prices from the catalog (pricing), the fleet file (fleet), budgets and their forecasts
-(budgets), savings recommendations (recommend), and the job the engine runs to keep them
-current (job)."""
+"""Usage and spend: the ledger applications write (ledger, events), the usage feeds gateways
+already keep (feeds), the usage book they fill (book), prices from the catalog (pricing), the
+fleet file (fleetfile), budgets and their forecasts (budgets), savings recommendations
+(recommend), the usage run that keeps them current (job) and the runner that schedules runs and
+feed reads (runner)."""

@@ -14,18 +14,16 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from exporter import statefile
-from exporter.catalog.capabilities import DEFAULT_RATIO
 from exporter.defaults import default
 from exporter.snapshot import Event, FeedPage, Snapshot, Sweep
 from exporter.spend.book import UsageBook
 from exporter.spend.budgets import Budget, BudgetState, evaluate
 from exporter.spend.events import BadEvent, parse_event
 from exporter.spend.feeds import Feed
-from exporter.spend.fleet import Fleet
+from exporter.spend.fleetfile import FleetFile
 from exporter.spend.ledger import MAX_LINE_BYTES, Line, Position, Tailer
 from exporter.spend.pricing import PriceBook
 from exporter.spend.recommend import Advice, Offer, recommend
@@ -46,7 +44,7 @@ class SpendSettings:
     max_tasks: int = default("limits.max_tasks")
     max_usage_models: int = default("limits.max_usage_models")
     max_usage_series: int = default("limits.max_usage_series")
-    fleet: Fleet = field(default_factory=Fleet)
+    fleet: FleetFile = field(default_factory=FleetFile)
     budgets: tuple[Budget, ...] = ()
     min_savings_usd: Decimal = Decimal(str(default("recommendations.min_savings_usd")))
 
@@ -67,14 +65,15 @@ class SpendView:
 
 
 @dataclass(frozen=True, slots=True)
-class FleetState:
+class LiveSources:
     """What a run needs from the engine's view: live snapshots and whether each source is up."""
 
     fresh: tuple[tuple[str, bool, Snapshot], ...] = ()
-    ratio: Decimal = DEFAULT_RATIO
+    # catalog.input_output_ratio, for prices weighted as the catalog weighs them
+    ratio: Decimal = Decimal(str(default("catalog.input_output_ratio")))
 
 
-class SpendWatch:
+class SpendJob:
     """The usage book and what feeds it (the ledger's files and the usage feeds' cursors),
     saved together. The spend runner (runner.py) decides when it reads and runs."""
 
@@ -85,15 +84,12 @@ class SpendWatch:
         self.settings = settings
         self._book = UsageBook(max_tasks=settings.max_tasks, max_models=settings.max_usage_models,
                                max_series=settings.max_usage_series)
-        self._store: statefile.Journal | None = None
+        self._store = statefile.Journal(state_dir, STATE_FILE, STATE_VERSION)
         self._feeds: dict[str, Feed] = {}
         self._changed_feeds: set[str] = set()
         self._dirty = False  # counted since the last save
         self._changed = False  # counted since the last view
-        restored: list[Position] = []
-        if state_dir is not None:
-            self._store = statefile.Journal(Path(state_dir) / STATE_FILE, STATE_VERSION)
-            restored = self._restore(*self._store.load())
+        restored = self._store.restore_changes(self._restore) or []
         if settings.ledger and not restored:
             log.info("no usage state: reading the ledger from the start of each file, priced at current prices")
         self._tailer = Tailer(settings.ledger, restored)
@@ -148,7 +144,7 @@ class SpendWatch:
         return self._feeds.setdefault(name, Feed())
 
     # -- the run ----------------------------------------------------------------------------
-    def run(self, fleet: FleetState) -> SpendView:
+    def run(self, fleet: LiveSources) -> SpendView:
         with self._lock:
             now = self._clock()
             settings = self.settings
@@ -196,36 +192,30 @@ class SpendWatch:
         totals and the positions that produced them together. Now and then the whole state is
         written as a new base instead (statefile.Journal)."""
         self._dirty = False
-        if self._store is None:
-            self._book.take_changes()
-            return
         positions = [[p.path, p.dev, p.ino, p.offset, p.line, p.skipping] for p in self._tailer.positions()]
         changes = self._book.take_changes()
+        if self._store.path is None:
+            return
         if self._store.wants_compaction:
-            self._store.compact({"version": STATE_VERSION, "positions": positions, "book": self._book.to_json(),
+            self._store.compact({"positions": positions, "book": self._book.to_json(),
                                  "feeds": {name: feed.to_json() for name, feed in self._feeds.items()}})
         else:
             self._store.append({"positions": positions, "book": changes,
                                 "feeds": {name: self._feeds[name].to_json() for name in self._changed_feeds}})
         self._changed_feeds = set()
 
-    def _restore(self, doc: dict[str, Any] | None, changes: list[dict[str, Any]]) -> list[Position]:
-        if doc is None:
-            return []
-        assert self._store is not None
+    def _restore(self, doc: dict[str, Any], changes: list[dict[str, Any]]) -> list[Position]:
+        """The saved state put back (raises statefile.CORRUPT's errors for values no real state
+        holds, and then the file is set aside); the ledger positions to resume from."""
         settings = self.settings
-        try:
-            book = UsageBook.from_json(doc["book"], settings.max_tasks, settings.max_usage_models,
-                                       settings.max_usage_series)
-            positions = _positions(doc["positions"])
-            feeds = {str(name): Feed.from_json(f) for name, f in doc.get("feeds", {}).items()}  # newer than 1
-            for change in changes:
-                book.apply(change["book"])
-                positions = _positions(change["positions"])
-                feeds.update({str(name): Feed.from_json(f) for name, f in change["feeds"].items()})
-        except statefile.CORRUPT as exc:
-            self._store.discard(f"corrupt ({type(exc).__name__}: {exc})")
-            return []
+        book = UsageBook.from_json(doc["book"], settings.max_tasks, settings.max_usage_models,
+                                   settings.max_usage_series)
+        positions = _positions(doc["positions"])
+        feeds = {str(name): Feed.from_json(f) for name, f in doc.get("feeds", {}).items()}  # newer than 1
+        for change in changes:
+            book.apply(change["book"])
+            positions = _positions(change["positions"])
+            feeds.update({str(name): Feed.from_json(f) for name, f in change["feeds"].items()})
         now = self._clock()
         for name, feed in feeds.items():
             feed.set_aside_future_cursor(name, now, FUTURE_SKEW)
@@ -248,6 +238,6 @@ def _pricer(prices: PriceBook) -> Callable[[Event], Decimal | None]:
     return lambda e: prices.cost(e.provider, e.model, e.input_tokens, e.output_tokens, e.cache_read_tokens)
 
 
-def fleet_state(sources: Iterable[Any], ratio: Decimal) -> FleetState:
+def live_sources(sources: Iterable[Any], ratio: Decimal) -> LiveSources:
     """From the engine's source views: (name, up, snapshot) for each source with a snapshot."""
-    return FleetState(tuple((s.name, s.up, s.snapshot) for s in sources if s.snapshot is not None), ratio)
+    return LiveSources(tuple((s.name, s.up, s.snapshot) for s in sources if s.snapshot is not None), ratio)

@@ -15,7 +15,7 @@ from decimal import Decimal
 from exporter import money
 from exporter.snapshot import Model
 from exporter.spend.book import Totals, UsageBook
-from exporter.spend.fleet import Fleet, Role
+from exporter.spend.fleetfile import FleetFile, Role
 from exporter.units import day_start
 
 WINDOW_DAYS = 7
@@ -65,7 +65,7 @@ def _priced(m: Model) -> bool:
     return m.free or (m.price("input") is not None and m.price("output") is not None)
 
 
-def _fits(role: Role, offer: Offer, fleet: Fleet) -> bool:
+def _fits(role: Role, offer: Offer, fleet: FleetFile) -> bool:
     member = fleet.by_model(offer.model.id)
     if member is not None and member.status == "disabled":
         return False
@@ -76,7 +76,7 @@ def _fits(role: Role, offer: Offer, fleet: Fleet) -> bool:
     return role.meets(member)
 
 
-def recommend(book: UsageBook, fleet: Fleet, offers: Iterable[Offer], now: float,
+def recommend(book: UsageBook, fleet: FleetFile, offers: Iterable[Offer], now: float,
               min_savings: Decimal) -> tuple[Advice, ...]:
     since = day_start(now) - (WINDOW_DAYS - 1) * 86400
     usage: dict[str, dict[tuple[str, str], Totals]] = {}

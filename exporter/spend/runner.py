@@ -18,7 +18,7 @@ from requests import Session
 from exporter.http import Client, FetchError, PollRecorder, new_session
 from exporter.jobs import Job, poll_budget
 from exporter.sources.base import SourceState
-from exporter.spend.job import FleetState, SpendSettings, SpendView, SpendWatch
+from exporter.spend.job import LiveSources, SpendJob, SpendSettings, SpendView
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ PAGE_MARGIN = 0.25
 class SpendRunner:
     def __init__(self, settings: SpendSettings, *, clock: Callable[[], float], pool: Executor, source: SourceState,
                  live: Callable[[Client], contextlib.AbstractContextManager[None]], changed: Callable[[], None],
-                 account: Callable[[str, PollRecorder], None], fleet: Callable[[], FleetState],
+                 account: Callable[[str, PollRecorder], None], fleet: Callable[[], LiveSources],
                  retries: int = 2, backoff: float = 0.5, state_dir: str | None = None):
         """account(source, recorder): adds a feed read's requests and failures to its source's
         counters. fleet(): the live snapshots a usage run prices and budgets with."""
@@ -43,7 +43,7 @@ class SpendRunner:
         self._retries = retries
         self._backoff = backoff
         self._lock = threading.Lock()
-        self._watch = SpendWatch(settings, state_dir, clock=clock)
+        self._watch = SpendJob(settings, state_dir, clock=clock)
         self._run = Job("usage run", self.run_usage)
         self._reads: dict[str, Job] = {}
         self._sessions: dict[str, Session] = {}

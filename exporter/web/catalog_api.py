@@ -8,8 +8,9 @@ from typing import Any
 
 from exporter.catalog.capabilities import Candidate, CapabilityClass, CatalogSettings
 from exporter.catalog.changes import Change
-from exporter.snapshot import MODEL_CAPABILITIES, Model, Snapshot, Upstream
+from exporter.snapshot import MODEL_CAPABILITIES, Model, Snapshot
 from exporter.views import FleetView
+from exporter.web.documents import model_document
 from exporter.web.query import BadRequest, integer, one, parse_query, usd
 
 MODELS_LIMIT, MODELS_MAX = 100, 1000
@@ -25,43 +26,6 @@ def _class(settings: CatalogSettings, name: str | None, required: bool) -> Capab
     if cls is None:
         raise BadRequest(f"unknown class {name!r}", classes=settings.class_names())
     return cls
-
-
-def upstream_document(u: Upstream) -> dict[str, Any]:
-    return {
-        "upstream": u.id,
-        "provider_name": u.provider_name,
-        "quantization": u.quantization or None,
-        "up": u.up,
-        "status": u.status,
-        "uptime_ratio": dict(u.uptime),
-        "latency_seconds": dict(u.latency_seconds),
-        "throughput_tokens_per_second": dict(u.throughput),
-        "price_usd_per_token": {kind: float(price) for kind, price in u.prices},
-    }
-
-
-def model_document(source: str, snapshot: Snapshot, m: Model, up: bool, view: FleetView) -> dict[str, Any]:
-    health = snapshot.provider_state(m.provider, up)
-    watched = next((w for w in snapshot.upstreams if w.model == m.id), None)
-    return {
-        "source": source,
-        "provider": m.provider,
-        "model": m.id,
-        "name": m.name,
-        "free": m.free,
-        "weighted_price_usd_per_token": usd(view.catalog.settings.weighted(m)),
-        "price_usd_per_token": {k: float(v) for k, v in m.prices},
-        "context_length_tokens": m.context_length,
-        # Reported capabilities only: a capability missing here is not reported by the source.
-        "capabilities": {c: ok for c, ok in m.capabilities},
-        "health": health,
-        "first_seen": view.catalog.first_seen(source, m.provider, m.id),
-        "retires_at": m.retires_at,
-        "replacement": m.replacement,
-        # Only for the models whose upstream endpoints the source watches (OpenRouter's `endpoints:`).
-        "upstreams": None if watched is None else [upstream_document(u) for u in watched.upstreams],
-    }
 
 
 def models(view: FleetView, query_string: str) -> dict[str, Any]:

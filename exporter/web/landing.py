@@ -15,6 +15,7 @@ from exporter import __version__, money
 from exporter.catalog.capabilities import Candidate
 from exporter.redact import redact
 from exporter.views import FleetView
+from exporter.web.documents import model_document, probe_document
 
 NONE = "&ndash;"  # shown where a value is unknown
 REFRESH_SECONDS = 30
@@ -101,26 +102,23 @@ def _cheapest(view: FleetView) -> Iterable[str]:
 
 
 def _free_models(view: FleetView) -> tuple[list[str], int]:
-    found = []
-    for s, snap in view.fresh():
-        for m in snap.models:
-            if m.free:
-                found.append((view.catalog.first_seen(s.name, m.provider, m.id) or 0.0, s.name, m))
-    found.sort(key=lambda item: (-item[0], item[1], item[2].id))
-    rows = [f"<tr><td>{_e(m.id)}</td><td>{_e(source)}</td><td>{_e(m.provider)}</td><td>{_time(seen or None)}</td>"
-            f"<td class=\"num\">{_e(m.context_length) or NONE}</td></tr>" for seen, source, m in found[:FREE_SHOWN]]
+    found = [model_document(s.name, snap, m, s.up, view) for s, snap in view.fresh() for m in snap.models if m.free]
+    found.sort(key=lambda d: (-(d["first_seen"] or 0.0), d["source"], d["model"]))
+    rows = [f"<tr><td>{_e(d['model'])}</td><td>{_e(d['source'])}</td><td>{_e(d['provider'])}</td>"
+            f"<td>{_time(d['first_seen'])}</td><td class=\"num\">{_e(d['context_length_tokens']) or NONE}</td></tr>"
+            for d in found[:FREE_SHOWN]]
     return rows, len(found)
 
 
 def _retiring(view: FleetView) -> Iterable[str]:
     """Every model whose catalog gives a retirement date, soonest first: vendors announce
     them weeks to months ahead, so the list is short and each entry is news."""
-    found = sorted(((m.retires_at, s.name, m) for s, snap in view.fresh() for m in snap.models
-                    if m.retires_at is not None), key=lambda item: (item[0], item[1], item[2].id))
-    for when, source, m in found[:RETIRING_SHOWN]:
-        replacement = _e(m.replacement) if m.replacement else NONE
-        yield (f"<tr><td>{_e(m.id)}</td><td>{_e(source)}</td><td>{_e(m.provider)}</td>"
-               f"<td>{_time(when)}</td><td>{replacement}</td></tr>")
+    found = sorted((model_document(s.name, snap, m, s.up, view) for s, snap in view.fresh() for m in snap.models
+                    if m.retires_at is not None), key=lambda d: (d["retires_at"], d["source"], d["model"]))
+    for d in found[:RETIRING_SHOWN]:
+        replacement = _e(d["replacement"]) if d["replacement"] else NONE
+        yield (f"<tr><td>{_e(d['model'])}</td><td>{_e(d['source'])}</td><td>{_e(d['provider'])}</td>"
+               f"<td>{_time(d['retires_at'])}</td><td>{replacement}</td></tr>")
 
 
 def _changes(view: FleetView) -> Iterable[str]:
@@ -135,19 +133,17 @@ def _changes(view: FleetView) -> Iterable[str]:
 
 
 def _probes(view: FleetView) -> Iterable[str]:
-    for entry in view.probes.entries:
-        last = entry.last
-        if last is None:
-            outcome, ttft, when = '<span class="muted">not probed yet</span>', NONE, NONE
+    for d in map(probe_document, view.probes.entries):
+        if d["success"] is None:
+            outcome = '<span class="muted">not probed yet</span>'
         else:
-            outcome = ('<span class="up">ok</span>' if last.ok else
-                       f'<span class="down">{_e(last.reason)}</span> <span class="muted">{_e(last.error)}</span>')
-            ttft = NONE if last.ttft_seconds is None else f"{last.ttft_seconds:.2f} s"
-            when = _time(last.at)
-        tps = entry.last_success.tokens_per_second if entry.last_success else None
-        yield (f"<tr><td>{_e(entry.target.source)}</td><td>{_e(entry.target.model)}</td><td>{outcome}</td>"
-               f'<td class="num">{ttft}</td><td class="num">{NONE if tps is None else f"{tps:.0f}"}</td>'
-               f"<td>{when}</td></tr>")
+            outcome = ('<span class="up">ok</span>' if d["success"] else
+                       f'<span class="down">{_e(d["reason"])}</span> <span class="muted">{_e(d["error"])}</span>')
+        ttft, tps, when = d["ttft_seconds"], d["tokens_per_second"], d["last_probe"]
+        yield (f"<tr><td>{_e(d['source'])}</td><td>{_e(d['model'])}</td><td>{outcome}</td>"
+               f'<td class="num">{NONE if ttft is None else f"{ttft:.2f} s"}</td>'
+               f'<td class="num">{NONE if tps is None else f"{tps:.0f}"}</td>'
+               f"<td>{NONE if when is None else _time(when)}</td></tr>")
 
 
 def render(view: FleetView) -> str:

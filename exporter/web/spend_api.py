@@ -10,7 +10,7 @@ from exporter.spend.book import Totals
 from exporter.spend.recommend import WINDOW_DAYS
 from exporter.units import day_start, window_start
 from exporter.views import FleetView
-from exporter.web.catalog_api import model_document
+from exporter.web.documents import model_document
 from exporter.web.query import BadRequest, choice, one, parse_query, usd
 
 USAGE_GROUPS = ("model", "task", "provider")
@@ -33,16 +33,16 @@ def usage(view: FleetView, query_string: str) -> dict[str, Any]:
     query = parse_query(query_string, ("group_by", "window"))
     group_by = choice(query, "group_by", USAGE_GROUPS)
     window = choice(query, "window", USAGE_WINDOWS)
-    spending = view.spending
-    now = spending.computed_at or 0.0
+    spend = view.spend
+    now = spend.computed_at or 0.0
     since = window_start(window, now)
-    groups = spending.book.grouped(since, group_by)
+    groups = spend.book.grouped(since, group_by)
     rows = sorted(groups.items(), key=lambda item: (-item[1].cost_usd, item[0]))
     return {
         "group_by": group_by,
         "window": window,
         "since": since,
-        "as_of": spending.computed_at,
+        "as_of": spend.computed_at,
         "total_cost_usd": usd(sum((t.cost_usd for t in groups.values()), Decimal(0))),
         "groups": [{group_by: name, **_totals(t)} for name, t in rows],
     }
@@ -50,9 +50,9 @@ def usage(view: FleetView, query_string: str) -> dict[str, Any]:
 
 def recommendations(view: FleetView, query_string: str) -> dict[str, Any]:
     parse_query(query_string, ())
-    spending = view.spending
+    spend = view.spend
     out = []
-    for a in sorted(spending.advice, key=lambda a: (-(a.savings_usd_per_month or 0), a.task)):
+    for a in sorted(spend.advice, key=lambda a: (-(a.savings_usd_per_month or 0), a.task)):
         out.append({
             "task": a.task,
             "role": a.role,
@@ -66,8 +66,8 @@ def recommendations(view: FleetView, query_string: str) -> dict[str, Any]:
             "reasoning": a.reasoning,
             "exported": a.exported,
         })
-    return {"window_days": WINDOW_DAYS, "min_savings_usd": usd(spending.settings.min_savings_usd),
-            "as_of": spending.computed_at, "recommendations": out}
+    return {"window_days": WINDOW_DAYS, "min_savings_usd": usd(spend.settings.min_savings_usd),
+            "as_of": spend.computed_at, "recommendations": out}
 
 
 def compare(view: FleetView, query_string: str) -> dict[str, Any]:
@@ -78,10 +78,10 @@ def compare(view: FleetView, query_string: str) -> dict[str, Any]:
         raise BadRequest("models is required: a comma-separated list of model ids")
     if len(ids) > COMPARE_MAX:
         raise BadRequest(f"models takes at most {COMPARE_MAX} ids, got {len(ids)}")
-    spending = view.spending
-    now = spending.computed_at or 0.0
-    recent = spending.book.grouped(day_start(now) - (WINDOW_DAYS - 1) * 86400, "model")
-    fleet = spending.settings.fleet
+    spend = view.spend
+    now = spend.computed_at or 0.0
+    recent = spend.book.grouped(day_start(now) - (WINDOW_DAYS - 1) * 86400, "model")
+    fleet = spend.settings.fleet
     out = []
     for model_id in dict.fromkeys(ids):
         listings = [model_document(s.name, snap, m, s.up, view) for s, snap in view.fresh()

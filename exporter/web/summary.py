@@ -6,46 +6,14 @@ from decimal import Decimal
 from typing import Any
 
 from exporter import __version__
-from exporter.snapshot import Model
 from exporter.views import FleetView
+from exporter.web.documents import model_document, probe_document
 
 CHEAPEST = 10
 
 
 def _num(value: Decimal | float | None) -> float | None:
     return None if value is None else float(value)
-
-
-def _model(source: str, m: Model) -> dict[str, Any]:
-    return {
-        "source": source,
-        "provider": m.provider,
-        "model": m.id,
-        "name": m.name,
-        "price_usd_per_token": {k: float(v) for k, v in m.prices},
-        "context_length_tokens": m.context_length,
-        "capabilities": sorted(c for c, ok in m.capabilities if ok),
-    }
-
-
-def _probes(view: FleetView) -> list[dict[str, Any]]:
-    out = []
-    for entry in view.probes.entries:
-        last, good = entry.last, entry.last_success
-        out.append({
-            "source": entry.target.source,
-            "model": entry.target.model,
-            "success": None if last is None else last.ok,
-            "reason": None if last is None else last.reason,
-            "error": None if last is None else last.error,
-            "ttft_seconds": None if last is None else last.ttft_seconds,
-            "duration_seconds": None if last is None or not last.ok else last.duration_seconds,
-            "tokens_per_second": None if last is None or not last.ok else last.tokens_per_second,
-            "last_probe": None if last is None else last.at,
-            "last_success": None if good is None else good.at,
-            "consecutive_failures": entry.consecutive_failures,
-        })
-    return out
 
 
 def build(view: FleetView) -> dict[str, Any]:
@@ -89,10 +57,10 @@ def build(view: FleetView) -> dict[str, Any]:
             entry["models"] += 1
             entry["free"] += m.free
             if m.free:
-                free.append(_model(s.name, m))
+                free.append(model_document(s.name, snap, m, s.up, view))
             # Models without both prices (dynamic routers, dedicated-only) cannot be ranked.
             elif (cost := settings.weighted(m)) is not None:
-                paid.append((cost, f"{s.name}/{m.id}", _model(s.name, m)))
+                paid.append((cost, f"{s.name}/{m.id}", model_document(s.name, snap, m, s.up, view)))
         counts.extend({"source": s.name, "provider": p, **c} for p, c in sorted(per_provider.items()))
     paid.sort(key=lambda item: (item[0], item[1]))
     return {
@@ -103,5 +71,5 @@ def build(view: FleetView) -> dict[str, Any]:
         "model_counts": counts,
         "cheapest_paid_models": [entry for _, _, entry in paid[:CHEAPEST]],
         "free_models": sorted(free, key=lambda e: (e["source"], e["model"])),
-        "probes": _probes(view),
+        "probes": [probe_document(entry) for entry in view.probes.entries],
     }

@@ -14,8 +14,8 @@ import pytest
 import requests
 import yaml
 
-from exporter.demo.fleet import Fleet, config_text
-from exporter.demo.simulator import FleetSimulator
+from exporter.demo.server import DemoServer, config_text
+from exporter.demo.simulator import VendorSimulator
 from tests.support.processes import ROOT, Exporter, free_port, tool
 from tests.support.stack import (
     Processes,
@@ -204,7 +204,7 @@ def test_templates_render() -> None:
 
 
 # -- end to end ------------------------------------------------------------------------------
-def demo_exporter(exporter_process, tmp_path: Path, fleet: Fleet) -> Exporter:  # type: ignore[no-untyped-def]
+def demo_exporter(exporter_process, tmp_path: Path, fleet: DemoServer) -> Exporter:  # type: ignore[no-untyped-def]
     config = tmp_path / "demo.yml"
     config.write_text(config_text().replace("poll_interval: 15s", "poll_interval: 2s"))
     exporter: Exporter = exporter_process("--config.file", str(config), env=fleet.env())
@@ -218,9 +218,9 @@ def firing(slack: SlackSink, alertname: str) -> list[tuple[str, str]]:
 
 def test_an_outage_reaches_slack_and_email_and_resolves(exporter_process, procs: Processes,  # type: ignore[no-untyped-def]
                                                          tmp_path: Path) -> None:
-    sim = FleetSimulator()
+    sim = VendorSimulator()
     sim.forced["openai"] = "down"  # GatewayZ reports its openai provider down from the start
-    fleet = Fleet(sim=sim).start()
+    fleet = DemoServer(sim=sim).start()
     slack, smtp = SlackSink(), SmtpSink()
     try:
         exporter = demo_exporter(exporter_process, tmp_path, fleet)
@@ -257,9 +257,9 @@ def test_an_outage_reaches_slack_and_email_and_resolves(exporter_process, procs:
 
 def test_an_ha_pair_with_clustered_alertmanagers_notifies_once(exporter_process, procs: Processes,  # type: ignore[no-untyped-def]
                                                                tmp_path: Path) -> None:
-    sim = FleetSimulator()
+    sim = VendorSimulator()
     sim.forced["openai"] = "down"
-    fleet = Fleet(sim=sim).start()
+    fleet = DemoServer(sim=sim).start()
     slack, smtp = SlackSink(), SmtpSink()
     try:
         exporter = demo_exporter(exporter_process, tmp_path, fleet)

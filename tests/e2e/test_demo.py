@@ -3,7 +3,7 @@ signals move, and cost, budgets and recommendations come out of its ledger and r
 
 from __future__ import annotations
 
-from exporter.demo.simulator import FleetSimulator
+from exporter.demo.simulator import VendorSimulator
 
 
 class Clock:
@@ -20,12 +20,12 @@ def test_demo_moves_the_catalog_signals(tmp_path) -> None:  # type: ignore[no-un
     back when it recovers."""
     from exporter.collector import Exposition
     from exporter.config import load_text
-    from exporter.demo.fleet import Fleet, config_text
+    from exporter.demo.server import DemoServer, config_text
     from exporter.engine import Engine
     from tests.support.metrics import samples, value
 
     clock = Clock()
-    fleet = Fleet(sim=FleetSimulator(clock=clock, seed=1)).start()
+    fleet = DemoServer(sim=VendorSimulator(clock=clock, seed=1)).start()
     engine = Engine(load_text(config_text(), env=fleet.env()), clock=clock, backoff=0.01)
 
     def poll_at(seconds: float):  # type: ignore[no-untyped-def]
@@ -52,13 +52,13 @@ def test_demo_makes_cost_and_budgets_move() -> None:
     forecast over its limit, the vendors report spend, and heartbeats get a recommendation."""
     from exporter.collector import Exposition
     from exporter.config import load_text
-    from exporter.demo.fleet import Fleet, config_text
+    from exporter.demo.server import DemoServer, config_text
     from exporter.engine import Engine
     from tests.support.metrics import samples, value
 
     clock = Clock()
     clock.now = 1_795_392_000.0 + 12 * 3600  # 2026-11-23 12:00 UTC
-    fleet = Fleet(sim=FleetSimulator(clock=clock, seed=1)).start()
+    fleet = DemoServer(sim=VendorSimulator(clock=clock, seed=1)).start()
     engine = Engine(load_text(config_text(), env=fleet.env()), clock=clock, backoff=0.01)
     try:
         engine.run_once()

@@ -23,7 +23,7 @@ import yaml
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 
-from exporter.demo.fleet import config_text
+from exporter.demo.server import config_text
 from tests.support.faults.server import FaultFleet, http_date
 from tests.support.metrics import undocumented_lint
 from tests.support.processes import Exporter, free_port, tool

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from exporter.demo.fleet import config_text
+from exporter.demo.server import config_text
 from tests.support.faults.server import FAULTS, FaultFleet
 from tests.support.processes import Exporter
 

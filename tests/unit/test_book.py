@@ -61,7 +61,7 @@ def test_250000_calls_over_100_providers_500_models_and_5_tasks_stay_under_the_c
     assert sum(t.requests for t in book.counters.values()) == 250_000  # every call still counted
     assert book.folded["llm_usage"] == sum(t.requests for k, t in book.counters.items() if OTHER in k)
     view = FleetView(generation=1, ready=True, sources=(),
-                     spending=SpendView(settings=SpendSettings(ledger=("app.jsonl",)), book=book))
+                     spend=SpendView(settings=SpendSettings(ledger=("app.jsonl",)), book=book))
     text = Exposition(lambda: view).render().decode()
     usage = [line for line in text.splitlines() if line.startswith("llm_usage_")]
     assert 90_000 < len(usage) <= 100_000 + SERIES_PER_KEY + SERIES_PER_HISTOGRAM + 3

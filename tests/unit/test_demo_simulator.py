@@ -3,7 +3,7 @@ asked for, with a clock)."""
 
 from __future__ import annotations
 
-from exporter.demo.simulator import FleetSimulator
+from exporter.demo.simulator import VendorSimulator
 
 
 class Clock:
@@ -14,9 +14,9 @@ class Clock:
         return self.now
 
 
-def at(seconds: float) -> FleetSimulator:
+def at(seconds: float) -> VendorSimulator:
     clock = Clock()
-    sim = FleetSimulator(clock=clock, seed=1)
+    sim = VendorSimulator(clock=clock, seed=1)
     clock.now += seconds
     return sim
 

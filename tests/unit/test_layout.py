@@ -1,6 +1,7 @@
 """The house rules of docs/development.md, held by a test: the layout shows the architecture,
-no import cycle exists (function-level imports included), no module grows past 400 lines, and
-every package is named in docs/development.md."""
+imports go only along the allowed edges between packages and never in a cycle (function-level
+imports included), no module grows past 400 lines nor a function past 60, and every package is
+named in docs/development.md."""
 
 from __future__ import annotations
 
@@ -11,7 +12,33 @@ from tests.support.processes import ROOT
 
 PACKAGE = ROOT / "exporter"
 MAX_LINES = 400
+MAX_FUNCTION_LINES = 60
+LONG_FUNCTIONS: set[str] = set()  # module:function allowed past MAX_FUNCTION_LINES, each with its reason
 MAX_ROOT_MODULES = 12  # besides __init__.py and __main__.py
+
+# The small modules at the root everything may use: numbers and money, redaction, defaults,
+# the engine's job primitives, state files, the snapshot records, the failure reasons.
+BASE = {"exporter", "units", "money", "redact", "defaults", "jobs", "statefile", "snapshot", "failures"}
+DOMAINS = {"catalog", "spend", "probes"}
+# Which packages (or root modules) each may import, beyond itself. docs/development.md gives
+# the reason for each row; tests/unit/test_layout.py holds the code to it.
+ALLOWED: dict[str, set[str]] = {
+    "units": set(), "redact": set(), "defaults": set(), "jobs": set(), "snapshot": set(), "failures": set(),
+    "exporter": set(), "money": {"units"}, "statefile": {"units"},
+    "http": BASE,
+    "sources": BASE | {"http"},
+    # the domains stand side by side above the sources, never importing one another
+    **{domain: BASE | {"http", "sources"} for domain in DOMAINS},
+    "views": BASE | DOMAINS,
+    "config": BASE | DOMAINS | {"sources"},
+    "engine": BASE | DOMAINS | {"http", "sources", "views", "config"},
+    "families": (BASE - {"jobs", "statefile"}) | DOMAINS | {"views"},
+    "collector": BASE | {"families", "views"},
+    "web": BASE | DOMAINS | {"views", "collector", "config"},
+    "demo": {"exporter"},
+    "cli": BASE | DOMAINS | {"http", "sources", "views", "config", "engine", "families", "collector", "web", "demo"},
+    "__main__": {"cli"},
+}
 
 
 def modules() -> dict[str, Path]:
@@ -110,11 +137,42 @@ def test_development_md_names_every_package_and_module_of_the_root() -> None:
     assert "## Adding a source type" in guide
 
 
-def test_sources_never_import_the_config_loader_or_render_metrics() -> None:
-    graph = import_graph()
-    for name, imported in graph.items():
-        if name.startswith("exporter.sources"):
-            assert "exporter.config" not in imported, name
-            assert not any(m.startswith(("exporter.families", "exporter.collector")) for m in imported), name
-        if name.startswith("exporter.web"):
-            assert "exporter.engine" not in imported, name
+def package(module: str) -> str:
+    """exporter.sources.openrouter.catalog -> sources; exporter.units -> units; exporter -> exporter."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else parts[0]
+
+
+def outside_the_table(graph: dict[str, set[str]]) -> list[str]:
+    bad = []
+    for name, imported in sorted(graph.items()):
+        here = package(name)
+        for target in sorted(imported):
+            there = package(target)
+            if there != here and there not in ALLOWED[here]:
+                bad.append(f"{name} -> {target}")
+    return bad
+
+
+def test_every_import_follows_an_allowed_edge() -> None:
+    assert set(ALLOWED) >= {package(m) for m in modules()}, "a package without a row in ALLOWED"
+    assert outside_the_table(import_graph()) == []
+
+
+def test_the_edge_check_finds_a_forbidden_one() -> None:
+    assert outside_the_table({"exporter.sources.openai": {"exporter.spend.book"},
+                              "exporter.web.app": {"exporter.engine.lifecycle"},
+                              "exporter.families.exporter": {"exporter.http.errors"},
+                              "exporter.spend.job": {"exporter.catalog.capabilities"}}) == [
+        "exporter.families.exporter -> exporter.http.errors", "exporter.sources.openai -> exporter.spend.book",
+        "exporter.spend.job -> exporter.catalog.capabilities", "exporter.web.app -> exporter.engine.lifecycle"]
+
+
+def test_no_function_is_over_60_lines() -> None:
+    long = set()
+    for name, path in modules().items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and \
+                    node.end_lineno is not None and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES:
+                long.add(f"{name}:{node.name}")
+    assert long <= LONG_FUNCTIONS, long - LONG_FUNCTIONS

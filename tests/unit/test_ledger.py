@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from exporter.snapshot import Model, Snapshot
-from exporter.spend.job import FleetState, SpendSettings, SpendWatch
+from exporter.spend.job import LiveSources, SpendJob, SpendSettings
 from exporter.spend.ledger import Tailer
 from tests.support.catalogs import Clock
 from tests.support.state import usage_state
@@ -97,17 +97,17 @@ def test_a_missing_path_is_logged_once_and_retried(tmp_path: Path, caplog) -> No
 
 
 # -- through the usage book: counters, restarts, malformed lines ------------------------------
-CATALOG = FleetState(fresh=(("vendor", True, Snapshot(models=(
+CATALOG = LiveSources(fresh=(("vendor", True, Snapshot(models=(
     Model("vendor", "m", "m", prices=(("input", Decimal("0.000001")), ("output", Decimal("0.000002")))),),
     catalog=True)),))
-REPRICED = FleetState(fresh=(("vendor", True, Snapshot(models=(
+REPRICED = LiveSources(fresh=(("vendor", True, Snapshot(models=(
     Model("vendor", "m", "m", prices=(("input", Decimal("0.00001")), ("output", Decimal("0.00002")))),),
     catalog=True)),))
 COST = Decimal("0.0012")  # 1000 x 0.000001 + 100 x 0.000002
 
 
-def watch(path: Path, state: Path | None) -> SpendWatch:
-    return SpendWatch(SpendSettings(ledger=(str(path),)), None if state is None else str(state), clock=Clock(NOW))
+def watch(path: Path, state: Path | None) -> SpendJob:
+    return SpendJob(SpendSettings(ledger=(str(path),)), None if state is None else str(state), clock=Clock(NOW))
 
 
 def totals(view):  # type: ignore[no-untyped-def]

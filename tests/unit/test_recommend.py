@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from exporter.snapshot import Event, Model
 from exporter.spend.book import UsageBook
-from exporter.spend.fleet import Assignment, Fleet, FleetModel, Role
+from exporter.spend.fleetfile import Assignment, FleetFile, FleetModel, Role
 from exporter.spend.recommend import Offer, recommend
 
 D = Decimal
@@ -41,7 +41,7 @@ def offers(*models: Model) -> list[Offer]:
     return [Offer("src", "vendor", m) for m in models]
 
 
-FLEET = Fleet(
+FLEET = FleetFile(
     models=(FleetModel("b", "vendor", "big", scores=(("coding", 95), ("speed", 70)), roles=(Assignment("coder", 1),)),
             FleetModel("m", "vendor", "mid", scores=(("coding", 88), ("speed", 80))),
             FleetModel("s", "vendor", "small", scores=(("coding", 60), ("speed", 95)))),

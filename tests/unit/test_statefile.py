@@ -12,11 +12,11 @@ import pytest
 
 from exporter import statefile
 from exporter.snapshot import Model, Snapshot
-from exporter.spend.job import FleetState, SpendSettings, SpendWatch
+from exporter.spend.job import LiveSources, SpendJob, SpendSettings
 from tests.support.catalogs import Clock
 
 NOW = 1_795_392_000.0  # 2026-11-23 00:00 UTC
-CATALOG = FleetState(fresh=(("vendor", True, Snapshot(models=(
+CATALOG = LiveSources(fresh=(("vendor", True, Snapshot(models=(
     Model("vendor", "m", "m", prices=(("input", Decimal("0.000001")), ("output", Decimal("0.000002")))),),
     catalog=True)),))
 
@@ -28,7 +28,7 @@ def event(n: int, model: str = "m") -> str:
 
 def run(ledger: Path, state: Path, lines: range) -> dict[tuple[str, str, str], int]:
     """One exporter life: appends `lines` to the ledger, one usage run each, and the totals."""
-    watch = SpendWatch(SpendSettings(ledger=(str(ledger),)), str(state), clock=Clock(NOW))
+    watch = SpendJob(SpendSettings(ledger=(str(ledger),)), str(state), clock=Clock(NOW))
     try:
         view = watch.run(CATALOG)
         for n in lines:

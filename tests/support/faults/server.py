@@ -19,7 +19,7 @@ from typing import Any
 
 import requests
 
-from exporter.demo.fleet import Fleet
+from exporter.demo.server import DemoServer
 
 HUGE_BYTES = 50 * 1024 * 1024
 # Strings a vendor may put in a model id or name, all at once.
@@ -93,7 +93,7 @@ def flood(body: Any, count: int) -> Any:
 
 class FaultFleet:
     def __init__(self) -> None:
-        self.fleet = Fleet().start()
+        self.fleet = DemoServer().start()
         self.faults: dict[str, tuple[str, dict[str, Any]]] = {}
         self.hits: dict[str, int] = {}
         self._lock = threading.Lock()

@@ -60,7 +60,7 @@ class Role:
 
 
 @dataclass(frozen=True, slots=True)
-class Fleet:
+class FleetFile:
     models: tuple[FleetModel, ...] = ()
     roles: tuple[Role, ...] = ()
 
@@ -72,7 +72,7 @@ class Fleet:
         return next((r for r in self.roles if task in r.tasks), None)
 
 
-def fleet_from(doc: Mapping[str, Any] | None, problems: list[str]) -> Fleet:
+def fleet_file_from(doc: Mapping[str, Any] | None, problems: list[str]) -> FleetFile:
     doc = doc or {}
     roles = tuple(
         Role(
@@ -105,4 +105,4 @@ def fleet_from(doc: Mapping[str, Any] | None, problems: list[str]) -> Fleet:
             scores=tuple((d, float(v)) for d, v in (raw.get("scores") or {}).items()),
             roles=tuple(assignments),
         ))
-    return Fleet(models=tuple(models), roles=roles)
+    return FleetFile(models=tuple(models), roles=roles)

@@ -1,4 +1,4 @@
-"""The fleet file, budgets and savings recommendations."""
+"""Budgets (limit, spend so far, forecast) and savings recommendations."""
 
 from __future__ import annotations
 
@@ -10,12 +10,6 @@ from exporter.views import FleetView
 F = Family
 BUDGET = ("budget", "period")
 FAMILIES = (
-    F("llm_fleet_model_info", "gauge", "–", ("model", "provider", "status"),
-      "A model of the fleet file, with its provider and status (active, standby, disabled); always 1."),
-    F("llm_fleet_model_score", "gauge", "score 0–100", ("model", "dimension"),
-      "The fleet file's score of the model per dimension (coding, reasoning, creativity, speed), 0 to 100."),
-    F("llm_fleet_role_assignment", "gauge", "–", ("role", "model", "priority"),
-      "The model fills the role at the priority (1 first); always 1."),
     F("llm_budget_limit_usd", "gauge", "USD", BUDGET, "The budget's limit for its period (UTC day or month), in USD."),
     F("llm_budget_spent_usd", "gauge", "USD", BUDGET,
       "Spend in the budget's current period, in USD: from the usage ledger, or from the source's vendor-reported "
@@ -29,17 +23,8 @@ FAMILIES = (
 )
 
 
-def _fleet(view: FleetView) -> Iterator[Sample]:
-    for m in view.spending.settings.fleet.models:
-        yield "llm_fleet_model_info", (m.model, m.provider, m.status), 1
-        for dimension, score in m.scores:
-            yield "llm_fleet_model_score", (m.model, dimension), score
-        for a in m.roles:
-            yield "llm_fleet_role_assignment", (a.role, m.model, str(a.priority)), 1
-
-
 def _budgets(view: FleetView) -> Iterator[Sample]:
-    for state in view.spending.budgets:
+    for state in view.spend.budgets:
         key = (state.budget.name, state.budget.period)
         yield "llm_budget_limit_usd", key, state.budget.limit_usd
         if state.spent_usd is not None:
@@ -49,14 +34,13 @@ def _budgets(view: FleetView) -> Iterator[Sample]:
 
 
 def _advice(view: FleetView) -> Iterator[Sample]:
-    for a in view.spending.advice:
+    for a in view.spend.advice:
         if a.exported and a.suggested is not None and a.savings_usd_per_month is not None:
             yield ("llm_recommendation_savings_usd_per_month", (a.task, a.current_model, a.suggested.model.id),
                    a.savings_usd_per_month)
 
 
 PARTS = (
-    Part("fleet_file", "fleet", lambda view: (Same(view.spending.settings.fleet),), _fleet),
-    Part("budgets", "fleet", lambda view: (Same(view.spending.budgets),), _budgets),
-    Part("recommendations", "fleet", lambda view: (Same(view.spending.advice),), _advice),
+    Part("budgets", "fleet", lambda view: (Same(view.spend.budgets),), _budgets),
+    Part("recommendations", "fleet", lambda view: (Same(view.spend.advice),), _advice),
 )
