@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.fakeserver import FakeServer
-from tests.support.processes import Exporter
+from tests.support.processes import Exporter, StartExporter
 
 
 @pytest.fixture
@@ -18,7 +18,7 @@ def fake() -> Iterator[FakeServer]:
 
 
 @pytest.fixture
-def exporter_process() -> Iterator[type[Exporter]]:
+def exporter_process() -> Iterator[StartExporter]:
     started: list[Exporter] = []
 
     def start(*args: str, env: dict[str, str] | None = None) -> Exporter:
@@ -26,7 +26,7 @@ def exporter_process() -> Iterator[type[Exporter]]:
         started.append(proc)
         return proc
 
-    yield start  # type: ignore[misc]
+    yield start
     for proc in started:
         proc.stop()
 

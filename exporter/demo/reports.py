@@ -5,6 +5,7 @@ and the daily costs and token usage OpenAI's and Anthropic's admin APIs report."
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 from datetime import UTC, datetime
@@ -166,13 +167,20 @@ def litellm_spend_logs_v2(now: float, started: float, q: dict[str, list[str]]) -
                                "type": "bad_request", "param": None, "code": "400"}}
     if page < 1 or not 1 <= size <= 1000:
         return 422, {"detail": [{"type": "less_than_equal", "loc": ["query", "page_size"]}]}
-    rows = proxy_calls(now, started, first, last)
+    rows = list(_window(int(now), started, first, last))
     if (arg("sort_order", "desc") or "desc").lower() != "asc":
         rows.reverse()
     total = min(len(rows), SPEND_LOGS_CAP)
     data = [{**row, "request_tags": json.dumps(row["request_tags"])} for row in rows[(page - 1) * size:page * size]]
     return 200, {"data": data, "total": total, "page": page, "page_size": size,
                  "total_pages": -(-total // size), "total_is_capped": len(rows) > SPEND_LOGS_CAP}
+
+
+@functools.lru_cache(maxsize=4)
+def _window(now: int, started: float, first: float, last: float) -> tuple[dict[str, Any], ...]:
+    """The calls of a window as of one second: a reader asks for its pages within a second or
+    two, and each page would otherwise make every call of the window again."""
+    return tuple(proxy_calls(now, started, first, last))
 
 
 def litellm_spend_logs(now: float, started: float, q: dict[str, list[str]]) -> tuple[int, Any]:

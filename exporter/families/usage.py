@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterator
 
 from exporter.families.base import CACHED, Family, Part, Same, Sample
-from exporter.spend.book import META, SHARDS, TOKEN_TYPES, shard
+from exporter.spend.book import META, SLICES, TOKEN_TYPES, slice_of
 from exporter.views import FleetView, SourceView
 
 F = Family
@@ -59,9 +59,9 @@ def _active(view: FleetView) -> bool:
     return bool(settings.ledger or settings.feeds)
 
 
-def _shard(index: int) -> Part:
-    """The llm_usage_* counters and histograms of the (provider, model) pairs in one shard of the
-    book: a run that counts a few calls renders a few shards, not the whole book."""
+def _slice(index: int) -> Part:
+    """The llm_usage_* counters and histograms of the (provider, model) pairs in one slice of the
+    book: a run that counts a few calls renders a few slices, not the whole book."""
 
     def key(view: FleetView) -> Hashable:
         return (_active(view), view.spend.book.versions[index])
@@ -71,7 +71,7 @@ def _shard(index: int) -> Part:
             return
         book = view.spend.book
         for (provider, model, task), t in book.counters.items():
-            if shard(provider, model) != index:
+            if slice_of(provider, model) != index:
                 continue
             labels = (provider, model, task)
             yield "llm_usage_requests_total", labels, t.requests
@@ -81,7 +81,7 @@ def _shard(index: int) -> Part:
                 yield "llm_usage_tokens_total", (*labels, token_type), tokens[token_type]
             yield "llm_usage_cost_usd_total", labels, t.cost_usd
         for (provider, model), h in book.durations.items():
-            if shard(provider, model) == index:
+            if slice_of(provider, model) == index:
                 yield "llm_usage_duration_seconds", (provider, model), (h.cumulative(), h.total)
 
     return Part(f"ledger-{index:02d}", "fleet", key, samples)
@@ -106,6 +106,6 @@ def _meta(view: FleetView) -> Iterator[Sample]:
 
 PARTS = (
     Part("vendor_usage", "source", _vendor_key, _vendor),
-    *(_shard(index) for index in range(SHARDS)),
+    *(_slice(index) for index in range(SLICES)),
     Part("ledger_meta", "fleet", _meta_key, _meta),
 )

@@ -88,13 +88,13 @@ SERIES_PER_KEY = 6
 SERIES_PER_HISTOGRAM = len(DURATION_BUCKETS) + 3
 # The families are rendered in this many pieces, by (provider, model), each with its version:
 # a run that touches a few keys renders a few pieces, not a book of 100,000 series.
-SHARDS = 32
-META = SHARDS  # the version of what is not sharded: invalid lines, unpriced models, last event
+SLICES = 32
+META = SLICES  # the version of what is in no slice: invalid lines, unpriced models, last event
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def shard(provider: str, model: str) -> int:
-    return zlib.crc32(f"{provider}\0{model}".encode("utf-8", "surrogatepass")) % SHARDS
+def slice_of(provider: str, model: str) -> int:
+    return zlib.crc32(f"{provider}\0{model}".encode("utf-8", "surrogatepass")) % SLICES
 
 
 @dataclass
@@ -111,8 +111,8 @@ class UsageBook:
     unpriced: Counter[str] = field(default_factory=Counter)
     folded: Counter[str] = field(default_factory=Counter)
     last_event: float | None = None
-    # Bumped when what a piece renders changes (SHARDS pieces, then META).
-    versions: list[int] = field(default_factory=lambda: [0] * (SHARDS + 1))
+    # Bumped when what a piece renders changes (SLICES pieces, then META).
+    versions: list[int] = field(default_factory=lambda: [0] * (SLICES + 1))
     # The label values in use, by label; a value beyond its limit folds into "other".
     _seen: dict[str, set[str]] = field(init=False, repr=False)
     _series: int = field(init=False, repr=False)
@@ -189,7 +189,7 @@ class UsageBook:
             meta = True
         self._changed.add(key)
         self._changed_days.add(day)
-        self.versions[shard(*pm)] += 1
+        self.versions[slice_of(*pm)] += 1
         if meta:
             self._changed_meta = True
             self.versions[META] += 1

@@ -10,21 +10,22 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from tests.support.clock import utc
 from tests.support.processes import ROOT, tool
 
-DATE_SENSITIVE = ["e2e/test_demo.py", "unit/test_demo_simulator.py", "unit/test_budgets.py",
-                  "unit/test_cost_sources.py", "unit/test_ledger.py", "unit/test_recommend.py", "unit/test_pricing.py",
-                  "unit/test_api.py"]
+DATE_SENSITIVE = ["e2e/test_demo.py", "unit/demo/test_server.py", "unit/demo/test_simulator.py",
+                  "unit/demo/test_streaming.py", "unit/demo/test_upstreams.py", "unit/spend/test_budgets.py",
+                  "unit/sources/test_costs.py", "unit/spend/test_ledger.py", "unit/spend/test_events.py",
+                  "unit/spend/test_job.py", "unit/spend/test_recommend.py", "unit/spend/test_pricing.py",
+                  "unit/web/test_catalog_api.py", "unit/web/test_spend_api.py", "unit/web/test_app.py"]
 TESTS = Path(__file__).parent.parent
 
 
-def ts(*args: int) -> float:
-    return datetime(*args, tzinfo=UTC).timestamp()
+ts = utc
 
 
 RUNS = {
@@ -50,7 +51,8 @@ def runs() -> Iterator[dict[str, subprocess.Popen[str]]]:
         if proc.poll() is None:
             proc.kill()
         proc.wait()
-        proc.stdout.close()  # type: ignore[union-attr]
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 @pytest.mark.timeout(900)

@@ -15,13 +15,10 @@ from pathlib import Path
 import requests
 
 from tests.support.processes import ROOT, Exporter, free_port
+from tests.support.procfs import cpu_seconds
+from tests.support.wait import wait_for
 
 FLOOD = 1100
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def flood(port: int, count: int) -> list[socket.socket]:
@@ -93,14 +90,9 @@ def test_out_of_descriptors_backs_off_and_recovers(tmp_path: Path) -> None:
         assert cpu_seconds(proc.pid) - before < 0.5, "the accept loop spins"
         assert log.read_text().count("cannot accept connections") == 1
         # the idle connections are closed to make room: a request gets through
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/", timeout=2).text == "ok\n":
-                    break
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline, log.read_text()[-2000:]
+        wait_for(lambda: requests.get(f"http://127.0.0.1:{port}/", timeout=2).text == "ok\n", 20,
+                 "a request through after the idle connections close", every=0.05,
+                 detail=lambda: log.read_text()[-2000:])
     finally:
         for sock in socks:
             sock.close()

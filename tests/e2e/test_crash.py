@@ -13,13 +13,14 @@ import time
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
-
-from prometheus_client.parser import text_string_to_metric_families
+from typing import Any
 
 from exporter.units import window_start
 from tests.support.fakeserver import FakeServer, fixture_reply
 from tests.support.litellm import Call, FakeLiteLLM
+from tests.support.metrics import samples, usage
 from tests.support.processes import Exporter
+from tests.support.wait import wait_for
 
 KILLS = 10
 
@@ -47,7 +48,7 @@ class Appender:
                 i = self.lines
                 key = ("openrouter", f"model-{i % 3}", f"task-{i % 4}")
                 cost = Decimal(rng.randint(1, 5000)) / Decimal(1_000_000)
-                event = {"ts": time.time(), "provider": key[0], "model": key[1], "task": key[2],
+                event: dict[str, Any] = {"ts": time.time(), "provider": key[0], "model": key[1], "task": key[2],
                          "input_tokens": i % 97, "output_tokens": i % 31, "cost_usd": str(cost),
                          "success": i % 11 != 0}
                 line = json.dumps(event) + "\n"
@@ -70,22 +71,14 @@ class Appender:
 
 
 def totals(text: str) -> tuple[Counter[tuple[str, str, str, str]], dict[tuple[str, str, str], float]]:
-    got: Counter[tuple[str, str, str, str]] = Counter()
-    cost: dict[tuple[str, str, str], float] = {}
-    for family in text_string_to_metric_families(text):
-        for s in family.samples:
-            if not s.name.startswith("llm_usage_"):
-                continue
-            key = (s.labels.get("provider", ""), s.labels.get("model", ""), s.labels.get("task", ""))
-            if s.name == "llm_usage_requests_total":
-                got[(*key, "requests")] = int(s.value)
-            elif s.name == "llm_usage_failures_total":
-                got[(*key, "failures")] = int(s.value)
-            elif s.name == "llm_usage_tokens_total" and s.labels["token_type"] in ("input", "output"):
-                got[(*key, s.labels["token_type"])] = int(s.value)
-            elif s.name == "llm_usage_cost_usd_total":
-                cost[key] = s.value
-    return got, cost
+    """The usage counters of a scrape as whole counts, and the cost per (provider, model, task)."""
+    got = usage(samples(text))
+    return (Counter({key: int(v) for key, v in got.items() if key[3] != "cost"}),
+            {key[:3]: v for key, v in got.items() if key[3] == "cost"})
+
+
+def counted(proc: Exporter) -> int:
+    return sum(v for key, v in totals(proc.get("/metrics").text)[0].items() if key[3] == "requests")
 
 
 def test_sigkill_during_ingestion_loses_and_doubles_nothing(fake: FakeServer, tmp_path: Path) -> None:
@@ -120,13 +113,9 @@ usage:
         final = Exporter("--config.file", str(config))
         try:
             final.wait_ready()
-            deadline = time.monotonic() + 30
-            while True:
-                got, cost = totals(final.get("/metrics").text)
-                if sum(v for k, v in got.items() if k[3] == "requests") >= appender.lines:
-                    break
-                assert time.monotonic() < deadline, f"ingested {got} of {appender.lines} lines"
-                time.sleep(0.2)
+            wait_for(lambda: counted(final) >= appender.lines, 30, f"all {appender.lines} lines counted", every=0.2,
+                     detail=lambda: f"counted {counted(final)}")
+            got, cost = totals(final.get("/metrics").text)
             assert "Traceback" not in final.log()
         finally:
             final.stop()
@@ -207,13 +196,8 @@ usage:
 
 
 def count_until_complete(proc: Exporter, expected: int, seconds: float) -> Counter[tuple[str, str, str, str]]:
-    deadline = time.monotonic() + seconds
-    while True:
-        got, _ = totals(proc.get("/metrics").text)
-        if sum(v for k, v in got.items() if k[3] == "requests") >= expected:
-            break
-        assert time.monotonic() < deadline, f"counted {got} of {expected} rows\n{proc.log()[-3000:]}"
-        time.sleep(0.2)
+    wait_for(lambda: counted(proc) >= expected, seconds, f"all {expected} rows counted", every=0.2,
+             detail=lambda: f"counted {counted(proc)}\n{proc.log()[-3000:]}")
     time.sleep(1.0)  # a few more reads and runs: still nothing counted twice
     return totals(proc.get("/metrics").text)[0]
 
@@ -270,10 +254,8 @@ def test_sigkill_while_paging_through_thirty_thousand_calls_of_a_day(fake: FakeS
             proc.wait_ready()
             seen = len(log.proxy.reads())
             target = seen + 15 + kill * 7  # somewhere in the middle of a read, or between two
-            deadline = time.monotonic() + 30
-            while len(log.proxy.reads()) < target:
-                assert time.monotonic() < deadline, proc.log()[-3000:]
-                time.sleep(0.01)
+            wait_for(lambda: len(log.proxy.reads()) >= target, 30, f"{target} pages read",  # noqa: B023 - used at once
+                     every=0.01, detail=lambda: proc.log()[-3000:])  # noqa: B023
             pages_before.append(len(log.proxy.reads()))
             proc.proc.send_signal(signal.SIGKILL)
             proc.proc.wait(timeout=10)
@@ -320,11 +302,9 @@ probes:
         # the page's new url is polled at once after a reload, and never answers
         config.write_text(text.replace(f"{fake.url}/sp", f"{fake.url}/hang"))
         proc.proc.send_signal(signal.SIGHUP)
-        deadline = time.monotonic() + 10
-        while not (fake.requests_to("/hang/api/v2/summary.json") and fake.requests_to("/oa/chat/completions")
-                   and fake.in_flight >= 2):
-            assert time.monotonic() < deadline, f"in flight: {fake.in_flight}\n{proc.log()}"
-            time.sleep(0.05)
+        wait_for(lambda: fake.requests_to("/hang/api/v2/summary.json") and fake.requests_to("/oa/chat/completions")
+                 and fake.in_flight >= 2, 10, "the hanging poll and the dripping probe in flight", every=0.05,
+                 detail=lambda: f"in flight: {fake.in_flight}\n{proc.log()}")
         time.sleep(0.5)
         started = time.monotonic()
         proc.proc.send_signal(signal.SIGTERM)

@@ -1,4 +1,6 @@
-"""The bundle's configs, checked by the real tools at the versions they are written for."""
+"""Deployment through the real tools: the Prometheus and Alertmanager configs load in their
+versions, the Slack templates render, Alertmanager runs with the config, compose matches its
+specification, and the image's commands run."""
 
 from __future__ import annotations
 
@@ -8,15 +10,17 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 import yaml
 
 from tests.support.processes import ROOT, free_port, tool
+from tests.support.project import COMPOSE, dockerfile
 from tests.support.tls import make_certs
+from tests.support.wait import wait_for
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -64,16 +68,11 @@ def test_alertmanager_runs_with_the_config(tmp_path: Path) -> None:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
-        while True:
+        def ready() -> bool:
             assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-            try:
-                if requests.get(base + "/-/ready", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
+            return requests.get(base + "/-/ready", timeout=1).status_code == 200
+
+        wait_for(ready, 20, "Alertmanager to be ready", every=0.2)
         alert = [{"labels": {"alertname": "LLMSourceDown", "source": "gatewayz", "severity": "critical"},
                   "annotations": {"summary": "A source cannot be polled."}}]
         assert requests.post(base + "/api/v2/alerts", json=alert, timeout=5).status_code == 200
@@ -85,8 +84,8 @@ def test_alertmanager_runs_with_the_config(tmp_path: Path) -> None:
         proc.wait(timeout=20)
 
 
-COMPOSE = ROOT / "docker-compose.yml"
-DOCKERFILE = ROOT / "Dockerfile"
+
+
 
 
 def check_jsonschema(path: Path) -> subprocess.CompletedProcess[str]:
@@ -104,82 +103,6 @@ def test_docker_compose_matches_the_compose_specification(tmp_path: Path) -> Non
     assert check_jsonschema(broken).returncode != 0
 
 
-def test_docker_compose_is_consistent() -> None:
-    compose = yaml.safe_load(COMPOSE.read_text())
-    services = compose["services"]
-    assert set(services) == {"llm-fleet-exporter", "prometheus", "alertmanager", "grafana"}
-    # the images are the versions the configs are checked against; Grafana a current 11.x or 12.x
-    assert services["prometheus"]["image"] == "prom/prometheus:v2.42.0"
-    assert services["alertmanager"]["image"] == "prom/alertmanager:v0.25.0"
-    assert re.fullmatch(r"grafana/grafana:1[12]\.\d+\.\d+", services["grafana"]["image"])
-    ports = {name: s["ports"] for name, s in services.items()}
-    # The exporter's API, Prometheus and Alertmanager's silence API have no auth: this machine only.
-    assert ports == {"llm-fleet-exporter": ["127.0.0.1:8001:8001"], "prometheus": ["127.0.0.1:9090:9090"],
-                     "alertmanager": ["127.0.0.1:9093:9093"], "grafana": ["3000:3000"]}
-    # the exporter is built here; its flags are the command, the demo unless EXPORTER_ARGS says
-    exporter = services["llm-fleet-exporter"]
-    assert exporter["build"] == "."
-    assert exporter["command"] == "${EXPORTER_ARGS:---demo}"
-    # every bind mount of the repository exists
-    for name, service in services.items():
-        for volume in service.get("volumes", []):
-            host = volume.split(":")[0]
-            if host.startswith("./"):
-                assert (ROOT / host).exists(), f"{name}: {host}"
-            else:
-                assert host in compose["volumes"], f"{name}: {host}"
-    # Grafana's provider reads the generated dashboards where compose mounts them
-    provider = yaml.safe_load((ROOT / "dashboards/provisioning/dashboards.yml").read_text())["providers"][0]
-    mount = next(v for v in services["grafana"]["volumes"] if v.startswith("./dashboards/json:"))
-    assert mount.split(":")[1] == provider["options"]["path"]
-    assert provider["folder"]
-    # Prometheus scrapes the exporter by its service name and port
-    prom = yaml.safe_load((ROOT / "prometheus/prometheus.yml").read_text())
-    targets = [t for job in prom["scrape_configs"] for sc in job["static_configs"] for t in sc["targets"]]
-    assert "llm-fleet-exporter:8001" in targets
-    assert "alertmanager:9093" in prom["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]
-    # Grafana's admin password comes from the environment, never from the file
-    password = services["grafana"]["environment"]["GF_SECURITY_ADMIN_PASSWORD"]
-    assert re.fullmatch(r"\$\{GRAFANA_ADMIN_PASSWORD:\?[^}]+\}", password)
-    # Alertmanager's secrets are files the operator creates under ./secrets (never committed),
-    # and every *_file in its config is a mounted secret
-    for secret in compose["secrets"].values():
-        assert secret["file"].startswith("./secrets/")
-    am = (ROOT / "alertmanager/alertmanager.yml").read_text()
-    for path in re.findall(r"_file: (/run/secrets/\S+)", am):
-        assert Path(path).name in services["alertmanager"]["secrets"]
-
-
-def dockerfile() -> list[tuple[str, str]]:
-    """The Dockerfile's instructions as (INSTRUCTION, arguments), continuation lines joined."""
-    text = re.sub(r"\\\n\s*", " ", DOCKERFILE.read_text())
-    out = []
-    for line in text.splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            word, _, rest = line.strip().partition(" ")
-            out.append((word.upper(), rest.strip()))
-    return out
-
-
-def test_dockerfile_is_slim_non_root_and_takes_flags() -> None:
-    steps = dockerfile()
-    assert steps[0] == ("FROM", "python:3.11-slim")
-    users = [args for word, args in steps if word == "USER"]
-    assert users and users[-1] not in ("root", "0")
-    health = [args for word, args in steps if word == "HEALTHCHECK"]
-    assert len(health) == 1 and "exporter.web.healthcheck" in health[0]
-    # installed at build time: a RUN pip install, and the entrypoint only starts it
-    assert any(word == "RUN" and "pip install" in args for word, args in steps)
-    # exec form: `docker run IMAGE --config.file ...` passes every flag to the exporter
-    assert json.loads(next(args for word, args in steps if word == "ENTRYPOINT")) == ["llm-fleet-exporter"]
-    cmd = json.loads(next(args for word, args in steps if word == "CMD"))
-    assert all(part.startswith("--") for part in cmd)  # default flags only
-    assert any(word == "VOLUME" and "/var/lib/llm-fleet-exporter/state" in args for word, args in steps)
-    # every COPY source exists
-    for word, args in steps:
-        if word == "COPY":
-            for source in args.split()[:-1]:
-                assert (ROOT / source).exists(), source
 
 
 class Image:
@@ -239,17 +162,12 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> Image:
     return Image(tmp_path_factory.mktemp("image"))
 
 
-def wait_ready(proc: subprocess.Popen[bytes], log: Path, url: str, **kwargs: object) -> None:
-    deadline = time.monotonic() + 30
-    while True:
+def wait_ready(proc: subprocess.Popen[bytes], log: Path, url: str, **kwargs: Any) -> None:
+    def ready() -> bool:
         assert proc.poll() is None, log.read_text()
-        try:
-            if requests.get(url + "/readyz", timeout=1, **kwargs).status_code == 200:  # type: ignore[arg-type]
-                return
-        except requests.RequestException:
-            pass
-        assert time.monotonic() < deadline, log.read_text()
-        time.sleep(0.2)
+        return requests.get(url + "/readyz", timeout=1, **kwargs).status_code == 200
+
+    wait_for(ready, 30, f"{url}/readyz", every=0.2, detail=log.read_text)
 
 
 def test_the_image_runs_the_demo_and_its_healthcheck_passes(image: Image) -> None:
@@ -294,9 +212,3 @@ def test_the_image_with_tls_and_basic_auth(image: Image, tmp_path: Path) -> None
     finally:
         proc.terminate()
         proc.wait(timeout=20)
-
-
-def test_grafana_provisioning_points_at_prometheus() -> None:
-    ds = yaml.safe_load((ROOT / "dashboards/provisioning/datasources.yml").read_text())
-    assert ds["datasources"][0]["url"] == "http://prometheus:9090"
-    json.dumps(ds)  # plain data only

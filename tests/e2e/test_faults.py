@@ -20,13 +20,12 @@ from typing import Any
 import pytest
 import requests
 import yaml
-from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
-from prometheus_client.parser import text_string_to_metric_families as parse_text
 
 from exporter.demo.server import config_text
 from tests.support.faults.server import FaultFleet, http_date
-from tests.support.metrics import undocumented_lint
+from tests.support.metrics import Series, parse, series, undocumented_lint
 from tests.support.processes import Exporter, free_port, tool
+from tests.support.procfs import status
 from tests.support.stack import Processes
 from tests.support.wait import wait_for
 
@@ -69,12 +68,8 @@ class Suite:
         self.scrapes += 1
         return response.text
 
-    def samples(self) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-        out = {}
-        for family in parse_text(self.scrape()):
-            for s in family.samples:
-                out[(s.name, tuple(sorted(s.labels.items())))] = s.value
-        return out
+    def samples(self) -> Series:
+        return series(self.scrape())
 
     def value(self, name: str, **labels: str) -> float:
         """Sum over the series of `name` that carry these labels (0 when there is none)."""
@@ -87,17 +82,10 @@ class Suite:
 
     def until(self, check: Any, what: str, timeout: float = 25) -> Any:
         """Scrapes every 0.2 s (each under a second) until check() holds."""
-        deadline = time.monotonic() + timeout
-        while True:
-            result = check()
-            if result:
-                return result
-            assert time.monotonic() < deadline, f"{what} not within {timeout}s\n{self.exporter.log()[-3000:]}"
-            time.sleep(0.2)
+        return wait_for(check, timeout, what, every=0.2, detail=lambda: self.exporter.log()[-3000:])
 
     def rss_kib(self, key: str = "VmRSS") -> int:
-        status = Path(f"/proc/{self.exporter.proc.pid}/status").read_text()
-        return int(re.search(rf"^{key}:\s+(\d+) kB", status, re.M).group(1))
+        return status(self.exporter.proc.pid)[key]
 
     def stop(self) -> None:
         self.exporter.stop()
@@ -137,7 +125,8 @@ CASES = [
 
 
 @pytest.mark.parametrize(("kind", "params", "reason"), CASES)
-def test_a_fault_is_counted_survived_and_recovered_from(suite: Suite, kind: str, params: dict, reason: str) -> None:
+def test_a_fault_is_counted_survived_and_recovered_from(suite: Suite, kind: str, params: dict[str, Any],
+                                                        reason: str) -> None:
     before = suite.value("llm_source_request_failures_total", source=SOURCE, reason=reason)
     hwm = suite.rss_kib("VmHWM")
     suite.faults.inject(PREFIX, kind, **params)
@@ -354,7 +343,7 @@ def test_hostile_strings_keep_the_exposition_valid_for_promtool_and_prometheus(s
     problems = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
     assert undocumented_lint(problems) == [], problems
     # the OpenMetrics body parses with the strict parser
-    list(parse_openmetrics(suite.scrape(accept="application/openmetrics-text; version=1.0.0")))
+    list(parse(suite.scrape(accept="application/openmetrics-text; version=1.0.0"), openmetrics=True))
     # and a real Prometheus scrapes both formats without an error
     text_only = TextOnly(suite.exporter.url)
     procs = Processes()

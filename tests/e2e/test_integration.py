@@ -10,14 +10,15 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.sources.registry import SOURCE_TYPES
 from tests.support.fakeserver import FakeServer, Reply, fixture, fixture_reply, json_reply
-from tests.support.metrics import empty_by_design, samples, value
-from tests.support.processes import Exporter, run_cli, tool
+from tests.support.metrics import Parsed, empty_by_design, samples, types, value
+from tests.support.processes import Exporter, StartExporter, run_cli, tool
+from tests.support.wait import wait_for
 
 CONTRACT = [
     "llm_exporter_build_info", "llm_source_info", "llm_source_up", "llm_source_last_success_timestamp_seconds",
@@ -56,22 +57,27 @@ def promtool_problems(text: str) -> list[str]:
     return [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
 
 
-def test_demo_serves_every_family_within_20s(exporter_process) -> None:  # type: ignore[no-untyped-def]
+def test_demo_serves_every_family_within_20s(exporter_process: StartExporter) -> None:
     proc: Exporter = exporter_process("--demo")
-    deadline = time.monotonic() + 20
+    started = time.monotonic()
     proc.wait_ready(timeout=20)
+
+    def missing(parsed: Parsed) -> list[str]:
+        return [name for name in CONTRACT if not parsed.get(name) and name not in empty_by_design(time.time())]
+
+    def every_family() -> Parsed | None:
+        parsed = samples(proc.get("/metrics").text)
+        return None if missing(parsed) else parsed
+
+    def why() -> str:
+        sources = {s["name"]: (s["up"], s["last_error"]) for s in proc.get("/api/summary").json()["sources"]}
+        return f"missing {missing(samples(proc.get('/metrics').text))}\nsources: {sources}\nlog:\n{proc.log()[-4000:]}"
+
     # Ready means the first round is over, not that every poll of it succeeded: on a busy
     # machine a demo source may time out once. The promise is every family within 20 s.
-    while True:
-        text = proc.get("/metrics").text
-        parsed = samples(text)
-        missing = [name for name in CONTRACT if not parsed.get(name) and name not in empty_by_design(time.time())]
-        if not missing or time.monotonic() >= deadline:
-            break
-        time.sleep(0.5)
-    if missing:
-        sources = {s["name"]: (s["up"], s["last_error"]) for s in proc.get("/api/summary").json()["sources"]}
-        raise AssertionError(f"missing {missing}\nsources: {sources}\nlog:\n{proc.log()[-4000:]}")
+    parsed = wait_for(every_family, max(0.0, 20 - (time.monotonic() - started)), "every family of the demo",
+                      every=0.5, detail=why)
+    text = proc.get("/metrics").text
     assert value(parsed, "llm_source_up", source="gatewayz") == 1
     assert {lab["source"]: v for lab, v in parsed["llm_source_up"]} == {lab["source"]: 1.0 for lab, _ in
                                                                            parsed["llm_source_up"]}
@@ -143,7 +149,7 @@ def test_once_reports_failures_in_metrics_not_exit_status(fake: FakeServer, tmp_
     assert "gatewayz_providers_total" not in p or not p["gatewayz_providers_total"]
 
 
-def test_no_key_appears_anywhere(fake: FakeServer, tmp_path: Path, exporter_process) -> None:  # type: ignore[no-untyped-def]
+def test_no_key_appears_anywhere(fake: FakeServer, tmp_path: Path, exporter_process: StartExporter) -> None:
     key = "leakcheck-" + secrets.token_hex(16)
     fake.routes["/gw/providers"] = fixture_reply("gatewayz__providers.json")
     # A vendor that echoes the key in an error, and a status page that redirects to a
@@ -182,7 +188,7 @@ def test_no_key_appears_anywhere(fake: FakeServer, tmp_path: Path, exporter_proc
 
 
 def test_sighup_reloads_and_keeps_running_config_on_error(fake: FakeServer, tmp_path: Path,
-                                                          exporter_process) -> None:  # type: ignore[no-untyped-def]
+                                                          exporter_process: StartExporter) -> None:
     for name in ("a", "b"):
         fake.routes[f"/{name}/api/v2/summary.json"] = fixture_reply("statuspage__summary.json")
     config = tmp_path / "c.yaml"
@@ -192,16 +198,11 @@ def test_sighup_reloads_and_keeps_running_config_on_error(fake: FakeServer, tmp_
     proc.wait_ready()
     config.write_text(one + f"  - {{name: b, type: statuspage, url: '{fake.url}/b'}}\n")
     proc.proc.send_signal(signal.SIGHUP)
-    deadline = time.monotonic() + 10
-    while 'llm_source_up{source="b"} 1.0' not in proc.get("/metrics").text:
-        assert time.monotonic() < deadline, proc.log()
-        time.sleep(0.1)
+    wait_for(lambda: 'llm_source_up{source="b"} 1.0' in proc.get("/metrics").text, 10, "the added source",
+             every=0.1, detail=proc.log)
     config.write_text("sources: [{name: a, type: statuspage, interval: 5x}]\n")
     proc.proc.send_signal(signal.SIGHUP)
-    deadline = time.monotonic() + 10
-    while "reload failed" not in proc.log():
-        assert time.monotonic() < deadline, proc.log()
-        time.sleep(0.1)
+    wait_for(lambda: "reload failed" in proc.log(), 10, "the refused reload", every=0.1, detail=proc.log)
     assert proc.proc.poll() is None
     failed = [doc for doc in map(json.loads, proc.log().splitlines()) if "reload failed" in doc["msg"]]
     assert len(failed) == 1 and failed[0]["level"] == "error", failed
@@ -211,7 +212,7 @@ def test_sighup_reloads_and_keeps_running_config_on_error(fake: FakeServer, tmp_
 
 
 def test_a_sighup_storm_neither_deadlocks_nor_ignores_sigterm(fake: FakeServer, tmp_path: Path,
-                                                              exporter_process) -> None:  # type: ignore[no-untyped-def]
+                                                              exporter_process: StartExporter) -> None:
     """Pairs of SIGHUPs 5 ms apart while a 3,000-model catalog is being reloaded, and a reload
     into a config nested 5,000 levels deep: the exporter keeps serving, keeps its config, and
     still stops on SIGTERM."""
@@ -234,10 +235,8 @@ def test_a_sighup_storm_neither_deadlocks_nor_ignores_sigterm(fake: FakeServer, 
         time.sleep(0.05)
     config.write_text("sources: " + "[" * 5000 + "]" * 5000 + "\n")
     proc.proc.send_signal(signal.SIGHUP)
-    deadline = time.monotonic() + 15
-    while "nested more than 64 levels deep" not in proc.log():
-        assert time.monotonic() < deadline, proc.log()[-3000:]
-        time.sleep(0.1)
+    wait_for(lambda: "nested more than 64 levels deep" in proc.log(), 15, "the refused nested config", every=0.1,
+             detail=lambda: proc.log()[-3000:])
     assert proc.proc.poll() is None
     assert proc.get("/readyz").status_code == 200
     assert 'llm_models{provider="big",source="big"} 3000.0' in proc.get("/metrics").text
@@ -249,14 +248,14 @@ def test_a_sighup_storm_neither_deadlocks_nor_ignores_sigterm(fake: FakeServer, 
     assert "Traceback" not in proc.log()
 
 
-def test_sigterm_stops_cleanly(exporter_process) -> None:  # type: ignore[no-untyped-def]
+def test_sigterm_stops_cleanly(exporter_process: StartExporter) -> None:
     proc: Exporter = exporter_process("--demo")
     proc.wait_ready()
     proc.proc.send_signal(signal.SIGTERM)
     assert proc.proc.wait(timeout=10) == 0
 
 
-def test_real_prometheus_scrapes_the_exporter(exporter_process, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_real_prometheus_scrapes_the_exporter(exporter_process: StartExporter, tmp_path: Path) -> None:
     import requests
 
     from tests.support.processes import free_port
@@ -276,18 +275,12 @@ def test_real_prometheus_scrapes_the_exporter(exporter_process, tmp_path: Path) 
     )
     try:
         api = f"http://127.0.0.1:{port}/api/v1/query"
-        deadline = time.monotonic() + 30
-        result: list = []  # type: ignore[type-arg]
-        while time.monotonic() < deadline:
-            try:
-                body = requests.get(api, params={"query": "sum by (source) (llm_source_up)"}, timeout=2).json()
-                result = body.get("data", {}).get("result", [])
-            except requests.ConnectionError:
-                result = []
-            if len(result) == 18:
-                break
-            time.sleep(0.5)
-        assert len(result) == 18
+        def every_source() -> list[dict[str, Any]] | None:
+            body = requests.get(api, params={"query": "sum by (source) (llm_source_up)"}, timeout=2).json()
+            found: list[dict[str, Any]] = body.get("data", {}).get("result", [])
+            return found if len(found) == 18 else None
+
+        result = wait_for(every_source, 30, "Prometheus to have every demo source", every=0.5)
         assert {r["value"][1] for r in result} == {"1"}
         cheapest = requests.get(api, params={
             "query": 'bottomk(1, llm_model_price_usd_per_token{token_type="input"} > 0)'}, timeout=5).json()
@@ -304,10 +297,7 @@ def test_real_prometheus_scrapes_the_exporter(exporter_process, tmp_path: Path) 
 def test_gatewayz_names_and_types_match_the_original_exporter(fake: FakeServer, tmp_path: Path) -> None:
     """Dashboards written for GatewayZ's own exporter must keep working: every family it
     emitted that the contract keeps has the same name and type here."""
-    original = {
-        family.name: family.type
-        for family in text_string_to_metric_families(fixture("gatewayz__provider_metrics_exporter.prom").decode())
-    }
+    original = types(fixture("gatewayz__provider_metrics_exporter.prom").decode())
     # gatewayz_provider_info (labels built from free text) is not part of the contract.
     original.pop("gatewayz_provider_info")
     fake.routes["/providers"] = fixture_reply("gatewayz__providers.json")
@@ -315,7 +305,7 @@ def test_gatewayz_names_and_types_match_the_original_exporter(fake: FakeServer, 
     config = tmp_path / "c.yaml"
     config.write_text(f"sources:\n  - {{name: gatewayz, type: gatewayz, url: '{fake.url}', api_key: abcd-1234}}\n")
     result = run_cli("--once", "--config.file", str(config))
-    ours = {family.name: family.type for family in text_string_to_metric_families(result.stdout)}
+    ours = types(result.stdout)
     assert {name: ours.get(name) for name in original} == original
     p = samples(result.stdout)
     assert value(p, "gatewayz_provider_response_time_ms", provider="openai") == 245.0
@@ -323,7 +313,7 @@ def test_gatewayz_names_and_types_match_the_original_exporter(fake: FakeServer, 
 
 
 @pytest.mark.parametrize("fmt", ["json", "logfmt"])
-def test_log_lines_parse_in_both_formats(exporter_process, fmt: str) -> None:  # type: ignore[no-untyped-def]
+def test_log_lines_parse_in_both_formats(exporter_process: StartExporter, fmt: str) -> None:
     """Every line of a demo run, a reload included: one JSON object, or logfmt with time=,
     level= and msg=; the demo's torn ledger lines are one warning with their count."""
     proc: Exporter = exporter_process("--demo", "--log.format", fmt, "--log.level", "debug")
@@ -346,7 +336,7 @@ def test_log_lines_parse_in_both_formats(exporter_process, fmt: str) -> None:  #
     assert "lines=" in torn[0] or '"lines":' in torn[0]
 
 
-def test_exporter_metrics_and_the_flag_that_drops_them(exporter_process) -> None:  # type: ignore[no-untyped-def]
+def test_exporter_metrics_and_the_flag_that_drops_them(exporter_process: StartExporter) -> None:
     """process_* and python_* through prometheus_client's collectors; node_exporter's flag
     leaves them out and every llm_ family in."""
     full: Exporter = exporter_process("--demo")
@@ -364,11 +354,8 @@ def test_exporter_metrics_and_the_flag_that_drops_them(exporter_process) -> None
     assert info == 1
     assert {lab["generation"] for lab, _ in with_self["python_gc_collections"]} == {"0", "1", "2"}
     llm = {name for name in with_self if name.startswith(("llm_", "gatewayz_"))}
-    deadline = time.monotonic() + 20  # the two demos run on their own clocks: wait for the same families
-    while True:
-        without = samples(bare.get("/metrics").text)
-        if llm <= set(without) or time.monotonic() > deadline:
-            break
-        time.sleep(0.5)
+    # the two demos run on their own clocks: wait for the same families
+    without = wait_for(lambda: (lambda p: p if llm <= set(p) else None)(samples(bare.get("/metrics").text)), 20,
+                       "the bare exporter's families", every=0.5)
     assert not [name for name in without if name.startswith(("process_", "python_"))]
     assert len(llm) > 60 and sorted(llm - set(without)) == []

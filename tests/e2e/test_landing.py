@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 from tests.support.browser import Browser
-from tests.support.processes import Exporter, tool
+from tests.support.processes import Exporter, StartExporter, tool
+from tests.support.wait import wait_for
 
 SECTIONS = ["sources", "providers", "balances", "cheapest", "free-models", "retiring", "changes", "probes"]
 FACTS = """JSON.stringify({
@@ -23,20 +23,17 @@ FACTS = """JSON.stringify({
 })"""
 
 
-def test_landing_page_in_headless_chromium(exporter_process, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_landing_page_in_headless_chromium(exporter_process: StartExporter, tmp_path: Path) -> None:
     chromium = tool("chromium")
     proc: Exporter = exporter_process("--demo")
     proc.wait_ready()
     # The demo's blinking free model is listed from 10 s after the start, so the second poll
     # (at 15 s) finds it: then every section has something to show.
-    deadline = time.monotonic() + 40
-    while proc.get("/api/changes").json()["total"] == 0:
-        assert time.monotonic() < deadline, proc.log()
-        time.sleep(0.5)
+    wait_for(lambda: proc.get("/api/changes").json()["total"] > 0, 40, "the first catalog change", every=0.5,
+             detail=proc.log)
     # Probes start spread over their 30 s interval: wait until each model has had its first.
-    while not all(p["last_probe"] for p in proc.get("/api/summary").json()["probes"]):
-        assert time.monotonic() < deadline, proc.log()
-        time.sleep(0.5)
+    wait_for(lambda: all(p["last_probe"] for p in proc.get("/api/summary").json()["probes"]), 40,
+             "every model's first probe", every=0.5, detail=proc.log)
 
     with Browser(chromium) as browser:
         browser.open(proc.url + "/", width=1280, height=800)

@@ -10,6 +10,7 @@ import re
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -17,6 +18,7 @@ import requests
 from exporter.demo.server import config_text
 from tests.support.faults.server import FAULTS, FaultFleet
 from tests.support.processes import Exporter
+from tests.support.procfs import open_fds, status
 
 SECONDS = float(os.environ.get("SOAK_SECONDS", "60"))
 WARMUP = 10.0
@@ -34,15 +36,13 @@ EXTRA = """  - name: status-openai-2
 """
 PREFIXES = ["/gatewayz/", "/openrouter/", "/status/", "/openai/", "/together/", "/anthropic/", "/gemini/",
             "/ollama/", "/deepseek/", "/moonshot/", "/siliconflow/", "/ccflare/", "/litellm/", "/acme/", "/mistral/"]
-PARAMS = {"status": {"code": 503}, "rate_limited": {"retry_after": "2"}, "drip": {"every": 0.2},
-          "flood": {"count": 300}}
+PARAMS: dict[str, dict[str, Any]] = {"status": {"code": 503}, "rate_limited": {"retry_after": "2"},
+                                     "drip": {"every": 0.2}, "flood": {"count": 300}}
 
 
 def usage(pid: int) -> dict[str, int]:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return {"threads": int(re.search(r"^Threads:\s+(\d+)", status, re.M).group(1)),
-            "rss_kib": int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1)),
-            "fds": len(os.listdir(f"/proc/{pid}/fd"))}
+    now = status(pid)
+    return {"threads": now["Threads"], "rss_kib": now["VmRSS"], "fds": open_fds(pid)}
 
 
 @pytest.mark.soak

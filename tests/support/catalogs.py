@@ -3,20 +3,17 @@ between polls, and LiteLLM proxies whose models carry capabilities."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
-from exporter.collector import Exposition
-from exporter.config import load_text
-from exporter.engine import Engine
+from exporter.snapshot import Model
 from tests.support.fakeserver import FakeServer, json_reply
 
 
-class Clock:
-    def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+def model(model_id: str, inp: str | None = None, out: str | None = None, free: bool = False) -> Model:
+    """A catalog entry of provider `p`, with the prices given (USD per token)."""
+    prices = tuple((k, Decimal(v)) for k, v in (("input", inp), ("output", out)) if v is not None)
+    return Model(provider="p", id=model_id, name=model_id, prices=prices, free=free)
 
 
 def vendor(models: list[tuple[str, str | None, str | None]]) -> dict[str, Any]:
@@ -44,12 +41,3 @@ def serve_litellm(fake: FakeServer, name: str, models: list[dict[str, Any]], rea
 
 def litellm_source(fake: FakeServer, name: str) -> str:
     return f"  - {{name: {name}, type: litellm, url: '{fake.url}/{name}'}}\n"
-
-
-def engine(sources: str, clock: Clock, *, head: str = "", persist: bool = False) -> Engine:
-    return Engine(load_text("timeout: 2s\n" + head + "sources:\n" + sources, env={}), clock=clock,
-                  backoff=0.01, persist=persist)
-
-
-def metrics(e: Engine) -> str:
-    return Exposition(e.view).render().decode()

@@ -19,14 +19,21 @@ from __future__ import annotations
 
 import json
 import math
+import secrets
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from tests.support.clock import Clock
+from tests.support.engines import engine, metrics
 from tests.support.fakeserver import FakeServer, Reply, json_reply
+from tests.support.metrics import Parsed, samples
 
+# The proxy's master key, made for this run: no key is committed.
+MASTER_KEY = secrets.token_hex(16)
 CAP = 10_000
 V2_SINCE = (1, 80, 8)
 SUMMARIZE_SINCE = (1, 72, 0)
@@ -206,3 +213,14 @@ def _moment(text: str) -> float:
 def _error(message: str, status: int) -> Reply:
     return json_reply({"error": {"message": message, "type": "bad_request", "param": None, "code": str(status)}},
                       status)
+
+
+def restart(proxy: FakeLiteLLM, clock: Clock, state: Path, head: str = "") -> tuple[Parsed, str]:
+    """One round (poll, feed read, usage run) of a fresh engine on `state`, as a restart would."""
+    e = engine(proxy.config(key=MASTER_KEY), clock, head=f"state_dir: {state}\n{head}", persist=True)
+    try:
+        e.run_once()
+        text = metrics(e)
+    finally:
+        e.stop()
+    return samples(text), text

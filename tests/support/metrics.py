@@ -2,17 +2,40 @@
 
 from __future__ import annotations
 
-from prometheus_client.parser import text_string_to_metric_families
+import zlib
+from collections.abc import Callable, Iterable
+
+from prometheus_client.metrics_core import Metric
+from prometheus_client.openmetrics.parser import text_string_to_metric_families as openmetrics_families
+from prometheus_client.parser import text_string_to_metric_families as text_families
 
 Parsed = dict[str, list[tuple[dict[str, str], float]]]
+Series = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
-def samples(text: str) -> Parsed:
-    """Family name (without _total) -> [(labels, value)] for every sample of the text format."""
+def parse(text: str, openmetrics: bool = False) -> Iterable[Metric]:
+    """The families of an exposition; OpenMetrics with the strict parser (a body without its
+    `# EOF` fails), the text format with the lenient one Prometheus itself matches."""
+    read: Callable[[str], Iterable[Metric]] = openmetrics_families if openmetrics else text_families
+    return read(text)
+
+
+def samples(text: str, openmetrics: bool = False) -> Parsed:
+    """Family name (without _total) -> [(labels, value)] for every sample."""
     out: Parsed = {}
-    for family in text_string_to_metric_families(text):
+    for family in parse(text, openmetrics):
         out.setdefault(family.name, []).extend((s.labels, s.value) for s in family.samples)
     return out
+
+
+def types(text: str, openmetrics: bool = False) -> dict[str, str]:
+    """Family name -> its TYPE (counter, gauge, histogram, summary, unknown…)."""
+    return {family.name: family.type for family in parse(text, openmetrics)}
+
+
+def series(text: str) -> Series:
+    """(sample name as exposed, sorted labels) -> value: one entry per line of the text format."""
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value for family in parse(text) for s in family.samples}
 
 
 def value(parsed: Parsed, family: str, /, **labels: str) -> float:
@@ -47,3 +70,30 @@ def empty_by_design(now: float) -> set[str]:
     if now - month < 86400:
         gaps |= {"llm_vendor_usage_requests", "llm_vendor_model_spend_usd"}
     return gaps
+
+
+def usage(parsed: Parsed) -> dict[tuple[str, str, str, str], float]:
+    """The llm_usage_* counters as (provider, model, task, requests|failures|cost|input|output)."""
+    out = {}
+    for family, what in (("llm_usage_requests", "requests"), ("llm_usage_failures", "failures"),
+                         ("llm_usage_cost_usd", "cost")):
+        for labels, v in parsed.get(family, []):
+            out[(labels["provider"], labels["model"], labels["task"], what)] = v
+    for labels, v in parsed.get("llm_usage_tokens", []):
+        if labels["token_type"] != "cache_read":
+            out[(labels["provider"], labels["model"], labels["task"], labels["token_type"])] = v
+    return out
+
+
+def requests(parsed: Parsed) -> float:
+    """Every call the usage book counted."""
+    return sum(v for _, v in parsed.get("llm_usage_requests", []))
+
+
+def one_member(body: bytes) -> bytes:
+    """The plain bytes of a gzip body that must be exactly one member, nothing after it."""
+    reader = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    plain = reader.decompress(body)
+    assert reader.eof, "the gzip member does not end"
+    assert reader.unused_data == b"", f"{len(reader.unused_data)} bytes after the first gzip member"
+    return plain

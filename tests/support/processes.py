@@ -11,10 +11,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
+
+from tests.support.wait import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -59,20 +63,19 @@ class Exporter:
         )
 
     def wait_ready(self, timeout: float = 20.0) -> float:
+        """Seconds until /readyz answered 200; fails at once, with the log, if the process exits."""
         start = time.monotonic()
-        while time.monotonic() - start < timeout:
+
+        def ready() -> bool:
             if self.proc.poll() is not None:
                 raise AssertionError(f"exporter exited with {self.proc.returncode}:\n{self.log()}")
-            try:
-                if requests.get(self.url + "/readyz", timeout=1).status_code == 200:
-                    return time.monotonic() - start
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"exporter not ready in {timeout}s:\n{self.log()}")
+            return requests.get(self.url + "/readyz", timeout=1).status_code == 200
 
-    def get(self, path: str, **kwargs: object) -> requests.Response:
-        return requests.get(self.url + path, timeout=5, **kwargs)  # type: ignore[arg-type]
+        wait_for(ready, timeout, "the exporter to be ready", every=0.1, detail=self.log)
+        return time.monotonic() - start
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return requests.get(self.url + path, timeout=5, **kwargs)
 
     def log(self) -> str:
         self._log.flush()
@@ -88,6 +91,10 @@ class Exporter:
                 self.proc.wait()
         self._log.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+# exporter_process(*flags, env=None): the fixture's way to start an Exporter it stops at the end
+StartExporter = Callable[..., Exporter]
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:

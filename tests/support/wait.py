@@ -9,7 +9,10 @@ from typing import Any
 import requests
 
 
-def wait_for(check: Callable[[], Any], timeout: float, what: str, every: float = 0.25) -> Any:
+def wait_for(check: Callable[[], Any], timeout: float, what: str, every: float = 0.25,
+             detail: Callable[[], str] | None = None) -> Any:
+    """check()'s first truthy result; a failed request counts as not yet. On timeout, an
+    AssertionError naming `what`, with detail() (a log's tail, the state seen) when given."""
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -19,5 +22,6 @@ def wait_for(check: Callable[[], Any], timeout: float, what: str, every: float =
         if result:
             return result
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+            more = f"\n{detail()}" if detail is not None else ""
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}{more}")
         time.sleep(every)

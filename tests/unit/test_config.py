@@ -7,6 +7,7 @@ import pytest
 from exporter.config import ConfigError, load_file, load_text
 from exporter.units import parse_duration
 from tests.support.cli import main
+from tests.support.present import present
 
 CONFIGS = Path(__file__).parent.parent / "configs"
 INVALID = sorted((CONFIGS / "invalid").glob("*.yaml"))
@@ -122,13 +123,13 @@ def test_catalog_classes_merge_over_the_defaults() -> None:
     assert config.state_dir == "/var/lib/llm-fleet"
     assert catalog.input_output_ratio == 4
     assert catalog.class_names() == ["chat", "tools", "vision", "long_context", "reasoning", "coding"]
-    tools = catalog.named("tools")
+    tools = present(catalog.named("tools"))
     # a class with a default's name replaces that default whole
     assert (tools.capabilities, tools.min_context, tools.include_free) == (("tools", "structured_output"), 0, True)
-    coding = catalog.named("coding")
+    coding = present(catalog.named("coding"))
     assert (coding.capabilities, coding.min_context, coding.include_free, coding.min_quality) == (
         ("tools",), 64000, False, 70)
-    assert catalog.named("long_context").min_context == 128_000
+    assert present(catalog.named("long_context")).min_context == 128_000
 
 
 def test_catalog_defaults() -> None:

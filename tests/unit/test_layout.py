@@ -1,11 +1,12 @@
 """The house rules of docs/development.md, held by a test: the layout shows the architecture,
 imports go only along the allowed edges between packages and never in a cycle (function-level
-imports included), no module grows past 400 lines nor a function past 60, and every package is
-named in docs/development.md."""
+imports included), no module grows past 400 lines nor a function past 60, every package is
+named in docs/development.md, and the unit tests mirror exporter/."""
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from tests.support.processes import ROOT
@@ -176,3 +177,85 @@ def test_no_function_is_over_60_lines() -> None:
                     node.end_lineno is not None and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES:
                 long.add(f"{name}:{node.name}")
     assert long <= LONG_FUNCTIONS, long - LONG_FUNCTIONS
+
+
+# Modules whose behaviour is tested through another module's tests instead of a test file of
+# their own at tests/unit/<package>/test_<module>.py, each with where and why. Everything else
+# with code in exporter/ has its mirror file.
+TESTED_WITH: dict[str, tuple[str, str]] = {
+    # declarations, no logic of their own
+    "defaults": ("test_config.py", "the schema's defaults, read through the config they fill"),
+    "failures": ("http/test_client.py", "the reasons' names, counted by the client"),
+    "views": ("test_collector.py", "the records the engine hands the exposition"),
+    # what the demo's HTTP server answers: read over real HTTP by the demo's own engine
+    "demo.handler": ("demo/test_server.py", "the routes, read by an engine polling the demo"),
+    "demo.reports": ("demo/test_server.py", "the usage reports, read by an engine polling the demo"),
+    # each family renders a view: the collector renders every one, the docs check each name
+    **{f"families.{name}": ("test_collector.py", "rendered with every other family from a live engine")
+       for name in ("base", "budgets", "catalog", "exporter", "fleetfile", "gatewayz", "ollama", "probes",
+                    "process", "providers", "proxies", "status", "upstreams", "usage")},
+    "http.errors": ("http/test_client.py", "each failure reason, raised by a real request"),
+    "http.stream": ("probes/test_probe.py", "the streaming reads, timed against a dripping server"),
+    "probes.settings": ("probes/test_runner.py", "the probes: section, parsed and run"),
+    "sources.registry": ("test_config.py", "the source types a config may name"),
+    "spend.feeds": ("sources/litellm/test_spendlogs.py", "the one usage feed there is"),
+    "spend.fleetfile": ("spend/test_recommend.py", "the fleet file's roles, judged by the recommendations"),
+    "web.documents": ("web/test_catalog_api.py", "the documents, read from /api/models and /api/summary"),
+    "web.healthcheck": ("test_deploy.py", "the image's HEALTHCHECK command"),
+    "web.landing": ("web/test_summary.py", "the page, read beside /api/summary (and in Chromium, e2e)"),
+}
+
+
+def mirror(module: str) -> str:
+    """exporter.sources.openrouter.catalog -> sources/openrouter/test_catalog.py"""
+    *package_path, name = module.split(".")[1:]
+    return "/".join([*package_path, f"test_{name}.py"])
+
+
+def test_the_mirror_of_a_module() -> None:
+    assert mirror("exporter.sources.openrouter.catalog") == "sources/openrouter/test_catalog.py"
+    assert mirror("exporter.units") == "test_units.py"
+
+
+def test_every_module_has_its_tests_where_its_path_says() -> None:
+    unit = ROOT / "tests" / "unit"
+    own = {name for name, path in modules().items() if path.stem not in ("__init__", "__main__")}
+    listed = {f"exporter.{module}" for module in TESTED_WITH}
+    missing = sorted(m for m in own - listed if not (unit / mirror(m)).exists())
+    assert missing == [], "give each a test file at tests/unit/<package>/test_<module>.py, or a row in TESTED_WITH"
+    for module, (where, _why) in TESTED_WITH.items():
+        assert f"exporter.{module}" in own, f"TESTED_WITH names {module}, which is gone"
+        assert not (unit / mirror(f"exporter.{module}")).exists(), f"{module} has its own tests now: drop its row"
+        assert (unit / where).exists(), where
+    # and the other way: a test file in a package's folder is named after a module there
+    strays = sorted(str(p.relative_to(unit)) for p in unit.glob("*/**/test_*.py")
+                    if not any(p == unit / mirror(m) for m in own))
+    assert strays == []
+
+
+def documented_edges() -> dict[str, set[str]]:
+    """The allowed-edges table of docs/development.md, read back as ALLOWED's shape."""
+    guide = (ROOT / "docs" / "development.md").read_text()
+    table = guide.split("| package | may import | why |", 1)[1].split("\n\n", 1)[0]
+    out: dict[str, set[str]] = {}
+    for row in table.strip().splitlines()[1:]:
+        packages, may, _why = (cell.strip() for cell in row.strip("|").split("|"))
+        if may == "nothing":
+            allowed: set[str] = set()
+        elif may == "everything above":
+            allowed = set(out) - {"__main__"}
+        else:
+            allowed = set()
+            exceptions = re.search(r"base \(not ([^)]*)\)", may)
+            if exceptions:
+                allowed |= BASE - {name.strip() for name in exceptions.group(1).split(",")}
+                may = may.replace(exceptions.group(0), "")
+            for name in filter(None, (part.strip() for part in may.split(","))):
+                allowed |= BASE if name == "base" else {name}
+        for name in packages.split(","):
+            out[name.strip().strip("`")] = allowed
+    return out
+
+
+def test_development_md_shows_the_allowed_edges_as_they_are() -> None:
+    assert documented_edges() == ALLOWED

@@ -13,7 +13,7 @@ import pytest
 from exporter import statefile
 from exporter.snapshot import Model, Snapshot
 from exporter.spend.job import LiveSources, SpendJob, SpendSettings
-from tests.support.catalogs import Clock
+from tests.support.clock import Clock
 
 NOW = 1_795_392_000.0  # 2026-11-23 00:00 UTC
 CATALOG = LiveSources(fresh=(("vendor", True, Snapshot(models=(

@@ -1,4 +1,4 @@
-"""Loaded (as sitecustomize) only by the Python processes tests/test_calendar.py runs under
+"""Loaded (as sitecustomize) only by the Python processes tests/e2e/test_calendar.py runs under
 Debian's faketime, never by the suite itself.
 
 libfaketime 0.9.10 has two bugs that stop Python 3.11 cold, neither about the calendar:
@@ -13,9 +13,11 @@ leaves alone. Only the wall clock, which is what the tests are about, is faked.
 
 import select
 import time
+from typing import SupportsIndex
 
 
-def _sleep(seconds: float) -> None:
+def _sleep(secs: float | SupportsIndex) -> None:
+    seconds = float(secs)
     if seconds < 0:
         raise ValueError("sleep length must be non-negative")
     select.select([], [], [], seconds)
