@@ -252,9 +252,7 @@ class Journal(StateFile):
             return False
         self._token, self._base_bytes = token, self._writer.last_size
         try:
-            with self.journal_path.open("wb") as out:
-                out.flush()
-                os.fsync(out.fileno())
+            _synced(self.journal_path, "wb", b"")
         except OSError as exc:  # the lines left carry the old token: never applied again
             log.warning("cannot empty state journal %s (%s)", self.journal_path, exc)
         self._journal_bytes = 0
@@ -265,10 +263,7 @@ class Journal(StateFile):
             return False
         line = json.dumps({**changes, "journal": self._token}, separators=(",", ":"), sort_keys=True).encode() + b"\n"
         try:
-            with self.journal_path.open("ab") as out:
-                out.write(line)
-                out.flush()
-                os.fsync(out.fileno())
+            _synced(self.journal_path, "ab", line)
         except OSError as exc:
             if not self._failing:
                 log.warning("cannot append to state journal %s (%s); will keep trying", self.journal_path, exc,
@@ -279,3 +274,11 @@ class Journal(StateFile):
         self._failing = False
         self._journal_bytes += len(line)
         return True
+
+
+def _synced(path: Path, mode: str, data: bytes) -> None:
+    """Writes `data` (mode "wb" empties the file first) and returns once it is on disk."""
+    with path.open(mode) as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
