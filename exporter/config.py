@@ -21,6 +21,7 @@ import yaml
 from exporter import redact
 from exporter.catalog.capabilities import CatalogSettings, settings_from
 from exporter.defaults import SCHEMA, default
+from exporter.probes.liveness import LivenessSettings, liveness_from
 from exporter.probes.settings import ProbeSettings
 from exporter.probes.settings import settings_from as probe_settings_from
 from exporter.sources.base import SourceConfig
@@ -85,6 +86,7 @@ class Config:
     catalog: CatalogSettings = field(default_factory=lambda: settings_from(None))
     spend: SpendSettings = field(default_factory=SpendSettings)
     probes: ProbeSettings = field(default_factory=ProbeSettings)
+    liveness: LivenessSettings = field(default_factory=LivenessSettings)
     # Valid settings that will not do what their user likely wants, each a line naming its path.
     warnings: tuple[str, ...] = ()
 
@@ -283,6 +285,9 @@ def _build(doc: dict[str, Any], origin: str) -> Config:
         seen.setdefault(name, index)
         sources.append(_source(path, raw, inherited, problems))
         warnings.extend(SOURCE_TYPES[raw["type"]].warnings(path, sources[-1]))
+    types = {sc.name: sc.type for sc in sources}
+    for index, sc in enumerate(sources):
+        SOURCE_TYPES[sc.type].check_references(f"sources[{index}]", sc, types, problems)
     spend = SpendSettings(
         ledger=tuple(doc.get("usage", {}).get("ledger", ())),
         feeds=tuple(sc.name for sc in sources if SOURCE_TYPES[sc.type].feeds_usage(sc)),
@@ -294,7 +299,9 @@ def _build(doc: dict[str, Any], origin: str) -> Config:
         budgets=budgets_from(doc.get("budgets"), set(seen), problems),
         min_savings_usd=Decimal(str(setting(doc, "recommendations.min_savings_usd"))),
     )
-    probes = probe_settings_from(doc.get("probes"), {sc.name: SOURCE_TYPES[sc.type] for sc in sources}, problems)
+    kinds = {sc.name: SOURCE_TYPES[sc.type] for sc in sources}
+    probes = probe_settings_from(doc.get("probes"), kinds, problems)
+    liveness = liveness_from(doc.get("liveness"), kinds, problems)
     if problems:
         raise ConfigError(problems)
     return Config(
@@ -308,6 +315,7 @@ def _build(doc: dict[str, Any], origin: str) -> Config:
         catalog=settings_from(doc.get("catalog")),
         spend=spend,
         probes=probes,
+        liveness=liveness,
         warnings=tuple(warnings),
     )
 

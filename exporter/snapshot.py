@@ -114,9 +114,25 @@ class BalancePart:
 
 
 @dataclass(frozen=True, slots=True)
+class Incident:
+    """An unresolved incident a status page reports (Atlassian's incidents[])."""
+
+    id: str
+    name: str
+    impact: str  # none, minor, major, critical (the vendor's own grading, free of the indicator)
+    created_at: float  # unix seconds: when the vendor declared it
+
+
+@dataclass(frozen=True, slots=True)
 class StatusPage:
     indicator: str
     components: tuple[tuple[str, str], ...] = ()
+    incidents: tuple[Incident, ...] = ()
+
+    @property
+    def green(self) -> bool:
+        """Whether the page admits nothing: no indicator and every component operational."""
+        return self.indicator == "none" and all(state == "operational" for _, state in self.components)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from typing import Protocol
 
 from exporter.catalog.watch import CatalogView
 from exporter.probes.book import ProbeView
+from exporter.probes.servability import LivenessView
 from exporter.snapshot import Snapshot
 from exporter.spend.job import SpendView
 
@@ -39,6 +40,10 @@ class SourceView:
     models_dropped: int = 0  # over limits.max_models, summed over polls
     providers_dropped: int = 0  # over limits.max_providers, summed over polls
     folded: tuple[tuple[str, int], ...] = ()  # Snapshot.folded, summed over polls
+    # What the exporter itself saw of the vendor (engine/outcomes.py): its polls and probes over
+    # the last five minutes as (calls, failed), and (first, last) failure of the latest streaks.
+    observed: tuple[int, int] = (0, 0)
+    failure_streaks: tuple[tuple[float, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +54,11 @@ class FleetView:
     catalog: CatalogView = field(default_factory=CatalogView)
     spend: SpendView = field(default_factory=SpendView)
     probes: ProbeView = field(default_factory=ProbeView)
+    liveness: LivenessView = field(default_factory=LivenessView)
     # (source, balance_alert_threshold) for the sources that set one
     thresholds: tuple[tuple[str, Decimal], ...] = ()
+    # (status page source, a source it covers), as the pages' covers say
+    covers: tuple[tuple[str, str], ...] = ()
 
     def fresh(self) -> Iterator[tuple[SourceView, Snapshot]]:
         """Each source that has a snapshot within its stale window, with that snapshot."""

@@ -10,7 +10,7 @@ when the fleet changes (`best`), never on the scrape path.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -134,13 +134,16 @@ def ranking(source: str, snapshot: Snapshot, settings: CatalogSettings) -> dict[
     return out
 
 
-def best(per_source: Iterable[tuple[tuple[Candidate, ...], bool]], depth: int = ROUTE_DEPTH) -> tuple[Candidate, ...]:
+def best(per_source: Iterable[tuple[tuple[Candidate, ...], bool]], depth: int = ROUTE_DEPTH, *,
+         unservable: Collection[tuple[str, str]] = ()) -> tuple[Candidate, ...]:
     """The `depth` cheapest eligible candidates across sources. Eligible: the source's last
-    poll succeeded and the provider is healthy; a model on a degraded or down provider never
-    wins. per_source holds each source's sorted candidates and whether the source is up."""
+    poll succeeded, the provider is healthy (a model on a degraded or down provider never
+    wins) and the model serves (not among `unservable`, the (source, model) pairs liveness
+    checks found dead). per_source holds each source's sorted candidates and whether it is up."""
     lists = [candidates for candidates, up in per_source if up]
     eligible: Iterator[Candidate] = (
-        c for c in heapq.merge(*lists, key=Candidate.sort_key) if c.health(True) == "healthy"
+        c for c in heapq.merge(*lists, key=Candidate.sort_key)
+        if c.health(True) == "healthy" and (c.source, c.model) not in unservable
     )
     out = []
     for candidate in eligible:

@@ -124,19 +124,22 @@ class CatalogWatch:
         if changes or old is None:
             self._save()
 
-    def rank(self, sources: Iterable[tuple[str, bool]], *, settled: bool = True) -> CatalogView:
+    def rank(self, sources: Iterable[tuple[str, bool]], *, settled: bool = True,
+             unservable: frozenset[tuple[str, str]] = frozenset()) -> CatalogView:
         """Picks each class's winner among the sources given as (name, last poll succeeded),
-        counts a change of winner, and returns the new view. Until the first round of polls
-        has settled, sources arrive one by one and the winner moves with them: those moves
-        only set the first winner, which is not a change."""
+        counts a change of winner, and returns the new view. A (source, model) the liveness
+        checks found not servable never wins. Until the first round of polls has settled,
+        sources arrive one by one and the winner moves with them: those moves only set the
+        first winner, which is not a change."""
         with self._lock:
             state = [(name, up) for name, up in sources]
             routes = {}
             for cls in self._settings.classes:
                 routes[cls.name] = best(
-                    (self._rankings[name][cls.name], up)
-                    for name, up in state
-                    if name in self._rankings and cls.name in self._rankings[name]
+                    ((self._rankings[name][cls.name], up)
+                     for name, up in state
+                     if name in self._rankings and cls.name in self._rankings[name]),
+                    unservable=unservable,
                 )
                 top = routes[cls.name][:1]
                 if top:

@@ -16,10 +16,13 @@ import schedule
 
 from exporter.catalog.watch import CatalogWatch
 from exporter.config import Config
+from exporter.engine.outcomes import counts_as_outage
 from exporter.engine.poll import PollResult, cap, poll
 from exporter.engine.slots import Slot, empty_view
+from exporter.engine.targets import liveness_targets
 from exporter.http import PollRecorder, new_session
 from exporter.jobs import CPU_LANE, DEFAULT_RETRIES, InFlight, Job, cancel, every
+from exporter.probes.liveness_runner import LivenessRunner
 from exporter.probes.runner import ProbeRunner
 from exporter.snapshot import Snapshot, carry_over
 from exporter.sources.base import Source
@@ -75,7 +78,11 @@ class Engine:
                                   live=self._in_flight.track, changed=self._bump, account=self._account,
                                   fleet=self._live_sources, retries=retries, backoff=backoff, state_dir=state_dir)
         self._probes = ProbeRunner(config.probes, clock=clock, pool=self._pool, source=self._source_state,
-                                   live=self._in_flight.track, changed=self._bump, state_dir=state_dir)
+                                   live=self._in_flight.track, changed=self._bump, observed=self._observed,
+                                   state_dir=state_dir)
+        self._liveness = LivenessRunner(config.liveness, clock=clock, pool=self._pool, source=self._source_state,
+                                        live=self._in_flight.track, changed=self._servability_changed,
+                                        budget=self._probes, targets=self._liveness_targets)
         self._listeners: list[Callable[[], None]] = []
         self._notified_at = time.monotonic()
         self._apply(config)
@@ -97,6 +104,7 @@ class Engine:
         self._announced.set()
         self._spend.run_once()
         wait(self._probes.run_all())
+        wait(self._liveness.run_all())
         return self.view()
 
     def stop(self) -> None:
@@ -127,6 +135,7 @@ class Engine:
             self._submit(slot)
         self._spend.configure(config.spend)
         self._probes.configure(config.probes)
+        self._liveness.configure(config.liveness)
 
     # -- views ------------------------------------------------------------------------------
     def subscribe(self, listener: Callable[[], None]) -> None:
@@ -144,8 +153,11 @@ class Engine:
                     catalog=self._catalog,
                     spend=self._spend.view(),
                     probes=self._probes.view(),
+                    liveness=self._liveness.view(),
                     thresholds=tuple((sc.name, sc.balance_alert_threshold) for sc in self._config.sources
                                      if sc.balance_alert_threshold is not None),
+                    covers=tuple((slot.source.name, covered) for slot in self._slots.values()
+                                 for covered in slot.source.covered()),
                 )
             return self._view
 
@@ -271,12 +283,20 @@ class Engine:
             self._publish(slot)
         self._notify()
 
+    def _observed(self, name: str, at: float, failed: bool, reason: str | None) -> None:
+        """A probe's outcome, beside its source's polls (the runner then publishes the view)."""
+        with self._lock:
+            slot = self._slots.get(name)
+            if slot is not None:
+                slot.outcomes.record(at, counts_as_outage(failed, reason))
+                slot.publish(self._clock(), self._config.stale_after)
+
     def _rank(self) -> None:
         """Re-picks the cheapest model per class: any poll can change who is eligible."""
         try:
             self._catalog = self._watch.rank(
                 ((slot.view.name, slot.view.up and slot.view.snapshot is not None) for slot in self._slots.values()),
-                settled=self._ready.is_set(),
+                settled=self._ready.is_set(), unservable=self._liveness.view().unservable(),
             )
         except Exception:  # keeps the last ranking; the poll itself is still published
             log.exception("ranking the cheapest models failed")
@@ -291,6 +311,7 @@ class Engine:
         self._ready.set()
         self._spend.start()
         self._probes.start()  # a probe needs its source's first poll
+        self._liveness.start()
         self._bump()  # the listeners render the ready view here, before readiness is announced
         self._announced.set()
         # What the first round built (catalogs, the rendered exposition) lives long, and
@@ -307,12 +328,26 @@ class Engine:
                 self._scheduler.run_pending()
                 self._spend.run_due()
                 self._probes.run_due()
+                self._liveness.run_due()
                 if time.monotonic() - self._notified_at >= REFRESH_SECONDS:
                     self._bump()
             except Exception:  # the loop must outlive any bug in a job
                 log.exception("scheduler error")
             idle = self._scheduler.idle_seconds
             self._stop.wait(0.5 if idle is None else max(0.05, min(idle, 0.5)))
+
+    def _servability_changed(self) -> None:
+        """A liveness verdict moved: a model that stopped serving must not win a route."""
+        with self._lock:
+            self._rank()
+            self._generation += 1
+        self._notify()
+
+    def _liveness_targets(self) -> list[tuple[str, str]]:
+        with self._lock:
+            config = self._config
+            probeable = {name for name, slot in self._slots.items() if slot.source.probe_api is not None}
+        return liveness_targets(config.liveness, config.spend.fleet, self.view(), probeable, self._clock())
 
     def _live_sources(self) -> LiveSources:
         return live_sources(self.view().sources, self._config.catalog.input_output_ratio)

@@ -1,7 +1,8 @@
 """The per-source slots: each source's state between polls (its last good snapshot, its
 counters, its place in the schedule, its HTTP session) and the stale policy.
 
-Stale policy: a failing source reports llm_source_up 0 at once, keeps its last good values
+Stale policy: a failing source reports llm_source_up 0 at once (unless it failed only for
+credit: the vendor answered, the account is empty), keeps its last good values
 through `stale_after` failed intervals, and then its provider, model and balance series are
 dropped, so a dead source does not pretend to be current forever.
 
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field, replace
 import schedule
 from requests import Session
 
+from exporter.engine.outcomes import Outcomes, counts_as_outage
 from exporter.engine.poll import PollResult
 from exporter.http import PollRecorder
 from exporter.jobs import Job
@@ -41,6 +43,7 @@ class Slot:
     # The source's HTTP session, kept across polls (connections and TLS sessions are reused);
     # closed when the source is removed or its settings change.
     session: Session | None = None
+    outcomes: Outcomes = field(default_factory=Outcomes)
 
     def close(self) -> None:
         if self.session is not None:
@@ -66,6 +69,7 @@ class Slot:
         """A finished poll: its counters, and the source up with `snapshot` or down."""
         source = self.source
         self.account(result.recorder)
+        self.outcomes.record(finished, counts_as_outage(snapshot is None, result.reason))
         view = self.view
         if snapshot is not None:
             self.good = snapshot
@@ -77,7 +81,10 @@ class Slot:
             log.warning("%s: poll failed: %s", source.name, result.error, extra={"fields": {
                 "source": source.name, "endpoint": result.endpoint, "reason": result.reason,
                 "duration_seconds": round(result.duration, 3)}})
-            view = replace(view, up=False, last_error=result.error, failed_polls=view.failed_polls + 1,
+            # An empty account is money, not an outage: the vendor answered, so the source
+            # stays up (LLMCreditExhausted says what is wrong); its values still go stale.
+            up = result.reason == "credit_exhausted"
+            view = replace(view, up=up, last_error=result.error, failed_polls=view.failed_polls + 1,
                            blocked_until=finished + result.retry_after if result.retry_after else None)
         self.view = replace(view, polled=True, last_poll=finished, poll_duration=result.duration,
                             models_dropped=view.models_dropped + dropped[0],
@@ -99,7 +106,8 @@ class Slot:
                 self.good = None
         self.view = replace(view, snapshot=snapshot, requests=tuple(sorted(self.requests.items())),
                             failures=tuple(sorted(self.failures.items())),
-                            skipped=tuple(sorted(self.skipped.items())), folded=tuple(sorted(self.folded.items())))
+                            skipped=tuple(sorted(self.skipped.items())), folded=tuple(sorted(self.folded.items())),
+                            observed=self.outcomes.window(now), failure_streaks=self.outcomes.streaks)
 
 
 def empty_view(source: Source) -> SourceView:

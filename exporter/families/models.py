@@ -23,7 +23,8 @@ FAMILIES = (
       "as far as the source can tell." + CACHED),
     F("llm_model_retirement_timestamp_seconds", "gauge", "unix seconds", SPM,
       "When the vendor says the model will be retired (OpenRouter's expiration_date, OpenAI's shutdown_date, "
-      "Mistral's deprecation); absent for a model without a date." + CACHED),
+      "Mistral's deprecation), else the date a liveness check's refusal names (\"end of life on 2026-08-07\"); "
+      "absent for a model without a date." + CACHED),
     F("llm_model_replacement_info", "gauge", "–", (*SPM, "replacement"),
       "The model the vendor names as the retiring model's replacement (Mistral's deprecation_replacement_model); "
       "always 1." + CACHED),
@@ -36,7 +37,8 @@ def _key(view: FleetView, s: SourceView) -> Hashable:
     snap = s.snapshot
     if snap is None:
         return (None,)
-    return (Same(snap.models), snap.catalog, tuple(p.id for p in snap.providers if p.follows_source))
+    return (Same(snap.models), snap.catalog, tuple(p.id for p in snap.providers if p.follows_source),
+            tuple(sorted(view.liveness.retirements(s.name).items())))
 
 
 def _samples(view: FleetView, s: SourceView) -> Iterator[Sample]:
@@ -45,6 +47,7 @@ def _samples(view: FleetView, s: SourceView) -> Iterator[Sample]:
         return
     counts: Counter[str] = Counter()
     free: Counter[str] = Counter()
+    refused = view.liveness.retirements(s.name)  # what a liveness check's refusal said, when the list says nothing
     if snap.catalog:  # an empty catalog is 0 models, not no answer
         for p in snap.providers:
             if p.follows_source:
@@ -62,8 +65,9 @@ def _samples(view: FleetView, s: SourceView) -> Iterator[Sample]:
         yield "llm_model_free", key, m.free
         for capability, supported in m.capabilities:
             yield "llm_model_capability", (*key, capability), supported
-        if m.retires_at is not None:
-            yield "llm_model_retirement_timestamp_seconds", key, m.retires_at
+        retires_at = m.retires_at if m.retires_at is not None else refused.get(m.id)
+        if retires_at is not None:
+            yield "llm_model_retirement_timestamp_seconds", key, retires_at
         if m.replacement is not None:
             yield "llm_model_replacement_info", (*key, m.replacement), 1
     for provider, count in sorted(counts.items()):

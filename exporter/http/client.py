@@ -17,6 +17,7 @@ import requests
 import urllib3
 
 from exporter.defaults import default
+from exporter.http import refusals
 from exporter.http.errors import REASONS, FetchError, PollRecorder
 from exporter.http.session import USER_AGENT, Attempt, new_session, watch
 from exporter.http.stream import CHUNK, Stream
@@ -183,6 +184,26 @@ class Client:
                 continue
             raise refused
 
+    def post_json(self, endpoint: str, url: str, *, payload: Any, headers: dict[str, str] | None = None) -> Any:
+        """POSTs `payload` once (a call that spends money is never retried) and returns the
+        decoded answer; a status other than 200 raises, classified as get() does."""
+        if (stopping := self._stopping(endpoint, "POST", url)) is not None:
+            raise stopping
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0.05:
+            self.recorder.failure(endpoint, "timeout")
+            raise FetchError(endpoint, "timeout", f"POST {url}: no time left")
+        try:
+            response = self._attempt(endpoint, url, headers, None, min(self.timeout, remaining), "POST", payload)
+        except FetchError as err:
+            self.recorder.failure(endpoint, err.reason)
+            raise
+        if response.status != 200:
+            refused = self._status_error(response, "POST")
+            self.recorder.failure(endpoint, refused.reason)
+            raise refused
+        return self.decode_json(response)
+
     def get_json(self, endpoint: str, url: str, **kwargs: Any) -> Any:
         response = self.get(endpoint, url, **kwargs)
         if response is None:
@@ -287,8 +308,11 @@ class Client:
     def _status_error(self, response: Response, method: str = "GET") -> FetchError:
         status, endpoint = response.status, response.endpoint
         where = f"{method} {response.url} answered HTTP {status}"
+        refusal = refusals.read(status, response.body)
         answer: dict[str, Any] = {"status": status, "headers": response.headers,
-                                  "error_type": error_type(response.body)}
+                                  "error_type": refusal.codes[0] if refusal.codes else None, "refusal": refusal}
+        if refusals.credit_exhausted(refusal):  # before 429: OpenAI's empty account is a 429 too
+            return FetchError(endpoint, "credit_exhausted", f"{where}: out of credit: {refusal.text[:200]}", **answer)
         if status == 429:
             retry_after = parse_retry_after(response.headers.get("retry-after"), self.now())
             return FetchError(endpoint, "rate_limited", where, retry_after=retry_after, **answer)
@@ -303,6 +327,8 @@ class Client:
         headers: dict[str, str] | None,
         params: dict[str, Any] | None,
         budget: float,
+        method: str = "GET",
+        payload: Any = None,
     ) -> Response:
         self.recorder.request(endpoint)
         attempt, timer = self._arm(budget)
@@ -311,8 +337,8 @@ class Client:
         started = time.monotonic()
         timer.start()
         try:
-            with self._session.get(
-                url, headers=headers, params=params, timeout=(budget, budget), stream=True
+            with self._session.request(
+                method, url, headers=headers, params=params, json=payload, timeout=(budget, budget), stream=True
             ) as raw:
                 body = self._read_body(endpoint, raw, started, budget)
                 status, resp_headers = raw.status_code, {k.lower(): v for k, v in raw.headers.items()}
@@ -320,22 +346,22 @@ class Client:
         except FetchError:
             raise
         except (requests.Timeout, urllib3.exceptions.TimeoutError) as exc:
-            raise FetchError(endpoint, "timeout", f"GET {url}: timed out after {budget:.1f}s") from exc
+            raise FetchError(endpoint, "timeout", f"{method} {url}: timed out after {budget:.1f}s") from exc
         except requests.TooManyRedirects:
             # The server answered, with redirects that never end: an HTTP-level failure.
-            raise FetchError(endpoint, "http_error", f"GET {url}: more than 30 redirects") from None
+            raise FetchError(endpoint, "http_error", f"{method} {url}: more than 30 redirects") from None
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             if fired.is_set():
-                raise FetchError(endpoint, "timeout", f"GET {url}: no full answer in {budget:.1f}s") from None
-            raise FetchError(endpoint, "connection", f"GET {url}: {_describe(exc)}") from None
+                raise FetchError(endpoint, "timeout", f"{method} {url}: no full answer in {budget:.1f}s") from None
+            raise FetchError(endpoint, "connection", f"{method} {url}: {_describe(exc)}") from None
         finally:
             timer.cancel()
             self._disarm(attempt)
             watch.attempt = None
         if fired.is_set():
-            raise FetchError(endpoint, "timeout", f"GET {url}: no full answer in {budget:.1f}s")
+            raise FetchError(endpoint, "timeout", f"{method} {url}: no full answer in {budget:.1f}s")
         elapsed = time.monotonic() - started
-        log.debug("GET %s -> %d in %.3fs", redact(final_url), status, elapsed)
+        log.debug("%s %s -> %d in %.3fs", method, redact(final_url), status, elapsed)
         return Response(endpoint, redact(final_url), status, resp_headers, body, elapsed)
 
     def _read_body(self, endpoint: str, raw: requests.Response, started: float, budget: float) -> bytes:
@@ -359,24 +385,3 @@ def _describe(exc: BaseException) -> str:
         if marker in text:
             return marker.lower()
     return redact(f"{type(exc).__name__}: {text}")[:300]
-
-
-def error_type(body: bytes) -> str | None:
-    """The `type` (or `code`) an error answer's JSON names, as Anthropic's
-    `{"type": "error", "error": {"type": "overloaded_error"}}`; None for anything else."""
-    if not body.lstrip().startswith(b"{") or len(body) > 65536:
-        return None
-    try:
-        doc = json.loads(body)
-    except (ValueError, RecursionError):
-        return None
-    if not isinstance(doc, dict):
-        return None
-    inner = doc.get("error")
-    for node in (inner, doc):
-        if isinstance(node, dict):
-            for key in ("type", "code"):
-                value = node.get(key)
-                if isinstance(value, str | int) and not isinstance(value, bool) and value != "error":
-                    return str(value)[:60]
-    return None

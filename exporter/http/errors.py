@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 from exporter.failures import REASONS
+from exporter.http.refusals import Refusal
 from exporter.redact import redact
 
 __all__ = ["REASONS", "FetchError", "PollRecorder"]
@@ -15,10 +16,12 @@ class FetchError(Exception):
     """One failed call, already counted; `message` is redacted and safe to show."""
 
     def __init__(self, endpoint: str, reason: str, message: str, retry_after: float | None = None, *,
-                 status: int | None = None, headers: dict[str, str] | None = None, error_type: str | None = None):
+                 status: int | None = None, headers: dict[str, str] | None = None, error_type: str | None = None,
+                 refusal: Refusal | None = None):
         """status, headers: of the answer, when there was one (a probe reads the rate-limit
         headers of a 429); error_type: the `type` the answer's JSON error names, if any
-        (Anthropic's overloaded_error)."""
+        (Anthropic's overloaded_error); refusal: what the error answer says, read (what a
+        liveness check reads to tell a dead model from a bad request)."""
         self.endpoint = endpoint
         self.reason = reason
         self.message = redact(message)
@@ -26,6 +29,7 @@ class FetchError(Exception):
         self.status = status
         self.headers = headers or {}
         self.error_type = error_type
+        self.refusal = refusal
         super().__init__(f"{endpoint}: {self.reason}: {self.message}")
 
 

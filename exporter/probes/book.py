@@ -103,7 +103,7 @@ class ProbeBook:
             self._day, self._day_spend = day, ZERO
         return self._day_spend
 
-    def allows(self, target: ProbeTarget, free: bool) -> bool:
+    def allows(self, free: bool) -> bool:
         """Whether the budget lets this probe start: while today's spend is under the budget
         (so a day overshoots by one probe at most), and always for a free model."""
         if free or self._today() < self.settings.daily_budget_usd:
@@ -119,10 +119,14 @@ class ProbeBook:
         if entry is not None:
             self._entries[target.key] = replace(entry, skipped=_bump(entry.skipped, reason))
 
-    def record(self, result: ProbeResult) -> None:
+    def charge(self, cost: Decimal) -> None:
+        """Spend on today's budget: a probe's, or a liveness check's (they share it)."""
         self._today()
-        self._spend += result.cost_usd
-        self._day_spend += result.cost_usd
+        self._spend += cost
+        self._day_spend += cost
+
+    def record(self, result: ProbeResult) -> None:
+        self.charge(result.cost_usd)
         key = (result.source, result.model)
         entry = self._entries.get(key)
         if entry is None:  # removed by a reload while it ran

@@ -101,11 +101,17 @@ def run(client: Client, source: Any, target: ProbeTarget, settings: ProbeSetting
 
 def cost(reading: streams.Reading, prices: tuple[Decimal | None, Decimal | None]) -> Decimal:
     """The vendor's own figure where the stream carries one (OpenRouter), else the tokens it
-    reports times the catalog's prices; unknown parts cost nothing."""
+    reports times the catalog's prices."""
     if reading.reported_cost is not None:
         return reading.reported_cost
+    return priced(reading.input_tokens, reading.output_tokens, prices)
+
+
+def priced(input_tokens: int | None, output_tokens: int | None, prices: tuple[Decimal | None, Decimal | None]
+           ) -> Decimal:
+    """Tokens times the catalog's (input, output) USD per token; unknown parts cost nothing."""
     total = ZERO
-    for tokens, price in ((reading.input_tokens, prices[0]), (reading.output_tokens, prices[1])):
+    for tokens, price in ((input_tokens, prices[0]), (output_tokens, prices[1])):
         if tokens is not None and price is not None:
             total += tokens * price
     return total

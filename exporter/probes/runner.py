@@ -12,6 +12,8 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future
+from decimal import Decimal
+from typing import Generic, Protocol, TypeVar
 
 from exporter.http import Client, PollRecorder
 from exporter.jobs import Job
@@ -26,17 +28,21 @@ log = logging.getLogger(__name__)
 class ProbeRunner:
     def __init__(self, settings: ProbeSettings, *, clock: Callable[[], float], pool: Executor,
                  source: SourceState, live: Callable[[Client], contextlib.AbstractContextManager[None]],
-                 changed: Callable[[], None], state_dir: str | None = None):
-        """state_dir: where the book remembers what answered each model (None: nowhere)."""
+                 changed: Callable[[], None], state_dir: str | None = None,
+                 observed: Callable[[str, float, bool, str | None], None] | None = None):
+        """state_dir: where the book remembers what answered each model (None: nowhere).
+        observed(source, at, failed, reason): each probe's outcome, for the engine's view of
+        what the source does (the failure streaks status pages are judged against)."""
         self._clock = clock
         self._pool = pool
         self._source = source
         self._live = live
         self._changed = changed
+        self._observed = observed
         self._lock = threading.Lock()
         self._book = ProbeBook(settings, clock, state_dir)
         self._view = self._book.view()
-        self._schedule: Schedule | None = None  # made when the first round of polls is over
+        self._schedule: Schedule[ProbeTarget] | None = None  # made when the first round of polls is over
         self._jobs: dict[tuple[str, str], Job] = {}
         self.settings = settings
 
@@ -53,6 +59,17 @@ class ProbeRunner:
             if self._schedule is not None:
                 self._schedule.reset(settings.targets, time.monotonic())
         self._changed()
+
+    def may_spend(self, free: bool) -> bool:
+        """Whether today's budget lets a call start (a liveness check shares it)."""
+        with self._lock:
+            return self._book.allows(free)
+
+    def charge(self, cost: Decimal) -> None:
+        """A call made outside the probes themselves (a liveness check), on today's budget."""
+        with self._lock:
+            self._book.charge(cost)
+            self._view = self._book.view()
 
     def start(self) -> None:
         """Probes need their sources' first polls: the schedule starts after the first round."""
@@ -93,7 +110,7 @@ class ProbeRunner:
             return
         model = next((m for m in snapshot.models if m.id == target.model), None)
         with self._lock:
-            allowed = self._book.allows(target, free=model is not None and model.free)
+            allowed = self._book.allows(free=model is not None and model.free)
             settings = self.settings
         if not allowed:
             self._outcome(target, skip="budget")
@@ -116,25 +133,39 @@ class ProbeRunner:
             if result is not None:
                 self._book.record(result)
             self._view = self._book.view()
+        if result is not None and self._observed is not None:
+            self._observed(result.source, result.at, not result.ok, result.reason)
         self._changed()
 
 
-class Schedule:
-    """When each target is next due. Targets start spread evenly over their interval, so a
-    fleet of probes never fires at once, then run every interval from there."""
+class Timed(Protocol):
+    @property
+    def key(self) -> tuple[str, str]: ...
 
-    def __init__(self, targets: Sequence[ProbeTarget], now: float) -> None:
+    @property
+    def interval(self) -> float: ...
+
+
+T = TypeVar("T", bound=Timed)
+
+
+class Schedule(Generic[T]):
+    """When each target (a probe's, a liveness check's) is next due. Targets start spread
+    evenly over their interval, so a fleet of them never fires at once, then run every
+    interval from there."""
+
+    def __init__(self, targets: Sequence[T], now: float) -> None:
         self._next: dict[tuple[str, str], float] = {}
-        self._targets: dict[tuple[str, str], ProbeTarget] = {}
+        self._targets: dict[tuple[str, str], T] = {}
         self.reset(targets, now)
 
-    def reset(self, targets: Sequence[ProbeTarget], now: float) -> None:
+    def reset(self, targets: Sequence[T], now: float) -> None:
         """Kept targets keep their times; new ones get their place in the spread."""
         count = max(1, len(targets))
         self._next = {t.key: self._next.get(t.key, now + t.interval * i / count) for i, t in enumerate(targets)}
         self._targets = {t.key: t for t in targets}
 
-    def due(self, now: float) -> list[ProbeTarget]:
+    def due(self, now: float) -> list[T]:
         out = []
         for key, at in self._next.items():
             if at <= now:

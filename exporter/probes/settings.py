@@ -35,6 +35,20 @@ class ProbeSettings:
     targets: tuple[ProbeTarget, ...] = ()
 
 
+def probeable(path: str, name: str, sources: Mapping[str, Any], problems: list[str]) -> bool:
+    """Whether `name` is a configured source of a type with a chat API to call; a problem if not."""
+    kind = sources.get(name)
+    if kind is None:
+        problems.append(f"{path}.source: {json.dumps(name)} is not a configured source")
+        return False
+    if kind.probe_api is None:
+        types = ", ".join(sorted(t for t, k in SOURCE_TYPES.items() if k.probe_api is not None))
+        problems.append(f"{path}.source: {json.dumps(name)} is a {kind.type_name} source, which has no "
+                        f"streaming chat API to probe (types that do: {types})")
+        return False
+    return True
+
+
 def settings_from(doc: Mapping[str, Any] | None, sources: Mapping[str, Any], problems: list[str]) -> ProbeSettings:
     """The `probes` block. `sources` maps each configured source name to its type's class;
     a target on an unknown source, or on a type without a streaming chat API, is a problem."""
@@ -52,14 +66,7 @@ def settings_from(doc: Mapping[str, Any] | None, sources: Mapping[str, Any], pro
     for i, raw in enumerate(doc.get("targets", ())):
         path = f"probes.targets[{i}]"
         name = raw["source"]
-        kind = sources.get(name)
-        if kind is None:
-            problems.append(f"{path}.source: {json.dumps(name)} is not a configured source")
-            continue
-        if kind.probe_api is None:
-            probeable = ", ".join(sorted(t for t, k in SOURCE_TYPES.items() if k.probe_api is not None))
-            problems.append(f"{path}.source: {json.dumps(name)} is a {kind.type_name} source, which has no "
-                            f"streaming chat API to probe (types that do: {probeable})")
+        if not probeable(path, name, sources, problems):
             continue
         for j, model in enumerate(raw["models"]):
             where = f"{path}.models[{j}]"

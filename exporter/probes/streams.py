@@ -85,6 +85,32 @@ def request(shape: str, base_url: str, path: str, model: str, prompt: str, max_t
     raise ValueError(f"unknown stream shape {shape}")
 
 
+def plain_request(shape: str, base_url: str, path: str, model: str, prompt: str) -> tuple[str, dict[str, Any]]:
+    """The url and payload of the smallest answer there is (max_tokens 1), not streamed: what
+    a liveness check asks."""
+    if shape == "gemini":
+        path = path.replace(":streamGenerateContent?alt=sse", ":generateContent")
+    url, payload = request(shape, base_url, path, model, prompt, 1)
+    payload.pop("stream", None)
+    payload.pop("stream_options", None)
+    return url, payload
+
+
+def usage(shape: str, body: Any) -> tuple[int | None, int | None, Decimal | None]:
+    """(input tokens, output tokens, the vendor's own cost) of a whole, non-streamed answer."""
+    if not isinstance(body, dict):
+        return None, None, None
+    if shape == "gemini":
+        found = body.get("usageMetadata")
+        found = found if isinstance(found, dict) else {}
+        return _tokens(found.get("promptTokenCount")), _tokens(found.get("candidatesTokenCount")), None
+    found = body.get("usage")
+    found = found if isinstance(found, dict) else {}
+    if shape == "anthropic":
+        return _tokens(found.get("input_tokens")), _tokens(found.get("output_tokens")), None
+    return _tokens(found.get("prompt_tokens")), _tokens(found.get("completion_tokens")), money.price(found.get("cost"))
+
+
 def events(lines: Iterable[tuple[bytes, float]]) -> Iterable[tuple[str, float]]:
     """The `data:` payloads of a server-sent event stream (comments, `event:` and `id:` lines
     are not needed: every vendor here repeats the event type inside its JSON)."""

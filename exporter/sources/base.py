@@ -105,6 +105,15 @@ class Source:
         prints them and the exporter logs them at start."""
         return []
 
+    @classmethod
+    def check_references(cls, path: str, config: SourceConfig, types: Mapping[str, str], problems: list[str]) -> None:
+        """Once every source is read: problems with the other sources this one names (`types`
+        maps each configured source's name to its type)."""
+
+    def covered(self) -> tuple[str, ...]:
+        """The sources whose vendor this one reports on (a status page's covers)."""
+        return ()
+
     def url(self, path: str) -> str:
         return self.config.url + path
 

@@ -40,6 +40,22 @@ class StreamReply:
     drip: float | None = None  # seconds between single bytes, instead of whole events
 
 
+@dataclass
+class PerModel:
+    """A chat endpoint's answers by the `model` its JSON request names (`default` for any
+    other), as a vendor answers a retired model with its own refusal and the rest normally."""
+
+    replies: dict[str, Reply | StreamReply]
+    default: Reply | StreamReply
+
+    def pick(self, body: bytes) -> Reply | StreamReply:
+        try:
+            model = json.loads(body).get("model")
+        except (ValueError, AttributeError):
+            model = None
+        return self.replies.get(model, self.default) if isinstance(model, str) else self.default
+
+
 def json_reply(body: Any, status: int = 200, **kwargs: Any) -> Reply:
     return Reply(status=status, body=json.dumps(body).encode(), **kwargs)
 
@@ -62,8 +78,8 @@ class _Server(ThreadingHTTPServer):
 
 
 class FakeServer:
-    """routes: path -> Reply, a list of Replies served in turn (the last one repeats), or a
-    function of the query that returns a Reply."""
+    """routes: path -> Reply, a list of Replies served in turn (the last one repeats), a
+    function of the query that returns a Reply, or PerModel (by the request's model)."""
 
     def __init__(self) -> None:
         self.routes: dict[str, Any] = {}
@@ -99,7 +115,9 @@ class FakeServer:
                     route = server.routes.get(parts.path)
                     if isinstance(route, list):  # a script of replies; the last one repeats
                         route = route.pop(0) if len(route) > 1 else route[0]
-                    if callable(route):  # chooses by query, e.g. a page cursor
+                    if isinstance(route, PerModel):
+                        route = route.pick(body)
+                    elif callable(route):  # chooses by query, e.g. a page cursor
                         route = route(parse_qs(parts.query))
                     reply = route
                 try:

@@ -193,10 +193,13 @@ TESTED_WITH: dict[str, tuple[str, str]] = {
     # each family renders a view: the collector renders every one, the docs check each name
     **{f"families.{name}": ("test_collector.py", "rendered with every other family from a live engine")
        for name in ("base", "budgets", "catalog", "exporter", "fleetfile", "gatewayz", "ollama", "probes",
-                    "process", "providers", "proxies", "status", "upstreams", "usage")},
+                    "process", "providers", "proxies", "upstreams", "usage")},
+    "families.liveness": ("probes/test_liveness.py", "rendered from a live engine beside the checks that fill it"),
     "http.errors": ("http/test_client.py", "each failure reason, raised by a real request"),
     "http.stream": ("probes/test_probe.py", "the streaming reads, timed against a dripping server"),
     "probes.settings": ("probes/test_runner.py", "the probes: section, parsed and run"),
+    "probes.servability": ("probes/test_liveness.py", "the verdicts and counts the checks keep"),
+    "probes.liveness_runner": ("probes/test_liveness.py", "the checks, run by a live engine on its schedule"),
     "sources.registry": ("test_config.py", "the source types a config may name"),
     "spend.feeds": ("sources/litellm/test_spendlogs.py", "the one usage feed there is"),
     "spend.fleetfile": ("spend/test_recommend.py", "the fleet file's roles, judged by the recommendations"),

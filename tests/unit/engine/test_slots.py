@@ -86,3 +86,23 @@ def test_requests_exist_at_zero_before_first_poll(fake: FakeServer) -> None:
         assert f'llm_source_requests_total{{endpoint="{endpoint}",source="or"}} 0.0' in text
     assert 'llm_source_up{source="or"} 0.0' in text
     engine.stop()
+
+
+def test_a_poll_refused_for_credit_leaves_the_source_up(fake: FakeServer) -> None:
+    """The vendor answered: the account is empty, not the vendor down. The failure is counted
+    as credit_exhausted, never as a rate limit, and the source stays up."""
+    fake.routes["/user/balance"] = fixture_reply("deepseek__user_balance.json")
+    config = f"sources:\n  - {{name: ds, type: deepseek, url: '{fake.url}', api_key: k-0000}}\n"
+    engine = engine_for(config, Clock())
+    try:
+        engine.run_once()
+        fake.routes["/user/balance"] = fixture_reply("deepseek__error_402.json", status=402)
+        engine.run_once()
+        text = Exposition(engine.view).render().decode()
+        s = source(engine, "ds")
+    finally:
+        engine.stop()
+    assert s.up and s.last_error is not None and "out of credit" in s.last_error
+    assert 'llm_source_up{source="ds"} 1.0' in text
+    assert dict(s.failures)[("balance", "credit_exhausted")] == 1
+    assert s.blocked_until is None  # nothing to wait out, unlike a 429

@@ -13,7 +13,7 @@ from exporter.http import Client, PollRecorder
 from exporter.probes.probe import ProbeResult, run
 from exporter.probes.settings import ProbeSettings, ProbeTarget
 from tests.support.adapters import KEY, make_source
-from tests.support.fakeserver import FakeServer, Reply, StreamReply, json_reply
+from tests.support.fakeserver import FakeServer, Reply, StreamReply, fixture_reply, json_reply
 from tests.support.present import present
 from tests.support.probes import events, openai_stream, probe, sse, target, timed
 
@@ -167,6 +167,19 @@ def test_rate_limited_with_retry_after(fake: FakeServer) -> None:
     fake.routes["/chat/completions"] = json_reply({"error": {"message": "slow down"}}, status=429,
                                                   headers={"Retry-After": "20"})
     assert probe_stream(fake, "openai").reason == "rate_limited"
+
+
+@pytest.mark.parametrize(("kind", "status", "name"), [
+    ("openai", 429, "openai__error_429_insufficient_quota.json"),  # not a rate limit: no Retry-After to wait out
+    ("openai", 402, "openrouter__error_402.json"),
+    ("openai", 402, "deepseek__error_402.json"),
+    ("anthropic", 400, "anthropic__error_400_credit_balance.json"),
+])
+def test_an_empty_account_is_credit_exhausted(fake: FakeServer, kind: str, status: int, name: str) -> None:
+    path = "/v1/messages" if kind == "anthropic" else "/chat/completions"
+    fake.routes[path] = fixture_reply(name, status=status)
+    result = probe_stream(fake, kind)
+    assert (result.ok, result.reason) == (False, "credit_exhausted")
 
 
 @pytest.mark.parametrize(("status", "reason"), [(401, "auth"), (403, "auth"), (500, "http_error")])
