@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bundle.settings import KNOBS, PROM_DURATION, SettingsError, load
+from exporter.failures import NOT_OUTAGES
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -72,6 +73,8 @@ def placeholders(settings: dict[str, Any]) -> dict[str, str]:
                 out[f"alerts.{alert}.window"] = WINDOWS[alert]
                 out[f"alerts.{alert}.after_words"] = words(seconds(WINDOWS[alert]) + seconds(value))
     out["selector"] = f'job="{settings["job"]}"'  # what every rule selects its series with
+    out["not_outages"] = "|".join(NOT_OUTAGES)  # failure reasons that say nothing of the vendor being down
+    out["alerts.LLMCreditExhausted.window_words"] = words(seconds(settings["alerts.LLMCreditExhausted.window"]))
     out["runbook_url"] = out["runbook_url"].rstrip("/")
     out["grafana_url"] = out["grafana_url"].rstrip("/")
     ratio = settings["alerts.LLMBudgetForecastExceeded.ratio"]

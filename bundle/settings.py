@@ -121,6 +121,11 @@ KNOBS: tuple[Knob, ...] = (
     *_alert("LLMProviderDegraded", "10m"),
     *_alert("LLMProviderSlow", "10m", seconds=(5, "number", "average response time over 10 minutes, in seconds")),
     *_alert("LLMStatusPageIncident", "5m"),
+    *_alert("LLMUnacknowledgedOutage", "5m",
+            ratio=(0.5, "ratio", "share of a covered source's polls and probes that failed over 5 minutes (rate "
+                                 "limits and credit left out) while its status page shows nothing")),
+    *_alert("LLMCreditExhausted", "1m",
+            window=("10m", "duration", "how far back a refusal for credit keeps it firing")),
     *_alert("LLMBalanceLow", "10m"),
     *_alert("LLMBalanceExhaustionForecast", "30m",
             days=(3, "number", "fire when the last 6 hours' trend empties the balance within this many days")),
@@ -145,6 +150,7 @@ KNOBS: tuple[Knob, ...] = (
     *_alert("LLMModelRetiringInUse", "15m",
             warning_days=(30, "number", "a model in use retiring within this many days is a warning"),
             critical_days=(7, "number", "and within this many days, critical")),
+    *_alert("LLMModelListedButDead", "30m"),
     *_alert("LLMModelResponseChanged", "1m"),
 )
 BY_KEY = {k.key: k for k in KNOBS}

@@ -11,6 +11,7 @@ from house import (
     bargauge,
     dashboard,
     matrix,
+    organize,
     piechart,
     query,
     steps,
@@ -112,9 +113,26 @@ retirements = [
                       "deprecation_replacement_model). Others: the vendor's deprecation page, or /api/route."),
 ]
 
+liveness = [
+    table(query(f"llm_model_unservable_reason_info{{{S}}}", table=True),
+          title="Listed but not servable", unit="none", w=12, h=7,
+          transformations=[organize({"source": "Source", "model": "Model", "reason": "Why"},
+                                    hide=("Time", "__name__", "Value"))],
+          description="Models a source still lists whose liveness checks are refused: end_of_life (the refusal "
+                      "says end of life, deprecated, retired or shut down), not_found, gone (410). Routes never "
+                      "pick them; LLMModelListedButDead fires for those in use."),
+    timeseries(query(f"sum by (source) (increase(llm_liveness_checks_total{{{S}}}[$__rate_interval]))",
+                     "{{source}}"),
+               query(f"sum by (source, reason) (increase(llm_liveness_checks_skipped_total{{{S}}}[$__rate_interval]))",
+                     "skipped {{source}} ({{reason}})"),
+               title="Liveness checks", unit="short", w=12, h=7, bars=True,
+               description="Liveness checks made (one call with max_tokens 1 per model every liveness.interval), "
+                           "and those skipped: budget (the probes' daily budget is spent) or source_down."),
+]
+
 dashboard = dashboard(
     "capability",
     description="Capabilities of providers and models, context windows, free models and catalog changes.",
     sections=[("Capability matrix", matrices), ("Provider capabilities", pies), ("Catalog", catalog),
-              ("Retirements", retirements)],
+              ("Retirements", retirements), ("Models that no longer serve", liveness)],
 )

@@ -12,6 +12,8 @@ from house import (
     bargauge,
     dashboard,
     health_code,
+    merge,
+    organize,
     query,
     stat,
     state_code,
@@ -82,6 +84,30 @@ status_pages = [
                                                                            "component": "Component"}}}],
           sort_by="Status", descending=True,
           description="Every component of the vendors' status pages and its status, worst first."),
+    timeseries(query(f"source:llm_observed_failures:ratio_rate5m{{{S}}} and on (source) label_replace("
+                     f"llm_status_page_covers_info, \"source\", \"$1\", \"covered_source\", \"(.*)\")",
+                     "{{source}}"),
+               title="Observed failures of covered sources", unit="percentunit", w=12, h=8,
+               description="Share of each covered source's polls and probes that failed over 5 minutes, as the "
+                           "exporter saw them (rate limits and credit refusals left out). Over 50% for 5 minutes "
+                           "while the covering page (the indicator to the left) shows nothing is "
+                           "LLMUnacknowledgedOutage."),
+    table(query(f"llm_status_incident_detection_lead_seconds{{{S}}}", table=True),
+          query(f"llm_status_incident_info{{{S}}}", table=True),
+          title="Incident detection lead", unit="s", w=12, h=8,
+          transformations=[merge(), organize({"source": "Status page", "incident": "Incident", "name": "Name",
+                                              "impact": "Impact", "Value #A": "Lead"},
+                                             hide=("Time", "__name__", "Value #B"))],
+          description="Each unresolved incident a covering page reports, and how long before the vendor declared "
+                      "it the exporter's polls and probes of the covered sources began failing (positive: seen "
+                      "first). Empty lead: no failure around it."),
+    timeseries(query(f"sum by (source) (increase(llm_source_request_failures_total{{{S},reason=\"credit_exhausted\"}}"
+                     f"[$__rate_interval]) or increase(llm_probe_failures_total{{{S},reason=\"credit_exhausted\"}}"
+                     f"[$__rate_interval]))", "{{source}}"),
+               title="Refused for credit", unit="short", w=24, h=6, bars=True,
+               description="Calls each source refused because the account, key or budget has no money left (402, "
+                           "OpenAI's insufficient_quota, Anthropic's credit balance, LiteLLM's budget_exceeded). "
+                           "Money, not an outage: LLMCreditExhausted, and the source stays up."),
 ]
 
 accounts = [

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from exporter.demo import reports, simulator, streaming, upstreams
+from exporter.demo import outages, reports, simulator, streaming, upstreams
 from exporter.demo.simulator import VendorSimulator
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,9 @@ def routes(sim: VendorSimulator) -> dict[str, Route]:
     def first(q: dict[str, list[str]], name: str) -> str | None:
         return q.get(name, [None])[0]
 
+    def unavailable() -> Reply:
+        return 503, {"error": {"code": 503, "message": "upstream connect error or disconnect/reset before headers"}}
+
     return {
         "/gatewayz/providers": ("bearer", lambda q: (200, sim.gatewayz_providers())),
         "/gatewayz/providers/stats": ("bearer", lambda q: (200, sim.gatewayz_stats())),
@@ -38,15 +41,23 @@ def routes(sim: VendorSimulator) -> dict[str, Route]:
         "/openrouter/api/v1/activity": ("bearer", lambda q: (200, reports.openrouter_activity(sim.now()))),
         "/status/openai/api/v2/summary.json": (None, lambda q: (200, sim.status_summary("openai"))),
         "/status/anthropic/api/v2/summary.json": (None, lambda q: (200, sim.status_summary("anthropic"))),
+        "/status/mistral/api/v2/summary.json": (None, lambda q: (
+            200, outages.status_summary("mistral", sim.elapsed(), sim.now()))),
+        "/status/moonshot/api/v2/summary.json": (None, lambda q: (
+            200, outages.status_summary("moonshot", sim.elapsed(), sim.now()))),
         "/openai/v1/models": ("bearer", lambda q: (200, sim.openai_models())),
-        "/mistral/v1/models": ("bearer", lambda q: (200, sim.mistral_models())),
+        "/mistral/v1/models": ("bearer", lambda q: unavailable() if outages.failing("mistral", sim.elapsed())
+                               else (200, sim.mistral_models())),
+        "/nim/v1/models": ("bearer", lambda q: (200, outages.nim_models())),
         "/together/v1/models": ("bearer", lambda q: (200, sim.together_models())),
         "/anthropic/v1/models": ("x-api-key", lambda q: (200, sim.anthropic_models(first(q, "after_id")))),
         "/gemini/v1beta/models": ("x-goog-api-key", lambda q: (200, sim.gemini_models(first(q, "pageToken")))),
         "/ollama/api/tags": (None, lambda q: (200, sim.ollama_tags())),
         "/ollama/api/ps": (None, lambda q: (200, sim.ollama_ps())),
         "/deepseek/user/balance": ("bearer", lambda q: (200, sim.deepseek_balance())),
-        "/moonshot/v1/users/me/balance": ("bearer", lambda q: (200, sim.moonshot_balance())),
+        "/moonshot/v1/users/me/balance": ("bearer", lambda q: unavailable()
+                                          if outages.failing("moonshot", sim.elapsed())
+                                          else (200, sim.moonshot_balance())),
         "/siliconflow/v1/user/info": ("bearer", lambda q: (200, sim.siliconflow_user_info())),
         "/ccflare/health": (None, lambda q: sim.ccflare_health()),
         "/ccflare/api/stats": (None, lambda q: (200, sim.ccflare_stats())),
@@ -73,8 +84,12 @@ STREAM_ROUTES = {
     "/openai/v1/chat/completions": ("bearer", "openai", "openai"),
     "/ollama/v1/chat/completions": (None, "openai", "ollama"),
     "/anthropic/v1/messages": ("x-api-key", "anthropic", "anthropic"),
+    "/nim/v1/chat/completions": ("bearer", "openai", "nim"),
+    "/deepseek/chat/completions": ("bearer", "openai", "deepseek"),
+    "/litellm/chat/completions": ("bearer", "openai", "litellm"),
 }
 GEMINI_STREAM = ("/gemini/v1beta/models/", ":streamGenerateContent")
+GEMINI_WHOLE = ":generateContent"  # the same, not streamed (a liveness check)
 ENDPOINTS = ("/openrouter/api/v1/models/", "/endpoints")  # a model's upstream endpoints
 OPENROUTER_PRICES = {m["id"]: (float(m["in"]), float(m["out"])) for m in simulator.OPENROUTER_MODELS}
 
@@ -127,9 +142,12 @@ class VendorHandler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         route = STREAM_ROUTES.get(path)
         model = None
-        if route is None and path.startswith(GEMINI_STREAM[0]) and path.endswith(GEMINI_STREAM[1]):
-            route = ("x-goog-api-key", "gemini", "gemini")
-            model = path[len(GEMINI_STREAM[0]):-len(GEMINI_STREAM[1])]
+        streamed = True
+        if route is None and path.startswith(GEMINI_STREAM[0]):
+            for suffix in (GEMINI_STREAM[1], GEMINI_WHOLE):
+                if path.endswith(suffix):
+                    route = ("x-goog-api-key", "gemini", "gemini")
+                    model, streamed = path[len(GEMINI_STREAM[0]):-len(suffix)], suffix == GEMINI_STREAM[1]
         if route is None:
             return self._reply(404, {"error": {"code": 404, "message": "not found"}})
         auth, shape, vendor = route
@@ -143,6 +161,15 @@ class VendorHandler(BaseHTTPRequestHandler):
         except json.JSONDecodeError:
             return self._reply(400, {"error": {"code": 400, "message": "invalid JSON"}})
         model = model or str(request.get("model", ""))
+        if shape != "gemini":
+            streamed = request.get("stream") is True
+        refused = self._refusal(vendor, model)
+        if refused is not None:
+            return self._reply(*refused)
+        if not streamed:
+            price_in, price_out = OPENROUTER_PRICES.get(model, (0.0, 0.0))
+            return self._reply(200, streaming.whole(shape, model, price_in, price_out, vendor == "openrouter",
+                                                    sim.now()))
         max_tokens = request.get("max_tokens") or request.get("generationConfig", {}).get("maxOutputTokens")
         plan = self.server.answers.plan(f"{vendor}/{model}", int(max_tokens or 8),
                                         degraded=sim.health(vendor) == "degraded", elapsed=sim.elapsed())
@@ -171,12 +198,21 @@ class VendorHandler(BaseHTTPRequestHandler):
             self.wfile.flush()
         return None
 
+    def _refusal(self, vendor: str, model: str) -> tuple[int, Any, dict[str, str]] | None:
+        """The vendors' own refusals: NIM's retired model, DeepSeek's empty account."""
+        sim = self.server.sim
+        if vendor == "nim" and model == outages.RETIRED_MODEL:
+            return 410, outages.end_of_life(model, sim.now()), {"Content-Type": "application/problem+json"}
+        if vendor == "deepseek" and outages.out_of_credit(sim.elapsed()):
+            return 402, outages.INSUFFICIENT_BALANCE, {}
+        return None
+
     def _reply(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(body).encode()
+        headers = {"Content-Type": "application/json", **(headers or {})}
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
+        for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from exporter.demo import outages
+
 # A provider's health cycle: (period seconds, offset, [(until second, state), ...]).
 CYCLES: dict[str, tuple[int, int, list[tuple[int, str]]]] = {
     "anthropic": (300, 0, [(200, "healthy"), (250, "degraded"), (300, "down")]),
@@ -298,7 +300,8 @@ class VendorSimulator(Simulator):
         return round(start - (self.elapsed() * per_hour / 3600) % span, 2)
 
     def deepseek_balance(self) -> dict[str, Any]:
-        total = self._drain(50.0, 6.0, 2.0)
+        # Its account runs dry now and then (demo/outages.py): the balance says so, and calls are refused.
+        total = 0.0 if outages.out_of_credit(self.elapsed()) else self._drain(50.0, 6.0, 2.0)
         granted = min(total, 5.0)
         return {"is_available": total > 0, "balance_infos": [{
             "currency": "USD", "total_balance": f"{total:.2f}", "granted_balance": f"{granted:.2f}",

@@ -179,3 +179,24 @@ def events(shape: str, model: str, plan: Plan, price_in: float = 0.0, price_out:
                                      "totalTokenCount": PROMPT_TOKENS + len(tokens)}
         out.append((plan.ttft if i == 0 else plan.gap, _sse(body)))
     return out[:-1] if plan.cut else out
+
+
+def whole(shape: str, model: str, price_in: float = 0.0, price_out: float = 0.0, reports_cost: bool = False,
+          now: float = 0.0) -> dict[str, object]:
+    """A non-streamed answer cut at one token (what a liveness check asks for), in the shape's form."""
+    text = ANSWER[0]
+    if shape == "anthropic":
+        return {"id": "msg_demo", "type": "message", "role": "assistant", "model": SNAPSHOTS.get(model, model),
+                "content": [{"type": "text", "text": text}], "stop_reason": "max_tokens",
+                "usage": {"input_tokens": PROMPT_TOKENS, "output_tokens": 1}}
+    if shape == "gemini":
+        return {"candidates": [{"content": {"parts": [{"text": text}], "role": "model"}, "finishReason": "MAX_TOKENS",
+                                "index": 0}], "modelVersion": model,
+                "usageMetadata": {"promptTokenCount": PROMPT_TOKENS, "candidatesTokenCount": 1,
+                                  "totalTokenCount": PROMPT_TOKENS + 1}}
+    usage: dict[str, object] = {"prompt_tokens": PROMPT_TOKENS, "completion_tokens": 1,
+                                "total_tokens": PROMPT_TOKENS + 1}
+    if reports_cost:
+        usage["cost"] = round(PROMPT_TOKENS * price_in + price_out, 12)
+    return {"id": "gen-demo", "object": "chat.completion", "created": int(now), "model": model, "usage": usage,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "length"}]}

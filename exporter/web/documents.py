@@ -7,9 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 from exporter.probes.book import ProbeEntry
+from exporter.probes.servability import ModelLiveness
 from exporter.snapshot import Model, Snapshot, Upstream
 from exporter.views import FleetView
 from exporter.web.query import usd
+
+# The share of a covered source's calls that must fail, while its page shows nothing, for the
+# landing page and /api/summary to call it an unacknowledged outage: the default of the
+# bundle's LLMUnacknowledgedOutage ratio (a rendered bundle may set its own).
+UNACKNOWLEDGED_RATIO = 0.5
 
 
 def upstream_document(u: Upstream) -> dict[str, Any]:
@@ -64,3 +70,36 @@ def probe_document(entry: ProbeEntry) -> dict[str, Any]:
         "last_success": None if good is None else good.at,
         "consecutive_failures": entry.consecutive_failures,
     }
+
+
+def liveness_document(m: ModelLiveness) -> dict[str, Any]:
+    last = m.last
+    return {
+        "source": m.source,
+        "model": m.model,
+        "servable": m.servable,
+        "reason": m.reason,
+        "retires_at": m.retires_at,
+        "checks": m.checks,
+        "last_check": None if last is None else last.at,
+        "error": None if last is None else last.error,
+    }
+
+
+def outage_documents(view: FleetView) -> list[dict[str, Any]]:
+    """The covered sources failing while the page that covers them shows nothing: what the
+    exporter saw over the last five minutes (its polls and probes, rate limits and credit
+    refusals left out), worst first."""
+    by_name = {s.name: s for s in view.sources}
+    out = []
+    for page, covered in view.covers:
+        page_view, source = by_name.get(page), by_name.get(covered)
+        status = page_view.snapshot.status_page if page_view is not None and page_view.snapshot else None
+        if status is None or not status.green or source is None:
+            continue
+        calls, failed = source.observed
+        if calls and failed / calls >= UNACKNOWLEDGED_RATIO:
+            out.append({"source": covered, "page": page, "failed_ratio": failed / calls, "calls": calls,
+                        "since": source.failure_streaks[-1][0] if source.failure_streaks else None,
+                        "last_error": source.last_error})
+    return sorted(out, key=lambda d: (-d["failed_ratio"], d["source"], d["page"]))

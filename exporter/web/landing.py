@@ -15,7 +15,7 @@ from exporter import __version__, money
 from exporter.catalog.capabilities import Candidate
 from exporter.redact import redact
 from exporter.views import FleetView
-from exporter.web.documents import model_document, probe_document
+from exporter.web.documents import liveness_document, model_document, outage_documents, probe_document
 
 NONE = "&ndash;"  # shown where a value is unknown
 REFRESH_SECONDS = 30
@@ -146,6 +146,21 @@ def _probes(view: FleetView) -> Iterable[str]:
                f"<td>{NONE if when is None else _time(when)}</td></tr>")
 
 
+def _outages(view: FleetView) -> Iterable[str]:
+    for d in outage_documents(view):
+        yield (f'<tr><td>{_e(d["source"])}</td><td>{_e(d["page"])}</td>'
+               f'<td class="num down">{d["failed_ratio"]:.0%} of {d["calls"]}</td><td>{_time(d["since"])}</td>'
+               f'<td>{_e(d["last_error"])}</td></tr>')
+
+
+def _unservable(view: FleetView) -> Iterable[str]:
+    for d in map(liveness_document, view.liveness.models):
+        if d["servable"] is False:
+            retires = NONE if d["retires_at"] is None else _time(d["retires_at"])
+            yield (f'<tr><td>{_e(d["model"])}</td><td>{_e(d["source"])}</td><td class="down">{_e(d["reason"])}</td>'
+                   f'<td>{retires}</td><td>{_time(d["last_check"])}</td><td>{_e(d["error"])}</td></tr>')
+
+
 def render(view: FleetView) -> str:
     free_rows, free_total = _free_models(view)
     more = (f'Showing the {FREE_SHOWN} newest of {free_total}: <a href="/api/models?free=true&amp;limit=1000">'
@@ -153,6 +168,11 @@ def render(view: FleetView) -> str:
     sections = [
         _table("sources", "Sources", ["Source", "Type", "Up", "Last success", "Last error"], _sources(view),
                "No sources configured."),
+        _table("outages", "Unacknowledged outages", ["Source", "Status page", "Failed (5 min)", "Failing since",
+                                                     "Last error"], _outages(view),
+               "No covered source is failing while its status page shows nothing.",
+               note="What the exporter's own polls and probes saw (rate limits and credit refusals left out) "
+                    "while the page that covers the source reports no incident and every component operational."),
         _table("providers", "Providers", ["Source", "Provider", "Name", "Health", "Response time"],
                _providers(view), "No provider has reported yet."),
         _table("balances", "Balances", ["Source", "Currency", "Balance", "Credit limit"], _balances(view),
@@ -168,6 +188,11 @@ def render(view: FleetView) -> str:
                _retiring(view), "No catalog gives a retirement date for any model.",
                note="From the vendors' catalogs (OpenRouter expiration_date, OpenAI shutdown_date, Mistral "
                     "deprecation, LiteLLM deprecation_date), soonest first."),
+        _table("unservable", "Models that no longer serve", ["Model", "Source", "Reason", "Retired", "Checked",
+                                                             "What the vendor said"], _unservable(view),
+               "Every model the liveness checks call still answers.",
+               note="Listed by their source, but refused as end_of_life, not_found or gone (liveness: in the "
+                    "config); routes never pick them."),
         _table("changes", f"Last {CHANGES_SHOWN} catalog changes",
                ["Time", "Source", "Model", "Change", "Before", "After"], _changes(view),
                "No catalog changes since the first poll of each source."),

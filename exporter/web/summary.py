@@ -7,7 +7,7 @@ from typing import Any
 
 from exporter import __version__
 from exporter.views import FleetView
-from exporter.web.documents import model_document, probe_document
+from exporter.web.documents import liveness_document, model_document, outage_documents, probe_document
 
 CHEAPEST = 10
 
@@ -72,4 +72,6 @@ def build(view: FleetView) -> dict[str, Any]:
         "cheapest_paid_models": [entry for _, _, entry in paid[:CHEAPEST]],
         "free_models": sorted(free, key=lambda e: (e["source"], e["model"])),
         "probes": [probe_document(entry) for entry in view.probes.entries],
+        "liveness": [liveness_document(m) for m in view.liveness.models],
+        "unacknowledged_outages": outage_documents(view),
     }

@@ -130,6 +130,18 @@ INHIBITIONS = [
     ({"alertname": "LLMUpstreamAllEndpointsDown", "severity": "critical", "source": "or", "model": "deepseek/r1"},
      {"alertname": "LLMRateLimitHeadroomLow", "severity": "warning", "source": "or", "model": "openai/gpt-4o",
       "kind": "tokens"}, False),
+    # an empty account explains its source's outage-shaped alerts, critical ones included...
+    ({"alertname": "LLMCreditExhausted", "severity": "critical", "source": "ds"},
+     {"alertname": "LLMProviderDown", "severity": "critical", "source": "ds", "provider": "deepseek"}, True),
+    ({"alertname": "LLMCreditExhausted", "severity": "critical", "source": "ds"},
+     {"alertname": "LLMProbeFailing", "severity": "critical", "source": "ds", "model": "deepseek-chat"}, True),
+    ({"alertname": "LLMCreditExhausted", "severity": "critical", "source": "ds"},
+     {"alertname": "LLMUnacknowledgedOutage", "severity": "warning", "source": "ds", "page": "ds-status"}, True),
+    # ...not another source's, and not a dead model, which money does not explain
+    ({"alertname": "LLMCreditExhausted", "severity": "critical", "source": "ds"},
+     {"alertname": "LLMProbeFailing", "severity": "critical", "source": "oai", "model": "gpt-4o"}, False),
+    ({"alertname": "LLMCreditExhausted", "severity": "critical", "source": "ds"},
+     {"alertname": "LLMModelListedButDead", "severity": "warning", "source": "ds", "model": "deepseek-v2"}, False),
 ]
 
 

@@ -31,11 +31,11 @@ def test_a_custom_rendering_passes_promtool_and_amtool(tmp_path: Path) -> None:
     rules = [out / "prometheus/rules/alerts.yml", out / "prometheus/rules/recording.yml"]
     checked = run(tool("promtool"), "check", "rules", *map(str, rules))
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "SUCCESS: 25 rules found" in checked.stdout
+    assert "SUCCESS: 28 rules found" in checked.stdout
     text = "".join(path.read_text() for path in rules)
     assert set(re.findall(r'job="([^"]*)"', text)) == {"llm-exporter-prod"}
     links = re.findall(r"runbook_url: (\S+)", text)
-    assert len(links) == 25 and all(link.startswith("https://wiki.acme.example/sre/llm-runbook#") for link in links)
+    assert len(links) == 28 and all(link.startswith("https://wiki.acme.example/sre/llm-runbook#") for link in links)
     config = run(tool("promtool"), "check", "config", str(out / "prometheus/prometheus.yml"))
     assert config.returncode == 0, config.stdout + config.stderr  # it loads both rule files
     am = run(tool("amtool"), "check-config", str(out / "alertmanager/alertmanager.yml"))

@@ -37,3 +37,33 @@ def test_demo_once_shows_upstreams_rate_limits_retirements_and_answering_models(
     assert value(parsed, "llm_probe_response_model_info", source="anthropic",
                  response_model="claude-haiku-4-5-20251001") == 1
     assert {v for _, v in parsed["llm_probe_response_changes"]} == {0.0}  # the first probe is no change
+
+
+# What vendors do not admit (status-page coverage, liveness, credit): `--demo --once` shows every one.
+UNADMITTED = [
+    "llm_status_page_covers_info", "llm_status_incident_info", "llm_status_incident_detection_lead_seconds",
+    "llm_model_servable", "llm_model_unservable_reason_info", "llm_liveness_checks", "llm_liveness_checks_skipped",
+]
+
+
+def test_demo_once_shows_incidents_their_lead_and_models_that_no_longer_serve() -> None:
+    from tests.support.metrics import samples, value
+    from tests.support.processes import run_cli
+
+    result = run_cli("--demo", "--once", timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    parsed = samples(result.stdout)
+    assert [name for name in UNADMITTED if not parsed.get(name)] == []
+    assert value(parsed, "llm_status_page_covers_info", source="status-mistral", covered_source="mistral") == 1
+    # Moonshot's page declared its incident two minutes before the demo began, and Moonshot's
+    # first poll failed: the vendor told first, by about two minutes
+    (lead,) = parsed["llm_status_incident_detection_lead_seconds"]
+    assert lead[0]["source"] == "status-moonshot" and -130 < lead[1] < -119
+    # NIM's retired model: listed, refused with 410 and the end-of-life instant in its text
+    dead = {"source": "nim", "model": "deepseek-ai/deepseek-v4-pro"}
+    assert value(parsed, "llm_model_servable", **dead) == 0
+    assert value(parsed, "llm_model_unservable_reason_info", reason="end_of_life", **dead) == 1
+    retired = value(parsed, "llm_model_retirement_timestamp_seconds", **dead)
+    assert retired % 86400 == 9 * 3600  # 09:00 UTC, the instant the refusal names
+    assert value(parsed, "llm_model_servable", source="nim", model="meta/llama-3.3-70b-instruct") == 1
+    assert value(parsed, "llm_source_up", source="deepseek") == 1

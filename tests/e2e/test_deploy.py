@@ -35,7 +35,7 @@ def test_prometheus_config_is_valid_for_2_42() -> None:
 def test_alertmanager_config_is_valid_for_0_25() -> None:
     result = run(tool("amtool"), "check-config", "alertmanager/alertmanager.yml")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "3 receivers" in result.stdout and "4 inhibit rules" in result.stdout
+    assert "3 receivers" in result.stdout and "5 inhibit rules" in result.stdout
 
 
 def test_slack_templates_render() -> None:

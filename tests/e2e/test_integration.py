@@ -79,14 +79,17 @@ def test_demo_serves_every_family_within_20s(exporter_process: StartExporter) ->
                       every=0.5, detail=why)
     text = proc.get("/metrics").text
     assert value(parsed, "llm_source_up", source="gatewayz") == 1
-    assert {lab["source"]: v for lab, v in parsed["llm_source_up"]} == {lab["source"]: 1.0 for lab, _ in
-                                                                           parsed["llm_source_up"]}
+    # every source up, but Moonshot, which the demo takes down for its first 2.5 minutes (and
+    # Mistral, down from 10 s for 4 minutes, if this machine is slow): demo/outages.py
+    down = {lab["source"] for lab, v in parsed["llm_source_up"] if v != 1}
+    assert "moonshot" in down and down <= {"moonshot", "mistral"}, down
     assert {lab["source_type"] for lab, _ in parsed["llm_source_info"]} == set(SOURCE_TYPES)
     assert value(parsed, "llm_account_credit_limit", source="openrouter", currency="USD") == 100
     assert 0 < value(parsed, "llm_account_balance", source="openrouter", currency="USD") <= 75
     # the state sets hold exactly one 1 per provider
     providers = {(lab["source"], lab["provider"]) for lab, _ in parsed["llm_provider_info"]}
-    # GatewayZ reports seven; each of the 12 direct-vendor sources is one (not ccflare or status pages)
+    # GatewayZ reports seven; each of the 13 direct-vendor sources is one (not ccflare or status
+    # pages), but Moonshot, down from the demo's start, has reported none yet
     assert len(providers) == 7 + 12
     for source, provider in providers:
         states = [v for lab, v in parsed["llm_provider_health"]
@@ -278,10 +281,11 @@ def test_real_prometheus_scrapes_the_exporter(exporter_process: StartExporter, t
         def every_source() -> list[dict[str, Any]] | None:
             body = requests.get(api, params={"query": "sum by (source) (llm_source_up)"}, timeout=2).json()
             found: list[dict[str, Any]] = body.get("data", {}).get("result", [])
-            return found if len(found) == 18 else None
+            return found if len(found) == 21 else None
 
         result = wait_for(every_source, 30, "Prometheus to have every demo source", every=0.5)
-        assert {r["value"][1] for r in result} == {"1"}
+        # every one up but the two the demo takes down from the start (demo/outages.py)
+        assert {r["value"][1] for r in result if r["metric"]["source"] not in ("mistral", "moonshot")} == {"1"}
         cheapest = requests.get(api, params={
             "query": 'bottomk(1, llm_model_price_usd_per_token{token_type="input"} > 0)'}, timeout=5).json()
         assert cheapest["data"]["result"][0]["metric"]["model"] == "acme-small"

@@ -9,7 +9,8 @@ from tests.support.browser import Browser
 from tests.support.processes import Exporter, StartExporter, tool
 from tests.support.wait import wait_for
 
-SECTIONS = ["sources", "providers", "balances", "cheapest", "free-models", "retiring", "changes", "probes"]
+SECTIONS = ["sources", "outages", "providers", "balances", "cheapest", "free-models", "retiring", "unservable",
+            "changes", "probes"]
 FACTS = """JSON.stringify({
   width: document.documentElement.scrollWidth,
   viewport: window.innerWidth,
@@ -32,6 +33,9 @@ def test_landing_page_in_headless_chromium(exporter_process: StartExporter, tmp_
     wait_for(lambda: proc.get("/api/changes").json()["total"] > 0, 40, "the first catalog change", every=0.5,
              detail=proc.log)
     # Probes start spread over their 30 s interval: wait until each model has had its first.
+    # And Mistral's failures from 10 s: two failed polls of three make an unacknowledged outage.
+    wait_for(lambda: proc.get("/api/summary").json()["unacknowledged_outages"], 40, "Mistral's outage", every=0.5,
+             detail=proc.log)
     wait_for(lambda: all(p["last_probe"] for p in proc.get("/api/summary").json()["probes"]), 40,
              "every model's first probe", every=0.5, detail=proc.log)
 
@@ -50,8 +54,17 @@ def test_landing_page_in_headless_chromium(exporter_process: StartExporter, tmp_
     assert list(sections) == SECTIONS
     for name in SECTIONS:
         assert sections[name]["rows"], f"section {name} is empty"
-    assert len(sections["sources"]["rows"]) == 18
-    assert all(row[2] == "up" for row in sections["sources"]["rows"])
+    assert len(sections["sources"]["rows"]) == 21
+    # Moonshot fails for the demo's first 2.5 minutes, Mistral from 10 s for 4 (demo/outages.py)
+    assert {row[0] for row in sections["sources"]["rows"] if row[2] != "up"} == {"mistral", "moonshot"}
+    # Mistral's page stays green through it: an unacknowledged outage; Moonshot's admits its own
+    (outage,) = sections["outages"]["rows"]
+    assert outage[:2] == ["mistral", "status-mistral"] and "% of " in outage[2]
+    assert "HTTP 503" in outage[4]
+    # NIM still lists a model that answers 410: end of life, on the date its refusal names
+    (dead,) = sections["unservable"]["rows"]
+    assert dead[:3] == ["deepseek-ai/deepseek-v4-pro", "nim", "end_of_life"] and dead[3].endswith("09:00:00 UTC")
+    assert "HTTP 410" in dead[5]
     # each direct vendor by the name people know it by, never the demo's loopback host
     names = {row[0]: row[2] for row in sections["providers"]["rows"]}
     assert {names[s] for s in ("openai", "mistral", "together", "anthropic", "gemini", "deepseek", "litellm")} == {
@@ -68,12 +81,11 @@ def test_landing_page_in_headless_chromium(exporter_process: StartExporter, tmp_
     assert sections["retiring"]["rows"][1][4] == "codestral-latest"
     change = sections["changes"]["rows"][0]
     assert change[1:4] == ["openrouter", "meta-llama/llama-3.3-70b-instruct:free", "added"]
-    assert {row[0] for row in sections["balances"]["rows"]} == {"openrouter", "deepseek", "moonshot", "siliconflow",
-                                                                "acme"}
+    assert {row[0] for row in sections["balances"]["rows"]} == {"openrouter", "deepseek", "siliconflow", "acme"}
     # each probed model's last result: the first answer of each demo model is a quick one
     probes = sections["probes"]["rows"]
     assert [row[:2] for row in probes] == [
         ["anthropic", "claude-haiku-4-5"], ["openai", "gpt-4o-mini"],
         ["openrouter", "openai/gpt-4o-mini"], ["openrouter", "deepseek/deepseek-r1:free"],
-        ["gemini", "gemini-2.5-flash"], ["ollama", "llama3.2:3b"]]
+        ["gemini", "gemini-2.5-flash"], ["ollama", "llama3.2:3b"], ["deepseek", "deepseek-chat"]]
     assert all(row[2] == "ok" and row[3].endswith(" s") for row in probes), probes

@@ -149,7 +149,7 @@ def test_prometheus_scrapes_through_tls_and_basic_auth(serve: StartServed, certs
         errors = {t["labels"]["job"]: t["lastError"] for t in targets}
         assert errors["good"] == "" and "401" in errors["wrong-password"]
         series = requests.get(url + "/api/v1/query", params={"query": 'llm_source_up{job="good"}'}, timeout=5)
-        assert len(series.json()["data"]["result"]) == 18
+        assert len(series.json()["data"]["result"]) == 21
     finally:
         procs.stop()
 
