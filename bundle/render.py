@@ -74,6 +74,7 @@ def placeholders(settings: dict[str, Any]) -> dict[str, str]:
                 out[f"alerts.{alert}.after_words"] = words(seconds(WINDOWS[alert]) + seconds(value))
     out["selector"] = f'job="{settings["job"]}"'  # what every rule selects its series with
     out["not_outages"] = "|".join(NOT_OUTAGES)  # failure reasons that say nothing of the vendor being down
+    out["alerts.LLMKeyCreditLow.ladder"] = ladder(settings["alerts.LLMKeyCreditLow.thresholds"], out["selector"])
     out["alerts.LLMCreditExhausted.window_words"] = words(seconds(settings["alerts.LLMCreditExhausted.window"]))
     out["runbook_url"] = out["runbook_url"].rstrip("/")
     out["grafana_url"] = out["grafana_url"].rstrip("/")
@@ -85,6 +86,18 @@ def placeholders(settings: dict[str, Any]) -> dict[str, str]:
     out["alerts.LLMBudgetForecastExceeded.limit_words"] = (
         "its limit" if ratio == 1 else f"{number(round(ratio * 100, 6))}% of its limit")
     return out
+
+
+def ladder(thresholds: list[float], selector: str) -> str:
+    """LLMKeyCreditLow's expression: one band per threshold, from it up to the next, so only the
+    highest crossed threshold holds for a key; each band sets its `threshold` label."""
+    used = f"(1 - llm_key_limit_remaining_usd{{{selector}}} / (llm_key_limit_usd{{{selector}}} > 0))"
+    bands = []
+    for i, low in reversed(list(enumerate(thresholds))):
+        high = thresholds[i + 1] if i + 1 < len(thresholds) else None
+        band = f"{used} >= {number(low)}" + (f" < {number(high)}" if high is not None else "")
+        bands.append(f'label_replace({band}, "threshold", "{number(round(low * 100, 6))}%", "", "")')
+    return "\n            or ".join(bands)
 
 
 def fill(text: str, values: dict[str, str], where: str) -> str:

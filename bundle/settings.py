@@ -13,6 +13,7 @@ A settings file is YAML and names only what differs from the defaults:
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,13 +86,23 @@ def _ratio(value: Any) -> str | None:
     return None if ok else "expected a number > 0 and at most 1"
 
 
+def _ratios(value: Any) -> str | None:
+    ok = (isinstance(value, list) and 1 <= len(value) <= 5 and _ladder_ok(value))
+    return None if ok else "expected 1 to 5 increasing numbers > 0 and at most 1, such as [0.5, 0.8, 0.95]"
+
+
+def _ladder_ok(values: list[Any]) -> bool:
+    numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v <= 1]
+    return len(numbers) == len(values) and all(a < b for a, b in itertools.pairwise(numbers))
+
+
 def _count(value: Any) -> str | None:
     ok = isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 1_000_000
     return None if ok else "expected a whole number ≥ 1"
 
 
 CHECKS = {"duration": _duration, "url": _url, "email": _email, "number": _positive,
-          "ratio": _ratio, "count": _count, "job": _job, "target": _target, "channel": _channel}
+          "ratio": _ratio, "ratios": _ratios, "count": _count, "job": _job, "target": _target, "channel": _channel}
 
 
 def _alert(name: str, for_: str, **thresholds: tuple[Any, str, str]) -> list[Knob]:
@@ -126,6 +137,12 @@ KNOBS: tuple[Knob, ...] = (
                                  "limits and credit left out) while its status page shows nothing")),
     *_alert("LLMCreditExhausted", "1m",
             window=("10m", "duration", "how far back a refusal for credit keeps it firing")),
+    *_alert("LLMKeyCreditLow", "5m",
+            thresholds=([0.5, 0.8, 0.95], "ratios", "the ladder: shares of a key's limit used; only the highest "
+                                                   "crossed one fires for a key")),
+    *_alert("LLMKeyExhaustionSoon", "15m",
+            hours=(24, "number", "fire when a key runs out of credit within this many hours at its measured rate")),
+    *_alert("LLMKeyExpiringSoon", "1h", days=(7, "number", "fire when a key expires within this many days")),
     *_alert("LLMBalanceLow", "10m"),
     *_alert("LLMBalanceExhaustionForecast", "30m",
             days=(3, "number", "fire when the last 6 hours' trend empties the balance within this many days")),
@@ -151,6 +168,9 @@ KNOBS: tuple[Knob, ...] = (
             warning_days=(30, "number", "a model in use retiring within this many days is a warning"),
             critical_days=(7, "number", "and within this many days, critical")),
     *_alert("LLMModelListedButDead", "30m"),
+    *_alert("LLMLiveLatencyHigh", "15m",
+            seconds=(5, "number", "95th percentile of real calls' time to the first token over 5 minutes, in seconds")),
+    *_alert("LLMModelSubstituted", "1m"),
     *_alert("LLMModelResponseChanged", "1m"),
 )
 BY_KEY = {k.key: k for k in KNOBS}

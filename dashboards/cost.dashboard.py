@@ -96,6 +96,30 @@ balances = [
                            "LLMBalanceExhaustionForecast projects; a jump up is a top-up."),
 ]
 
+keys = [
+    bargauge(query(f"1 - llm_key_limit_remaining_usd{{{S}}} / (llm_key_limit_usd{{{S}}} > 0)",
+                   "{{source}} {{kind}} {{key}}"),
+             title="Key credit used", unit="percentunit", w=8, h=8, low=0, high=1,
+             thresholds=steps(("green", None), ("yellow", 0.5), ("orange", 0.8), ("red", 0.95)),
+             description="Share of each key's (or LiteLLM team's) limit used. LLMKeyCreditLow fires at the highest "
+                         "threshold crossed (50%, 80%, 95% by default), once per key."),
+    table(query(f"llm_key_limit_usd{{{S}}}", table=True), query(f"llm_key_limit_remaining_usd{{{S}}}", table=True),
+          query(f"llm_key_expiry_timestamp_seconds{{{S}}} - time()", table=True),
+          title="Keys: limit, left and expiry", unit="none", w=16, h=8,
+          transformations=[merge(), organize({"source": "Source", "kind": "Kind", "key": "Key", "Value #A": "Limit",
+                                              "Value #B": "Left", "Value #C": "Expires in"},
+                                             hide=("Time", "__name__"))],
+          overrides=[column_unit("Limit", "currencyUSD"), column_unit("Left", "currencyUSD"),
+                     column_unit("Expires in", "s")],
+          sort_by="Left",
+          description="Every key and team of the sources with keys: true: its limit, what is left and when it "
+                      "expires. A key without a limit shows none; LLMKeyExpiringSoon fires 7 days ahead."),
+    timeseries(query(f"source_model:llm_live_cache_hits:ratio_rate1h{{{S}}}", "{{source}} / {{model}}"),
+               title="Cache-hit ratio of real calls", unit="percentunit", w=24, h=7,
+               description="Share of real calls a cache answered over the last hour (spend-log rows' cache_hit, "
+                           "ledger lines' cache_hit): calls that cost nothing and came back at once."),
+]
+
 budgets = [
     gauge(query('llm_budget_spent_usd{period="month"} / on (budget, period) llm_budget_limit_usd', "{{budget}}"),
           title="Month to date against budget", unit="percentunit", w=8, thresholds=BUDGET, high=1,
@@ -161,7 +185,7 @@ dashboard = dashboard(
     "cost",
     description="Spend, balances, budgets, prices, the cheapest model per class, and savings recommendations.",
     sections=[("Spend over time (usage ledger and LiteLLM spend logs)", over_time), ("Totals", totals),
-              ("OpenRouter activity", activity), ("Balances", balances),
+              ("OpenRouter activity", activity), ("Balances", balances), ("API keys and cache", keys),
               ("Budgets", budgets),
               ("Prices", prices), ("Routing and savings", routing)],
 )

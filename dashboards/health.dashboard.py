@@ -201,6 +201,17 @@ probes = [
                                "fingerprint": "Fingerprint"}}}],
           description="The model name and system_fingerprint the vendor reported in each model's last successful "
                       "probe. A change is LLMModelResponseChanged: time to rerun your evaluation."),
+    timeseries(query(f"source_model:llm_live_ttft_seconds:p95_5m{{{S}}}", "live p95 {{source}} / {{model}}"),
+               query(f"llm_probe_ttft_seconds{{{S}}}", "probe {{source}} / {{model}}"),
+               title="Time to first token: real calls and probes", unit="s", w=12, h=8,
+               description="The 95th percentile of real calls' first-token time over 5 minutes (LiteLLM spend logs, "
+                           "ledger lines), beside each probe's last. Real calls slower than the probes point at "
+                           "your prompts or the load; both slow, at the vendor. LLMLiveLatencyHigh fires over 5 s."),
+    timeseries(query(f"sum by (source, requested, served) (increase(llm_live_substitutions_total{{{S}}}"
+                     f"[$__rate_interval]))", "{{requested}} answered by {{served}}"),
+               title="Substituted calls", unit="short", w=12, h=8, bars=True,
+               description="Real calls another model answered than the one asked for: a proxy's fallback or a "
+                           "misroute, never an alias. LLMModelSubstituted says so."),
     stat(query("llm_probe_budget_remaining_usd"), title="Probe budget left today", unit="currencyUSD", w=4,
          h=4, decimals=4, description="What is left of probes.daily_budget_usd this UTC day; paid models are "
                                       "not probed once it is spent."),

@@ -291,6 +291,7 @@ def _build(doc: dict[str, Any], origin: str) -> Config:
     spend = SpendSettings(
         ledger=tuple(doc.get("usage", {}).get("ledger", ())),
         feeds=tuple(sc.name for sc in sources if SOURCE_TYPES[sc.type].feeds_usage(sc)),
+        keys=tuple(sc.name for sc in sources if SOURCE_TYPES[sc.type].lists_keys(sc)),
         interval=_duration(doc, "usage.interval"),
         max_tasks=setting(doc, "limits.max_tasks"),
         max_usage_models=setting(doc, "limits.max_usage_models"),
@@ -321,7 +322,7 @@ def _build(doc: dict[str, Any], origin: str) -> Config:
 
 
 # Limits a source may set for itself; it inherits the global ones, which default to the schema's.
-SOURCE_LIMITS = ("max_pages", "max_response_bytes", "max_models", "max_providers")
+SOURCE_LIMITS = ("max_pages", "max_response_bytes", "max_models", "max_providers", "max_keys")
 
 
 def _source(path: str, raw: dict[str, Any], inherited: SourceConfig, problems: list[str]) -> SourceConfig:

@@ -220,6 +220,14 @@ class Event:
     cost_usd: Decimal | None = None
     success: bool = True
     duration_seconds: float | None = None
+    # What the call's user felt, where the log says it (the llm_live_* families): the time to
+    # the first token of a streamed call, and whether a cache answered.
+    ttft_seconds: float | None = None
+    cache_hit: bool | None = None
+    # The model the caller asked for and the one that answered, when they differ by more than
+    # an alias (a fallback, a misroute): a substitution.
+    requested_model: str | None = None
+    served_model: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,7 +266,23 @@ class Deployment:
 
     group: str
     model: str
-    provider: str
+    provider: str  # "" when /model/info does not say
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """One API key (or LiteLLM team) and its credit, as the vendor reports it. `name` is what
+    the vendor shows for it (its name, label or alias): never the key, never its hash."""
+
+    kind: str  # key | team
+    name: str
+    limit_usd: Decimal | None = None  # None: no limit (or a sentinel for none)
+    usage: tuple[tuple[str, Decimal], ...] = ()  # window (total, day, week, month, budget_period) -> USD
+    remaining_usd: Decimal | None = None
+    disabled: bool = False
+    expires_at: float | None = None
+    limit_reset: str | None = None  # how often the limit resets (OpenRouter: daily, weekly, monthly)
+    budget_reset_at: float | None = None  # when the budget period's spend resets next (LiteLLM)
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,6 +302,8 @@ class Snapshot:
     vendor_model_spend: tuple[tuple[tuple[str, str], Decimal], ...] = ()
     # The deployments behind a proxy's model groups (LiteLLM), for what its usage feed logs
     deployments: tuple[Deployment, ...] = ()
+    # Every API key (and LiteLLM team) and its credit, where the source reads them (keys: true)
+    keys: tuple[ApiKey, ...] = ()
     status_page: StatusPage | None = None
     gatewayz: GatewayzStats | None = None
     proxy: ProxyStatus | None = None

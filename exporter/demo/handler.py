@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from exporter.demo import outages, reports, simulator, streaming, upstreams
+from exporter.demo import keys, outages, reports, simulator, streaming, upstreams
 from exporter.demo.simulator import VendorSimulator
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,8 @@ def routes(sim: VendorSimulator) -> dict[str, Route]:
         # The demo's key is a management key: it may read credits and activity.
         "/openrouter/api/v1/credits": ("bearer", lambda q: (200, sim.openrouter_credits())),
         "/openrouter/api/v1/activity": ("bearer", lambda q: (200, reports.openrouter_activity(sim.now()))),
+        "/openrouter/api/v1/keys": ("bearer", lambda q: (200, keys.openrouter_keys(
+            sim.now(), sim.elapsed(), int(first(q, "offset") or 0)))),
         "/status/openai/api/v2/summary.json": (None, lambda q: (200, sim.status_summary("openai"))),
         "/status/anthropic/api/v2/summary.json": (None, lambda q: (200, sim.status_summary("anthropic"))),
         "/status/mistral/api/v2/summary.json": (None, lambda q: (
@@ -64,6 +66,8 @@ def routes(sim: VendorSimulator) -> dict[str, Route]:
         "/ccflare/api/accounts": (None, lambda q: (200, sim.ccflare_accounts())),
         "/litellm/health/readiness": (None, lambda q: (200, {"status": "healthy", "db": "connected"})),
         "/litellm/model/info": ("bearer", lambda q: (200, sim.litellm_model_info())),
+        "/litellm/key/list": ("bearer", keys.litellm_key_list),
+        "/litellm/team/list": ("bearer", lambda q: (200, keys.litellm_team_list())),
         "/litellm/spend/logs": ("bearer", lambda q: reports.litellm_spend_logs(sim.now(), sim.started, q)),
         "/litellm/spend/logs/v2": ("bearer", lambda q: reports.litellm_spend_logs_v2(sim.now(), sim.started, q)),
         "/acme/health": (None, lambda q: sim.acme_health()),

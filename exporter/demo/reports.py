@@ -64,6 +64,10 @@ def ledger_lines(first_slot: int, last_slot: int) -> list[str]:
             if priced:
                 pin, pout = DEMO_PRICES[model]
                 event["cost_usd"] = round(event["input_tokens"] * pin + event["output_tokens"] * pout, 8)
+            # The newer apps also say what their users felt (the live families): every other line.
+            if slot % 2:
+                event.update(ttft_ms=round(rng.uniform(250, 1800)), cache_hit=rng.random() < 0.05,
+                             status="success" if event["success"] else "failure")
             lines.append(json.dumps(event))
     return lines
 
@@ -135,18 +139,40 @@ def proxy_calls(now: float, started: float, first: float, last: float) -> list[d
                 continue
             failed = rng.random() < 0.03
             tokens_in, tokens_out = int(inp * rng.uniform(0.6, 1.4)), 0 if failed else int(out * rng.uniform(0.5, 1.5))
+            duration = round(rng.uniform(0.4, 3.0), 3)
+            live = _live(rng, model, start, failed, duration)
             rows.append({
                 "request_id": f"chatcmpl-demo-{slot}-{index}", "call_type": "acompletion",
                 "api_key": "0" * 64,  # LiteLLM's hash of the caller's key: never read
-                "spend": round(tokens_in * pin + tokens_out * pout, 8),
+                "spend": 0 if live["cache_hit"] == "True" else round(tokens_in * pin + tokens_out * pout, 8),
                 "total_tokens": tokens_in + tokens_out, "prompt_tokens": tokens_in, "completion_tokens": tokens_out,
-                "startTime": _iso(start), "endTime": _iso(start + round(rng.uniform(0.4, 3.0), 3)),
-                "model": model, "model_group": model, "user": "demo-app", "metadata": {}, "cache_hit": "False",
+                "startTime": _iso(start), "user": "demo-app", "metadata": {}, **live,
                 # LiteLLM adds its own User-Agent tags after the caller's
                 "request_tags": [task, "User-Agent: OpenAI", "User-Agent: OpenAI/Python 1.99.9"],
                 "team_id": None, "end_user": "", "status": "failure" if failed else "success",
             })
     return rows
+
+
+# Most calls stream (a first token after TTFT_RANGE seconds); some a cache answers at once; and
+# for SUBSTITUTED_MINUTES of every hour the proxy falls back from claude-sonnet to gpt-4o.
+STREAMED, CACHED = 0.8, 0.08
+TTFT_RANGE = {"claude-sonnet": (0.5, 2.5), "gpt-4o": (0.25, 1.2)}
+SUBSTITUTED, FALLBACK, SUBSTITUTED_MINUTES = "claude-sonnet", "gpt-4o", (20, 30)
+
+
+def _live(rng: random.Random, model: str, start: float, failed: bool, duration: float) -> dict[str, Any]:
+    """What a row says of the call as its user felt it: end, first token, cache, who answered."""
+    cached = not failed and rng.random() < CACHED
+    streamed = rng.random() < STREAMED
+    ttft = round(rng.uniform(*TTFT_RANGE.get(model, (0.3, 1.5))), 3)
+    if cached:
+        ttft, duration = round(rng.uniform(0.02, 0.06), 3), round(rng.uniform(0.04, 0.08), 3)
+    end = start + (ttft + duration if streamed and not cached else duration)
+    minute = int(start // 60) % 60
+    swapped = model == SUBSTITUTED and SUBSTITUTED_MINUTES[0] <= minute < SUBSTITUTED_MINUTES[1]
+    return {"endTime": _iso(end), "completionStartTime": _iso(start + ttft if streamed or cached else end),
+            "model": FALLBACK if swapped else model, "model_group": model, "cache_hit": str(cached)}
 
 
 SPEND_LOGS_CAP = 10_000  # LiteLLM's cap on a read of /spend/logs and on v2's total

@@ -12,6 +12,8 @@ from exporter.families import (
     exporter,
     fleetfile,
     gatewayz,
+    keys,
+    live,
     liveness,
     models,
     ollama,
@@ -25,8 +27,8 @@ from exporter.families import (
 )
 from exporter.families.base import CACHED, Family, FamilyMetric, Part, Same, Sample
 
-DOMAINS = (exporter, providers, models, upstreams, catalog, usage, fleetfile, budgets, probes, liveness, status,
-           gatewayz, proxies, ollama, process)
+DOMAINS = (exporter, providers, models, upstreams, catalog, usage, live, keys, fleetfile, budgets, probes,
+           liveness, status, gatewayz, proxies, ollama, process)
 # The exporter's own process and interpreter, which --web.disable-exporter-metrics leaves out.
 SELF_PARTS = frozenset(p.name for p in process.PARTS)
 ALL: tuple[Family, ...] = tuple(f for domain in DOMAINS for f in domain.FAMILIES)

@@ -9,6 +9,7 @@ from exporter import __version__
 from exporter.failures import REASONS
 from exporter.families.base import Family, Part, Same, Sample
 from exporter.spend.book import FOLDED_FAMILY, UNPRICED_FAMILY
+from exporter.spend.live import FOLDED_FAMILY as LIVE_FAMILY
 from exporter.views import FleetView, SourceView
 
 F = Family
@@ -38,7 +39,8 @@ FAMILIES = (
     F("llm_exporter_series_folded_total", "counter", "items", ("family",),
       'Items left out, or whose label values were folded into "other", to keep series bounded, by family: '
       "llm_usage (usage events over limits.max_usage_series, limits.max_tasks or limits.max_usage_models), "
-      "llm_usage_unpriced_events_total, llm_vendor_usage (OpenRouter activity rows over limits.max_models), "
+      "llm_usage_unpriced_events_total, llm_live (real-call measures over limits.max_usage_models), "
+      "llm_vendor_usage (OpenRouter activity rows over limits.max_models), "
       "llm_upstream_endpoint (upstream endpoints over endpoints.max_upstreams)."),
 )
 
@@ -71,7 +73,7 @@ def _status(view: FleetView, s: SourceView) -> Iterator[Sample]:
 
 def _folded_key(view: FleetView) -> Hashable:
     spend = view.spend
-    return (bool(spend.settings.ledger or spend.settings.feeds), Same(spend.book),
+    return (bool(spend.settings.ledger or spend.settings.feeds), Same(spend.book), spend.live.folded,
             tuple(s.folded for s in view.sources))
 
 
@@ -82,6 +84,7 @@ def _folded(view: FleetView) -> Iterator[Sample]:
     if spend.settings.ledger or spend.settings.feeds:
         for family in (FOLDED_FAMILY, UNPRICED_FAMILY):
             total[family] += spend.book.folded[family]
+        total[LIVE_FAMILY] += spend.live.folded
     for s in view.sources:
         total.update(dict(s.folded))
     for family, count in sorted(total.items()):

@@ -43,6 +43,7 @@ class SourceConfig:
     max_response_bytes: int = default("limits.max_response_bytes")
     max_models: int = default("limits.max_models")
     max_providers: int = default("limits.max_providers")
+    max_keys: int = default("limits.max_keys")
     # The type's own keys, parsed once at config time into its options dataclass
     # (Source.parse_options), defaults from the schema filled in; None for a type without any.
     options: Any = field(default=None, repr=False)
@@ -123,6 +124,11 @@ class Source:
 
     def poll(self, client: Client) -> Snapshot:
         raise NotImplementedError
+
+    @classmethod
+    def lists_keys(cls, config: SourceConfig) -> bool:
+        """Whether a source of this config reads every API key's credit (keys: true)."""
+        return bool(getattr(config.options, "keys", False))
 
     @classmethod
     def feeds_usage(cls, config: SourceConfig) -> bool:

@@ -69,16 +69,37 @@ def _parse_event(raw: bytes) -> Event:
     success = doc.get("success", True)
     if not isinstance(success, bool):
         raise BadEvent(f"success must be true or false, got {success!r}")
-    duration = None
-    if doc.get("duration_seconds") is not None:
-        duration = units.duration(units.number(doc["duration_seconds"]))
-        if duration is None:
-            raise BadEvent(f"duration_seconds must be a number of seconds, got {doc['duration_seconds']!r}")
+    status = doc.get("status")
+    if status is not None:  # the live-traffic field wins over `success` where both are given
+        if status not in ("success", "failure"):
+            raise BadEvent(f"status must be success or failure, got {status!r}")
+        success = status == "success"
+    duration = _seconds(doc, "duration_seconds", 1.0)
+    if duration is None:
+        duration = _seconds(doc, "duration_ms", 0.001)
+    cache_hit = doc.get("cache_hit")
+    if cache_hit is not None and not isinstance(cache_hit, bool):
+        raise BadEvent(f"cache_hit must be true or false, got {cache_hit!r}")
+    model = _label(doc, "model")
+    requested = _label(doc, "requested_model") if doc.get("requested_model") is not None else None
     return Event(
-        ts=ts, provider=_label(doc, "provider"), model=_label(doc, "model"), task=_label(doc, "task", DEFAULT_TASK),
+        ts=ts, provider=_label(doc, "provider"), model=model, task=_label(doc, "task", DEFAULT_TASK),
         input_tokens=_count(doc, "input_tokens"), output_tokens=_count(doc, "output_tokens"),
         cache_read_tokens=_count(doc, "cache_read_tokens"), cost_usd=cost, success=success,
-        duration_seconds=duration,
+        duration_seconds=duration, ttft_seconds=_seconds(doc, "ttft_ms", 0.001), cache_hit=cache_hit,
+        # for a ledger line, a substitution is a requested model other than the one that answered
+        requested_model=requested if requested != model else None, served_model=model if requested else None,
     )
+
+
+def _seconds(doc: Mapping[str, Any], key: str, scale: float) -> float | None:
+    """An optional duration in the key's unit (seconds or milliseconds), as seconds."""
+    if doc.get(key) is None:
+        return None
+    value = units.number(doc[key]) if not isinstance(doc[key], bool) else None
+    seconds = units.duration(round(value * scale, 6)) if value is not None else None
+    if seconds is None:
+        raise BadEvent(f"{key} must be a number, got {doc[key]!r}")
+    return seconds
 
 

@@ -22,9 +22,11 @@ from exporter.snapshot import Event, FeedPage, Snapshot, Sweep
 from exporter.spend.book import UsageBook
 from exporter.spend.budgets import Budget, BudgetState, evaluate
 from exporter.spend.events import BadEvent, parse_event
+from exporter.spend.exhaustion import Readings, key_of
 from exporter.spend.feeds import Feed
 from exporter.spend.fleetfile import FleetFile
 from exporter.spend.ledger import MAX_LINE_BYTES, Line, Position, Tailer
+from exporter.spend.live import LEDGER, LiveBook
 from exporter.spend.pricing import PriceBook
 from exporter.spend.recommend import Advice, Offer, recommend
 from exporter.units import FUTURE_SKEW, parse_duration, window_start
@@ -47,10 +49,12 @@ class SpendSettings:
     fleet: FleetFile = field(default_factory=FleetFile)
     budgets: tuple[Budget, ...] = ()
     min_savings_usd: Decimal = Decimal(str(default("recommendations.min_savings_usd")))
+    # Sources that list their API keys (keys: true): the runs read how fast each spends
+    keys: tuple[str, ...] = ()
 
     @property
     def active(self) -> bool:
-        return bool(self.ledger or self.feeds or self.budgets or self.fleet.models or self.fleet.roles)
+        return bool(self.ledger or self.feeds or self.budgets or self.fleet.models or self.fleet.roles or self.keys)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +66,10 @@ class SpendView:
     computed_at: float | None = None
     # The ledger files being followed, so their invalid-line counters exist at 0.
     files: tuple[str, ...] = ()
+    live: LiveBook = field(default_factory=LiveBook)
+    # When each key's and each budget's credit runs out at the measured rate (exhaustion.py)
+    keys_run_out: tuple[tuple[tuple[str, str], float], ...] = ()  # ((source, key), unix seconds)
+    budgets_run_out: tuple[tuple[tuple[str, str], float], ...] = ()  # ((budget, period), unix seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +92,9 @@ class SpendJob:
         self.settings = settings
         self._book = UsageBook(max_tasks=settings.max_tasks, max_models=settings.max_usage_models,
                                max_series=settings.max_usage_series)
+        self._live = LiveBook(max_models=settings.max_usage_models)
         self._store = statefile.Journal(state_dir, STATE_FILE, STATE_VERSION)
+        self._readings = Readings(state_dir)
         self._feeds: dict[str, Feed] = {}
         self._changed_feeds: set[str] = set()
         self._dirty = False  # counted since the last save
@@ -93,7 +103,7 @@ class SpendJob:
         if settings.ledger and not restored:
             log.info("no usage state: reading the ledger from the start of each file, priced at current prices")
         self._tailer = Tailer(settings.ledger, restored)
-        self._view = SpendView(settings=settings, book=self._book.copy())
+        self._view = SpendView(settings=settings, book=self._book.copy(), live=self._live.copy())
 
     def reconfigure(self, settings: SpendSettings) -> None:
         with self._lock:
@@ -103,6 +113,7 @@ class SpendJob:
                 self._tailer = Tailer(settings.ledger, positions)
             self._book.max_tasks, self._book.max_models = settings.max_tasks, settings.max_usage_models
             self._book.max_series = settings.max_usage_series
+            self._live.max_models = settings.max_usage_models
             self.settings = settings
 
     def close(self) -> None:
@@ -127,6 +138,7 @@ class SpendJob:
             events = feed.take(page.rows, window_start("month", now), now, page.hold)
             for e in events:
                 self._book.add(e, lambda _: None)  # each row carries the gateway's own cost
+                self._live.add(name, e)
             feed.sweep = page.next
             if events:
                 self._dirty = self._changed = True
@@ -161,13 +173,42 @@ class SpendJob:
                       if snap.provider_state(m.provider, up) == "healthy"]
             advice = recommend(self._book, settings.fleet, offers, now, settings.min_savings_usd) \
                 if settings.fleet.roles else ()
+            keys_run_out, budgets_run_out = self._run_out(fleet, budgets, now)
             files = tuple(sorted(p.path for p in self._tailer.positions()))
             # An unchanged book keeps its identity, so the ledger's families are not rendered again.
             changed = bool(lines) or expired or self._changed
             book = self._book.copy() if changed else self._view.book
+            live = self._live.copy() if changed else self._view.live
             self._changed = False
-            self._view = SpendView(settings, book, budgets, advice, now, files)
+            self._view = SpendView(settings, book, budgets, advice, now, files, live, keys_run_out, budgets_run_out)
             return self._view
+
+    def _run_out(self, fleet: LiveSources, budgets: tuple[BudgetState, ...], now: float
+                 ) -> tuple[tuple[tuple[tuple[str, str], float], ...], tuple[tuple[tuple[str, str], float], ...]]:
+        """Reads each key's and budget's spend into the readings, and when each runs out."""
+        readings, seen = self._readings, []
+        keys_out, budgets_out = [], []
+        for name, _, snap in fleet.fresh:
+            for key in snap.keys:
+                if key.kind != "key" or key.limit_usd is None or key.remaining_usd is None:
+                    continue
+                series = key_of("key", name, key.name)
+                readings.read(series, now, key.limit_usd - key.remaining_usd)
+                seen.append(series)
+                if (at := readings.runs_out(series, key.remaining_usd, now)) is not None:
+                    keys_out.append(((name, key.name), at))
+        for state in budgets:
+            if state.spent_usd is None:
+                continue
+            b = state.budget
+            series = key_of("budget", b.name, b.period)
+            readings.read(series, now, state.spent_usd)
+            seen.append(series)
+            if (at := readings.runs_out(series, b.limit_usd - state.spent_usd, now)) is not None:
+                budgets_out.append(((b.name, b.period), at))
+        readings.forget(seen)
+        readings.save()
+        return tuple(keys_out), tuple(budgets_out)
 
     def _count_lines(self, lines: list[Line], prices: PriceBook, now: float) -> None:
         bad: dict[str, tuple[int, str]] = {}  # path -> (count, the first one)
@@ -175,7 +216,9 @@ class SpendJob:
             try:
                 if line.text is None:
                     raise BadEvent(f"longer than {MAX_LINE_BYTES} bytes")
-                self._book.add(parse_event(line.text, now), _pricer(prices))
+                event = parse_event(line.text, now)
+                self._book.add(event, _pricer(prices))
+                self._live.add(LEDGER, event)
             except BadEvent as exc:
                 self._book.invalid(line.path)
                 count, first = bad.get(line.path, (0, f"line {line.number}: {exc}"))
@@ -194,13 +237,14 @@ class SpendJob:
         self._dirty = False
         positions = [[p.path, p.dev, p.ino, p.offset, p.line, p.skipping] for p in self._tailer.positions()]
         changes = self._book.take_changes()
+        live = self._live.take_changes()
         if self._store.path is None:
             return
         if self._store.wants_compaction:
-            self._store.compact({"positions": positions, "book": self._book.to_json(),
+            self._store.compact({"positions": positions, "book": self._book.to_json(), "live": self._live.to_json(),
                                  "feeds": {name: feed.to_json() for name, feed in self._feeds.items()}})
         else:
-            self._store.append({"positions": positions, "book": changes,
+            self._store.append({"positions": positions, "book": changes, **({"live": live} if live else {}),
                                 "feeds": {name: self._feeds[name].to_json() for name in self._changed_feeds}})
         self._changed_feeds = set()
 
@@ -212,14 +256,18 @@ class SpendJob:
                                    settings.max_usage_series)
         positions = _positions(doc["positions"])
         feeds = {str(name): Feed.from_json(f) for name, f in doc.get("feeds", {}).items()}  # newer than 1
+        live = doc.get("live")  # newer still: a state without it starts the live book empty
         for change in changes:
             book.apply(change["book"])
+            live = change.get("live", live)
             positions = _positions(change["positions"])
             feeds.update({str(name): Feed.from_json(f) for name, f in change["feeds"].items()})
         now = self._clock()
         for name, feed in feeds.items():
             feed.set_aside_future_cursor(name, now, FUTURE_SKEW)
         self._book = book
+        self._live = LiveBook() if live is None else LiveBook.from_json(live, settings.max_usage_models)
+        self._live.max_models = settings.max_usage_models
         self._feeds = feeds
         log.info("resumed the usage ledger at %d file offsets and %d feed cursor(s) from %s (%d change(s) on "
                  "its base)", len(positions), len(feeds), self._store.path, len(changes))

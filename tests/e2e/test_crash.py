@@ -227,11 +227,16 @@ def test_sigkill_while_reading_spend_logs_loses_and_doubles_nothing(fake: FakeSe
     try:
         final.wait_ready()
         got = count_until_complete(final, len(log.rows), 30)
-        text = final.get("/metrics").text + final.log()
+        scrape = final.get("/metrics").text
+        text = scrape + final.log()
     finally:
         final.stop()
     assert len(log.rows) > 200
     assert got == log.expected  # every count exact: nothing lost, nothing twice
+    # the live families are saved with the book: as exact (every row is one live call)
+    live = samples(scrape)
+    assert sum(v for _, v in live["llm_live_requests"]) == len(log.rows)
+    assert sum(v for lab, v in live["llm_live_duration_seconds"] if lab.get("le") == "+Inf") == len(log.rows)
     assert "0" * 64 not in text and "palantir" not in text and master_key not in text
 
 

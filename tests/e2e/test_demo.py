@@ -67,3 +67,32 @@ def test_demo_once_shows_incidents_their_lead_and_models_that_no_longer_serve() 
     assert retired % 86400 == 9 * 3600  # 09:00 UTC, the instant the refusal names
     assert value(parsed, "llm_model_servable", source="nim", model="meta/llama-3.3-70b-instruct") == 1
     assert value(parsed, "llm_source_up", source="deepseek") == 1
+
+
+# Real traffic and every key: `--demo --once` shows each one but the two exhaustion dates,
+# which need an hour of the exporter's own readings.
+LIVE_AND_KEYS = [
+    "llm_live_ttft_seconds", "llm_live_duration_seconds", "llm_live_requests", "llm_live_cache_hits",
+    "llm_live_substitutions", "llm_key_limit_usd", "llm_key_usage_usd", "llm_key_limit_remaining_usd",
+    "llm_key_disabled", "llm_key_expiry_timestamp_seconds", "llm_key_limit_reset_info",
+    "llm_key_budget_reset_timestamp_seconds",
+]
+
+
+def test_demo_once_shows_real_traffic_and_every_key() -> None:
+    from tests.support.metrics import samples, value
+    from tests.support.processes import run_cli
+
+    result = run_cli("--demo", "--once", timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    parsed = samples(result.stdout)
+    assert [name for name in LIVE_AND_KEYS if not parsed.get(name)] == []
+    assert not parsed.get("llm_key_exhaustion_timestamp_seconds")  # an hour of readings first
+    # the proxy's fallback from claude-sonnet to gpt-4o, ten minutes of every hour of its history
+    assert value(parsed, "llm_live_substitutions", source="litellm", requested="claude-sonnet", served="gpt-4o") > 0
+    batch = {"source": "openrouter", "kind": "key", "key": "batch-jobs"}
+    used = 1 - value(parsed, "llm_key_limit_remaining_usd", **batch) / value(parsed, "llm_key_limit_usd", **batch)
+    assert 0.8 < used < 0.95
+    # LiteLLM's int64-max budget is no budget; its hashes never appear
+    assert not [lab for lab, _ in parsed["llm_key_limit_usd"] if lab["key"] == "research"]
+    assert "1" * 64 not in result.stdout

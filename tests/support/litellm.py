@@ -103,10 +103,16 @@ class FakeLiteLLM:
         self.fake, self.prefix, self.version = fake, prefix, version
         self.calls: list[Call] = []
         self.models: list[dict[str, Any]] = PROXY_MODELS
+        # /key/list's and /team/list's rows, as LiteLLM keeps them (token is the key's hash)
+        self.keys: list[dict[str, Any]] = []
+        self.teams: list[dict[str, Any]] = []
         routes: dict[str, Callable[[dict[str, list[str]]], Reply]] = {
             "/health/readiness": lambda q: json_reply({"status": "healthy", "db": "connected"}),
             "/model/info": lambda q: json_reply({"data": self.models}),
             "/spend/logs": self._legacy,
+            "/key/list": self._key_list,
+            # a bare array sorted by team_alias, not paginated
+            "/team/list": lambda q: json_reply(sorted(self.teams, key=lambda t: str(t.get("team_alias") or ""))),
         }
         if version >= V2_SINCE:
             routes["/spend/logs/v2"] = self._v2
@@ -149,6 +155,18 @@ class FakeLiteLLM:
         if self.version >= CAPPED_FLAG_SINCE:
             body["total_is_capped"] = len(matched) > CAP
         return json_reply(body)
+
+    # -- /key/list ---------------------------------------------------------------------------------
+    def _key_list(self, q: dict[str, list[str]]) -> Reply:
+        """Paged (size default 10, at most 100: a larger one is a 422); without
+        return_full_object=true each key is only its hash."""
+        page, size = int(_one(q, "page") or 1), int(_one(q, "size") or 10)
+        if page < 1 or not 1 <= size <= 100:
+            return json_reply({"detail": [{"type": "less_than_equal", "loc": ["query", "size"]}]}, 422)
+        full = (_one(q, "return_full_object") or "false").lower() == "true"
+        rows = self.keys[(page - 1) * size: page * size]
+        return json_reply({"keys": rows if full else [r["token"] for r in rows], "total_count": len(self.keys),
+                           "current_page": page, "total_pages": math.ceil(len(self.keys) / size)})
 
     # -- /spend/logs (deprecated) -------------------------------------------------------------
     def _legacy(self, q: dict[str, list[str]]) -> Reply:

@@ -195,6 +195,8 @@ TESTED_WITH: dict[str, tuple[str, str]] = {
        for name in ("base", "budgets", "catalog", "exporter", "fleetfile", "gatewayz", "ollama", "probes",
                     "process", "providers", "proxies", "upstreams", "usage")},
     "families.liveness": ("probes/test_liveness.py", "rendered from a live engine beside the checks that fill it"),
+    "families.live": ("spend/test_live.py", "rendered from a live engine beside the book that fills it"),
+    "families.keys": ("sources/litellm/test_keys.py", "rendered from live engines polling OpenRouter and LiteLLM"),
     "http.errors": ("http/test_client.py", "each failure reason, raised by a real request"),
     "http.stream": ("probes/test_probe.py", "the streaming reads, timed against a dripping server"),
     "probes.settings": ("probes/test_runner.py", "the probes: section, parsed and run"),

@@ -12,6 +12,7 @@ from exporter import money, units
 from exporter.defaults import default
 from exporter.http import Client
 from exporter.snapshot import Deployment, Model, Snapshot
+from exporter.sources import keys
 from exporter.sources.base import (
     Source,
     SourceConfig,
@@ -23,6 +24,8 @@ from exporter.sources.base import (
     records,
     self_provider,
 )
+from exporter.sources.keys import FOLDED_FAMILY as KEYS_FAMILY
+from exporter.sources.litellm.keys import read_keys
 from exporter.sources.litellm.spendlogs import MAX_LABEL, SpendLogReader
 
 # LiteLLM's supports_* flags, by the capability each one means.
@@ -42,6 +45,7 @@ NON_TEXT_MODES = {"embedding", "image_generation", "audio_speech", "rerank", "mo
 @dataclass(frozen=True, slots=True)
 class LitellmOptions:
     spend_logs: bool = default("sources[].spend_logs")
+    keys: bool = default("sources[].keys")
 
 
 class LitellmSource(Source):
@@ -50,13 +54,14 @@ class LitellmSource(Source):
     probe_api = ("openai", "/chat/completions")
     default_url = "http://localhost:4000"
     needs_key = False
-    endpoints = ("readiness", "model_info", "spend_logs")
+    endpoints = ("readiness", "model_info", "spend_logs", "keys", "teams")
     auth = "Authorization: Bearer <key> (optional, for proxies with a master key)"
 
     def __init__(self, config: SourceConfig):
         super().__init__(config)
         options: LitellmOptions = config.options or LitellmOptions()
         self._spend_logs = SpendLogReader(self) if options.spend_logs else None
+        self._keys = options.keys
 
     @classmethod
     def parse_options(cls, path: str, raw: Mapping[str, Any], problems: list[str]) -> LitellmOptions:
@@ -65,6 +70,9 @@ class LitellmSource(Source):
     @classmethod
     def feeds_usage(cls, config: SourceConfig) -> bool:
         return isinstance(config.options, LitellmOptions) and config.options.spend_logs
+
+    def folds(self) -> tuple[str, ...]:
+        return (KEYS_FAMILY,) if self._keys else ()
 
     def usage_feed(self) -> UsageFeed | None:
         return self._spend_logs
@@ -77,8 +85,12 @@ class LitellmSource(Source):
         response, body = client.fetch_json("model_info", self.url("/model/info"), headers=self.headers())
         items = listing(body)
         models = tuple(self.each(client, "model_info", records(items), lambda item: litellm_model(self.name, item)))
+        api_keys, dropped = keys.bounded(
+            read_keys(client, self.url, self.headers(), self.config.max_pages, self.each) if self._keys else (),
+            self.config.max_keys)
         return Snapshot(providers=(self_provider(self, response),), models=models, catalog=True,
-                        deployments=deployments(items))
+                        deployments=deployments(items), keys=api_keys,
+                        folded=((KEYS_FAMILY, dropped),) if dropped else ())
 
 
 def deployments(items: list[Any]) -> tuple[Deployment, ...]:
@@ -94,8 +106,8 @@ def deployments(items: list[Any]) -> tuple[Deployment, ...]:
         model = model if isinstance(model, str) and model else group
         provider = provider if isinstance(provider, str) and provider else model.partition("/")[0] \
             if "/" in model else ""
-        if provider:
-            out.setdefault((group, model), Deployment(group[:MAX_LABEL], model[:MAX_LABEL], provider[:MAX_LABEL]))
+        # A deployment whose provider is not said still says which model serves the group.
+        out.setdefault((group, model), Deployment(group[:MAX_LABEL], model[:MAX_LABEL], provider[:MAX_LABEL]))
     return tuple(out.values())
 
 

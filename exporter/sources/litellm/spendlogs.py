@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from exporter import money, units
 from exporter.http import Client, FetchError
-from exporter.snapshot import Event, FeedPage, Snapshot, Sweep, UsageRow
+from exporter.snapshot import Deployment, Event, FeedPage, Snapshot, Sweep, UsageRow
 from exporter.sources.base import listing, records
 
 if TYPE_CHECKING:
@@ -58,11 +58,14 @@ class SpendLogReader:
         self.source = source
         self._legacy_until: float | None = None  # engine time until which v2 is not asked again
         self._truncated = False
+        self._served: Mapping[str, frozenset[str]] = {}
 
     def read(self, client: Client, sweep: Sweep, snapshot: Snapshot | None) -> Iterator[FeedPage]:
         providers: dict[str, str] = {}
+        self._served = served_by(snapshot.deployments if snapshot is not None else ())
         for deployment in snapshot.deployments if snapshot is not None else ():
-            providers.setdefault(deployment.group, deployment.provider)  # a group's first deployment
+            if deployment.provider:
+                providers.setdefault(deployment.group, deployment.provider)  # a group's first deployment
         if self._legacy_until is None or client.now() >= self._legacy_until:
             pages = self._v2(client, sweep, providers)
             first = next(pages, None)
@@ -135,7 +138,7 @@ class SpendLogReader:
     def _rows(self, client: Client, items: list[Any], providers: Mapping[str, str]) -> tuple[UsageRow, ...]:
         now = client.now()
         rows = self.source.each(client, ENDPOINT, records(items),
-                                lambda item: parse_row(item, providers, self.source.name, now))
+                                lambda item: parse_row(item, providers, self.source.name, now, self._served))
         return tuple(sorted(rows, key=lambda r: (r.event.ts, r.request_id)))
 
 
@@ -179,11 +182,28 @@ def task(value: Any) -> str:
     return UNTAGGED
 
 
-def parse_row(item: Mapping[str, Any], providers: Mapping[str, str], source: str, now: float) -> UsageRow:
+def served_by(deployments: Iterable[Deployment]) -> dict[str, frozenset[str]]:
+    """Model group -> the models its deployments call, each also without its provider prefix
+    (/model/info says `openai/gpt-4o`, a spend-log row `gpt-4o`)."""
+    out: dict[str, set[str]] = {}
+    for d in deployments:
+        out.setdefault(d.group, set()).update({d.model, unprefixed(d.model)})
+    return {group: frozenset(models) for group, models in out.items()}
+
+
+def unprefixed(model: str) -> str:
+    """`groq/llama3-8b-8192` -> `llama3-8b-8192`: the provider segment LiteLLM writes first."""
+    return model.split("/", 1)[1] if "/" in model else model
+
+
+def parse_row(item: Mapping[str, Any], providers: Mapping[str, str], source: str, now: float,
+              served: Mapping[str, frozenset[str]] | None = None) -> UsageRow:
     """One spend-log row. `providers` maps a model group to the litellm_provider that the
     proxy's /model/info gives for it; the row's own custom_llm_provider wins over it. A call
     dated later than now (plus units.FUTURE_SKEW) is rejected: a replica whose clock runs fast
-    or garbage, and taken as a fact it would move the feed's cursor past every real call."""
+    or garbage, and taken as a fact it would move the feed's cursor past every real call.
+    `served` maps a model group to the models its deployments call: a row answered by another
+    model (a fallback, a misroute) is a substitution; one of them is just the alias at work."""
     request_id = _text(item, "request_id")
     if request_id is None:
         raise ValueError("a row without a request_id")  # e.g. an aggregate, not a call
@@ -199,6 +219,17 @@ def parse_row(item: Mapping[str, Any], providers: Mapping[str, str], source: str
     spend = money.amount(item.get("spend"))
     if spend is not None and spend < 0:
         raise units.OutOfRange("a negative spend")
+    # LiteLLM sets completionStartTime to endTime for a call that was not streamed: no first token
+    first = units.iso_to_epoch_seconds(item.get("completionStartTime"))
+    ttft = units.duration(round(first - start, 3)) if first is not None and end is not None and first != end else None
+    answered = _text(item, "model")
+    group = _text(item, "model_group")
+    deployed = (served or {}).get(group or "")
+    substituted = (group is not None and answered is not None and deployed is not None and answered != group
+                   and answered not in deployed and unprefixed(answered) not in deployed)
+    duration = units.duration(round(end - start, 3)) if end is not None else None
+    if duration is None and (ms := units.number(item.get("request_duration_ms"))) is not None:
+        duration = units.duration(round(ms / 1000, 3))
     return UsageRow(request_id, Event(
         ts=start,
         provider=_text(item, "custom_llm_provider") or providers.get(model) or source,
@@ -210,5 +241,18 @@ def parse_row(item: Mapping[str, Any], providers: Mapping[str, str], source: str
         success=item.get("status") != "failure",
         # LiteLLM writes milliseconds; rounded, so 1.2 s is not 1.2000000476837158 (two
         # epoch times subtracted)
-        duration_seconds=units.duration(round(end - start, 3)) if end is not None else None,
+        duration_seconds=duration,
+        ttft_seconds=ttft,
+        cache_hit=_truth(item.get("cache_hit")),
+        requested_model=group if substituted else None,
+        served_model=answered if substituted else None,
     ))
+
+
+def _truth(value: Any) -> bool | None:
+    """cache_hit as LiteLLM writes it: a bool, or the string "True"/"False"."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return None

@@ -9,6 +9,7 @@ import functools
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
@@ -17,11 +18,14 @@ from exporter.defaults import default
 from exporter.http import Client
 from exporter.jobs import DEFAULT_RETRIES, poll_budget
 from exporter.snapshot import Money, Provider, Snapshot, Upstream, UpstreamModel
+from exporter.sources import keys
 from exporter.sources.base import Source, SourceConfig, listing, records, value
+from exporter.sources.keys import FOLDED_FAMILY as KEYS_FAMILY
 from exporter.sources.openrouter.activity import FOLDED_FAMILY as ACTIVITY_FAMILY
 from exporter.sources.openrouter.activity import Activity, ActivityRow, ActivityWatch
 from exporter.sources.openrouter.activity import parse_row as parse_activity
 from exporter.sources.openrouter.catalog import parse_model, provider_capabilities
+from exporter.sources.openrouter.keys import read_keys
 from exporter.sources.openrouter.upstreams import FOLDED_FAMILY as UPSTREAM_FAMILY
 from exporter.sources.openrouter.upstreams import EndpointsOptions, UpstreamSettings, UpstreamWatch, parse_upstream
 
@@ -32,13 +36,14 @@ SPEND_KEYS = {"day": "usage_daily", "week": "usage_weekly", "month": "usage_mont
 class OpenRouterOptions:
     endpoints: EndpointsOptions | None = None  # no block: no upstreams are watched
     activity: bool = default("sources[].activity")
+    keys: bool = default("sources[].keys")
 
 
 class OpenRouterSource(Source):
     type_name = "openrouter"
     probe_api = ("openai", "/chat/completions")
     default_url = "https://openrouter.ai/api/v1"
-    endpoints = ("models", "key", "credits", "endpoints", "activity")
+    endpoints = ("models", "key", "credits", "endpoints", "activity", "keys")
 
     def __init__(self, config: SourceConfig):
         super().__init__(config)
@@ -47,16 +52,19 @@ class OpenRouterSource(Source):
         settings = upstream_settings(config)
         # Upstream endpoints are watched only when the source has an `endpoints:` block.
         self.upstreams = UpstreamWatch(config.name, settings) if settings is not None else None
+        self._keys = options.keys
 
     @classmethod
     def parse_options(cls, path: str, raw: Mapping[str, Any], problems: list[str]) -> OpenRouterOptions:
         block = raw.get("endpoints")
         return OpenRouterOptions(endpoints=None if block is None else EndpointsOptions.parse(block),
-                                 activity=raw.get("activity", default("sources[].activity")))
+                                 activity=raw.get("activity", default("sources[].activity")),
+                                 keys=raw.get("keys", default("sources[].keys")))
 
     def folds(self) -> tuple[str, ...]:
         return ((UPSTREAM_FAMILY,) if self.upstreams is not None else ()) + \
-            ((ACTIVITY_FAMILY,) if self.activity is not None else ())
+            ((ACTIVITY_FAMILY,) if self.activity is not None else ()) + \
+            ((KEYS_FAMILY,) if self._keys else ())
 
     @classmethod
     def warnings(cls, path: str, config: SourceConfig) -> list[str]:
@@ -85,29 +93,10 @@ class OpenRouterSource(Source):
                                            params={"output_modalities": "all"})
         models = tuple(self.each(client, "models", records(listing(body)), lambda item: parse_model(self.name, item)))
 
-        key = client.get_json("key", self.url("/key"), headers=headers)
-        data = key.get("data", key) if isinstance(key, dict) else None
-        if not isinstance(data, dict):
-            raise client.invalid("key", "expected a JSON object")
-        balances, limits = [], []
-        if (remaining := money.amount(data.get("limit_remaining"))) is not None:
-            balances = [Money("USD", remaining)]
-        if (limit := money.amount(data.get("limit"))) is not None:
-            limits = [Money("USD", limit)]
-        spend = tuple(
-            (window, usd)
-            for window, field in SPEND_KEYS.items()
-            if (usd := value(self, client, "key", field, functools.partial(money.spend, data.get(field)))) is not None
-        )
-
-        # Only management keys may read /credits; the 403 others get is expected, not a failure.
-        credits = client.get_json("credits", self.url("/credits"), headers=headers, quiet=(403,))
-        if isinstance(credits, dict) and isinstance(credits.get("data"), dict):
-            total = money.amount(credits["data"].get("total_credits"))
-            used = money.amount(credits["data"].get("total_usage"))
-            if total is not None and used is not None:
-                balances = [Money("USD", total - used)]
-
+        balances, limits, spend = self._account(client, headers)
+        api_keys, keys_dropped = keys.bounded(
+            read_keys(client, self.url, headers, self.config.max_pages, self.each) if self._keys else (),
+            self.config.max_keys)
         upstreams, skipped, capped = self._watch_upstreams(client, {m.id for m in models})
         activity, folded = (Activity(), 0) if self.activity is None else self.activity.poll(
             lambda: self._activity_rows(client, headers), client.now())
@@ -132,8 +121,37 @@ class OpenRouterSource(Source):
             vendor_usage=activity.tokens,
             vendor_requests=activity.requests,
             vendor_model_spend=activity.spend,
-            folded=tuple((family, n) for family, n in ((UPSTREAM_FAMILY, capped), (ACTIVITY_FAMILY, folded)) if n),
+            keys=api_keys,
+            folded=tuple((family, n) for family, n in ((UPSTREAM_FAMILY, capped), (ACTIVITY_FAMILY, folded),
+                                                       (KEYS_FAMILY, keys_dropped)) if n),
         )
+
+    def _account(self, client: Client, headers: dict[str, str]
+                 ) -> tuple[list[Money], list[Money], tuple[tuple[str, Decimal], ...]]:
+        """The polling key's balance, credit limit and spend (/key), and the account's balance
+        from /credits where the key may read it (a management key)."""
+        key = client.get_json("key", self.url("/key"), headers=headers)
+        data = key.get("data", key) if isinstance(key, dict) else None
+        if not isinstance(data, dict):
+            raise client.invalid("key", "expected a JSON object")
+        balances, limits = [], []
+        if (remaining := money.amount(data.get("limit_remaining"))) is not None:
+            balances = [Money("USD", remaining)]
+        if (limit := money.amount(data.get("limit"))) is not None:
+            limits = [Money("USD", limit)]
+        spend = tuple(
+            (window, usd)
+            for window, field in SPEND_KEYS.items()
+            if (usd := value(self, client, "key", field, functools.partial(money.spend, data.get(field)))) is not None
+        )
+        # Only management keys may read /credits; the 403 others get is expected, not a failure.
+        credits = client.get_json("credits", self.url("/credits"), headers=headers, quiet=(403,))
+        if isinstance(credits, dict) and isinstance(credits.get("data"), dict):
+            total = money.amount(credits["data"].get("total_credits"))
+            used = money.amount(credits["data"].get("total_usage"))
+            if total is not None and used is not None:
+                balances = [Money("USD", total - used)]
+        return balances, limits, spend
 
     def _activity_rows(self, client: Client, headers: dict[str, str]) -> list[ActivityRow] | None:
         """/activity's rows; None for the 403 an ordinary key gets."""
