@@ -89,6 +89,11 @@ def test_every_panel_query_returns_data(exporter_process: StartExporter, procs: 
     wait_for(lambda: (r := query("count_over_time(llm_exporter_build_info[1m])")) and float(r[0]["value"][1]) >= 8,
              60, "eight scrapes")
     wait_for(lambda: query("provider_model:llm_usage_cost_usd:increase1d"), 30, "recording rules")
+    # a source's request counter moves only when it is polled (every 15 s): its ratio needs two polls
+    covered = ('source:llm_observed_failures:ratio_rate5m and on (source) '
+               'label_replace(llm_status_page_covers_info, "source", "$1", "covered_source", "(.*)")')
+    wait_for(lambda: query(covered), 45, "the observed failure ratio of a covered source",
+             detail=lambda: str(query("source:llm_observed_failures:ratio_rate5m")))
     gaps = empty_by_design(time.time())  # e.g. no forecast in a month's first hour
     empty = [f"{board}/{title}: {expr}" for board, title, expr in targets()
              if not query(substitute(expr, "10s")) and not any(family in expr for family in gaps)]

@@ -1,4 +1,4 @@
-"""Soak: 21 sources polled every second through random faults, scraped 10 times a second,
+"""Soak: 24 sources polled every second through random faults, scraped 10 times a second,
 with the demo's ledger being appended, for SOAK_SECONDS (60 by default, what CI runs). Threads,
 file descriptors and memory must stay flat and no scrape may fail."""
 
@@ -80,7 +80,7 @@ def test_soak_under_random_faults(tmp_path: Path) -> None:
 
     try:
         exporter.wait_ready(40)
-        assert len(re.findall(r"^llm_source_up\{", exporter.get("/metrics").text, re.M)) == 21
+        assert len(re.findall(r"^llm_source_up\{", exporter.get("/metrics").text, re.M)) == 24
         threads = [threading.Thread(target=scrape_loop, daemon=True), threading.Thread(target=chaos, daemon=True)]
         for t in threads:
             t.start()
