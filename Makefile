@@ -70,7 +70,7 @@ bundle: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/python docs/generate.py
 
-# The copies deploy/kubernetes carries (the PrometheusRule, the dashboards): run after editing
+# The copies deploy/kubernetes/base carries (the PrometheusRule, the dashboards): run after editing
 # prometheus/rules or regenerating dashboards. The test suite fails while they differ.
 deploy: $(STAMP)
 	$(BIN)/python deploy/generate.py

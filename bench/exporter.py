@@ -11,6 +11,7 @@ import signal
 import sys
 import threading
 
+from exporter.cli import shards
 from exporter.collector import Exposition
 from exporter.config import load_file
 from exporter.engine import Engine
@@ -25,8 +26,10 @@ def main() -> int:
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--full-render", action="store_true")
     p.add_argument("--no-polling", action="store_true")
+    shards.add_flags(p)
     args = p.parse_args()
-    engine = Engine(load_file(args.config))
+    config, shard = shards.select(load_file(args.config), shards.from_args(args))
+    engine = Engine(config, shard=shard)
     app = App(engine, Exposition(engine.view, full=args.full_render))
     server = Server(app, f"127.0.0.1:{args.port}")
     server.start()

@@ -126,6 +126,8 @@ KNOBS: tuple[Knob, ...] = (
     Knob("slack_digest_channel", "#llm-fleet-digest", "channel", "Slack channel of the hourly digest of info alerts"),
     Knob("email_to", "oncall@example.com", "email", "who critical alerts are emailed to"),
     *_alert("LLMExporterDown", "5m"),
+    *_alert("LLMExporterShardMissing", "5m"),
+    *_alert("LLMExporterShardingMismatch", "10m"),
     *_alert("LLMSourceDown", "10m"),
     *_alert("LLMSourceDataStale", "5m", intervals=(3, "count", "poll intervals without a successful poll")),
     *_alert("LLMProviderDown", "5m"),

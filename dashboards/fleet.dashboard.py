@@ -80,16 +80,18 @@ money = [
 ]
 
 cheapest = [
-    table(query("llm_cheapest_price_usd_per_token * 1e6 * on (class) group_right llm_cheapest_model_info",
-                table=True),
+    table(query("class_model:llm_cheapest_price_usd_per_token:fleet_min * 1e6", table=True),
           title="Cheapest model per class", unit="currencyUSD", w=24, h=7,
           transformations=[organize({"class": "Class", "source": "Source", "provider": "Provider",
                                      "model": "Model", "Value": "Weighted price per 1M tokens"},
-                                    hide=("Time", "__name__"), order=("class", "model", "source", "provider"))],
+                                    hide=("Time", "__name__", "job", "instance"),
+                                    order=("class", "model", "source", "provider"))],
           overrides=[column_unit("Weighted price per 1M tokens", "currencyUSD", decimals=3)],
           sort_by="Class",
           description="The cheapest eligible model of each capability class, among healthy providers, and its "
-                      "weighted price (see the README's catalog intelligence)."),
+                      "weighted price (see the README's catalog intelligence): fleet-wide, over every shard's "
+                      "winner when shards split the sources (recording rule "
+                      "class_model:llm_cheapest_price_usd_per_token:fleet_min)."),
 ]
 
 dashboard = dashboard(

@@ -1,9 +1,9 @@
 """Regenerates the copies the Kubernetes base carries, so `kubectl kustomize deploy/kubernetes`
 builds with kustomize's default load restrictions (no file from outside the base):
 
-- deploy/kubernetes/prometheusrule.yaml: a PrometheusRule whose spec.groups are exactly the
+- deploy/kubernetes/base/prometheusrule.yaml: a PrometheusRule whose spec.groups are exactly the
   groups of prometheus/rules/*.yml;
-- deploy/kubernetes/dashboards/*.json: every dashboard of dashboards/json, verbatim.
+- deploy/kubernetes/base/dashboards/*.json: every dashboard of dashboards/json, verbatim.
 
 `make deploy` runs it; the test suite runs it into a temporary directory and fails on any
 difference from what is committed. Usage: python deploy/generate.py [OUT_DIR]
@@ -48,4 +48,4 @@ def generate(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    generate(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "deploy" / "kubernetes")
+    generate(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "deploy" / "kubernetes" / "base")

@@ -47,6 +47,18 @@ class SourceView:
 
 
 @dataclass(frozen=True, slots=True)
+class Shard:
+    """What this exporter is in a sharded fleet (cli/shards.py): its index of `count`, whether it
+    runs the fleet-wide work, and the config's sources against the ones it owns."""
+
+    index: int = 0
+    count: int = 1
+    fleet_wide: bool = True  # the usage ledger, budgets, recommendations, the fleet file
+    configured: int = 0  # sources in the config
+    owned: tuple[str, ...] = ()  # the sources this shard polls
+
+
+@dataclass(frozen=True, slots=True)
 class FleetView:
     generation: int
     ready: bool
@@ -59,6 +71,7 @@ class FleetView:
     thresholds: tuple[tuple[str, Decimal], ...] = ()
     # (status page source, a source it covers), as the pages' covers say
     covers: tuple[tuple[str, str], ...] = ()
+    shard: Shard = field(default_factory=Shard)
 
     def fresh(self) -> Iterator[tuple[SourceView, Snapshot]]:
         """Each source that has a snapshot within its stale window, with that snapshot."""

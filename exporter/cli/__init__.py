@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from exporter import __version__
-from exporter.cli import logs
+from exporter.cli import logs, shards
 from exporter.cli.reload import Reloader
 from exporter.collector import Exposition
 from exporter.config import Config, ConfigError, load_file, load_text
@@ -54,6 +54,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--check-config", action="store_true", help="validate the config and exit")
     p.add_argument("--once", action="store_true", help="poll every source once, print the exposition, exit")
     p.add_argument("--demo", action="store_true", help="export the bundled demo fleet (no keys, no network)")
+    shards.add_flags(p)
     p.add_argument("--version", action="version", version=f"llm-fleet-exporter {__version__}")
     return p.parse_args(argv)
 
@@ -67,6 +68,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if not args.demo and not args.config_file:
         print(HOW_TO_START, file=sys.stderr)
+        return 2
+    try:
+        args.sharding = shards.from_args(args)
+    except shards.ShardError as err:
+        print(f"llm-fleet-exporter: {err}", file=sys.stderr)
         return 2
 
     args.web = WebConfig()
@@ -98,9 +104,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.check_config:
             print(f"OK: {len(config.sources)} sources" + (f", {len(config.warnings)} warning(s)" if config.warnings
                                                           else ""))
+            if args.shard_count is not None:
+                print("\n".join(shards.ownership(config, args.sharding.count)))
             return 0
         if args.once:
-            engine = Engine(config)
+            owned, shard = shards.select(config, args.sharding)
+            engine = Engine(owned, shard=shard)
             engine.run_once()
             sys.stdout.buffer.write(Exposition(engine.view).render())
             sys.stdout.flush()
@@ -116,7 +125,9 @@ def serve(args: argparse.Namespace, config: Config) -> int:
     address = args.listen_address or config.listen_address
     web: WebConfig = args.web
     fds = raise_fd_limit()
-    engine = Engine(config, persist=True)
+    sharding: shards.Sharding = args.sharding
+    owned, shard = shards.select(config, sharding)
+    engine = Engine(owned, persist=True, shard=shard)
     app: Any = App(engine, Exposition(engine.view, self_metrics=not args.disable_exporter_metrics))
     # With a web config file, what it says is read again as it changes (users, headers, the
     # certificates) and applies to the next request or connection.
@@ -137,7 +148,7 @@ def serve(args: argparse.Namespace, config: Config) -> int:
     # Stopping is a plain flag the main thread polls: a handler runs on the main thread, and
     # setting an Event that thread is waiting on could try to take a lock that thread holds.
     stopping: list[bool] = []
-    reloader = Reloader(args.config_file, engine.reload, live)
+    reloader = Reloader(args.config_file, lambda new: engine.reload(*shards.select(new, sharding)), live)
     # The handlers only set flags: nothing that takes a lock runs inside a signal handler.
     signal.signal(signal.SIGHUP, lambda *_: reloader.request())
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
@@ -146,10 +157,12 @@ def serve(args: argparse.Namespace, config: Config) -> int:
 
     server.start()
     engine.start()
-    log.info("llm-fleet-exporter %s serving on %s%s with %d sources", __version__, address,
-             " (TLS)" if web.tls else "", len(config.sources),
+    log.info("llm-fleet-exporter %s serving on %s%s with %d sources%s", __version__, address,
+             " (TLS)" if web.tls else "", len(owned.sources),
+             f" (shard {shard.index} of {shard.count}: {len(owned.sources)} of the config's {shard.configured})"
+             if shard.count > 1 else "",
              extra={"fields": {"version": __version__, "address": address, "tls": web.tls is not None,
-                               "sources": len(config.sources)}})
+                               "sources": len(owned.sources), "shard": shard.index, "shards": shard.count}})
     while not stopping:
         time.sleep(0.1)
     log.info("shutting down")

@@ -29,7 +29,7 @@ from exporter.sources.base import Source
 from exporter.sources.registry import build
 from exporter.spend.job import LiveSources, live_sources
 from exporter.spend.runner import SpendRunner
-from exporter.views import FleetView
+from exporter.views import FleetView, Shard
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +50,14 @@ class Engine:
         retries: int = DEFAULT_RETRIES,
         backoff: float = 0.5,
         persist: bool = False,
+        shard: Shard | None = None,
     ) -> None:
         """clock: the one clock every reader of "now" uses (sources through their Client).
         persist: keep the catalog memory and the usage state in the config's state_dir across
-        restarts. Off by default, so one-shot runs and tests leave no files behind."""
+        restarts. Off by default, so one-shot runs and tests leave no files behind.
+        shard: what this exporter is among several (its config already holds only its own
+        sources); None: the only one, owning every source of its config."""
+        self._shard = shard
         self._clock = clock
         self._retries = retries
         self._backoff = backoff
@@ -126,10 +130,11 @@ class Engine:
     def ready(self) -> bool:
         return self._announced.is_set()
 
-    def reload(self, config: Config) -> None:
+    def reload(self, config: Config, shard: Shard | None = None) -> None:
         """Swaps in a new config. Unchanged sources keep their state and schedule; new ones
         are polled at once; removed ones disappear from the next scrape."""
         with self._lock:
+            self._shard = shard if shard is not None else self._shard
             added = self._apply(config)
         for slot in added:
             self._submit(slot)
@@ -158,6 +163,8 @@ class Engine:
                                      if sc.balance_alert_threshold is not None),
                     covers=tuple((slot.source.name, covered) for slot in self._slots.values()
                                  for covered in slot.source.covered()),
+                    shard=self._shard or Shard(configured=len(self._config.sources),
+                                               owned=tuple(sc.name for sc in self._config.sources)),
                 )
             return self._view
 

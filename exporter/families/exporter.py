@@ -36,6 +36,13 @@ FAMILIES = (
       "Models over limits.max_models left out of a poll's catalog, summed over polls."),
     F("llm_source_providers_dropped_total", "counter", "providers", ("source",),
       "Providers over limits.max_providers left out of a poll's answer, summed over polls."),
+    F("llm_exporter_shard_info", "gauge", "–", ("index", "count"),
+      "Which shard this exporter is (--shard.index of --shard.count; 0 of 1 without sharding); always 1."),
+    F("llm_exporter_shards", "gauge", "shards", (),
+      "How many shards split the config's sources (--shard.count), as a number rules can compare."),
+    F("llm_exporter_config_sources", "gauge", "sources", (), "Sources in the config, whichever shard owns them."),
+    F("llm_exporter_owned_sources", "gauge", "sources", (),
+      "Sources this shard owns and polls; over every shard they add up to llm_exporter_config_sources."),
     F("llm_exporter_series_folded_total", "counter", "items", ("family",),
       'Items left out, or whose label values were folded into "other", to keep series bounded, by family: '
       "llm_usage (usage events over limits.max_usage_series, limits.max_tasks or limits.max_usage_models), "
@@ -91,8 +98,17 @@ def _folded(view: FleetView) -> Iterator[Sample]:
         yield "llm_exporter_series_folded_total", (family,), count
 
 
+def _shard(view: FleetView) -> Iterator[Sample]:
+    shard = view.shard
+    yield "llm_exporter_shard_info", (str(shard.index), str(shard.count)), 1
+    yield "llm_exporter_shards", (), shard.count
+    yield "llm_exporter_config_sources", (), shard.configured
+    yield "llm_exporter_owned_sources", (), len(shard.owned)
+
+
 PARTS = (
     Part("build", "fleet", lambda view: (), _build),
+    Part("shard", "fleet", lambda view: (view.shard,), _shard),
     Part("source_status", "source", lambda view, s: (Same(s),), _status),
     Part("folded", "fleet", _folded_key, _folded),
 )

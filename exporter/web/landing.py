@@ -202,6 +202,11 @@ def render(view: FleetView) -> str:
                     f"${view.probes.daily_budget_usd:.2f} left."),
     ]
     ready = "Ready" if view.ready else "Waiting for the first round of polls"
+    shard = view.shard
+    if shard.count > 1:
+        ready += (f". Shard {shard.index} of {shard.count}: it polls {len(shard.owned)} of the config's "
+                  f"{shard.configured} sources" + ("" if not shard.fleet_wide else ", and runs the fleet-wide usage, "
+                                                    "budgets and recommendations"))
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="{REFRESH_SECONDS}">
 <meta name="viewport" content="width=device-width, initial-scale=1">

@@ -65,6 +65,7 @@ def build(view: FleetView) -> dict[str, Any]:
     paid.sort(key=lambda item: (item[0], item[1]))
     return {
         "exporter": {"name": "llm-fleet-exporter", "version": __version__, "ready": view.ready},
+        "shard": {"index": view.shard.index, "count": view.shard.count, "sources": list(view.shard.owned)},
         "sources": sources,
         "providers": providers,
         "balances": balances,

@@ -18,12 +18,14 @@ import yaml
 from tests.support.processes import ROOT
 from tests.support.project import UNIT
 
-BASE = ROOT / "deploy" / "kubernetes"
+ENTRY = ROOT / "deploy" / "kubernetes"  # what `kubectl apply -k deploy/kubernetes` builds
+BASE = ENTRY / "base"
+SHARDED = ENTRY / "overlays" / "sharded"
 
 
 
 
-BUILT_IN = ("Deployment", "Service", "ConfigMap", "NetworkPolicy")
+BUILT_IN = ("Deployment", "StatefulSet", "Service", "ConfigMap", "NetworkPolicy")
 
 
 KEYLIKE = re.compile(r"(sk-(or-v1-|ant-|proj-)?[A-Za-z0-9_-]{20,}|gw_live_[A-Za-z0-9]{8,}|AKIA[0-9A-Z]{16}|"
@@ -36,7 +38,7 @@ def tool(name: str) -> str:
     return path
 
 
-def kustomize(base: Path = BASE) -> list[dict[str, Any]]:
+def kustomize(base: Path = ENTRY) -> list[dict[str, Any]]:
     result = subprocess.run([tool("kubectl"), "kustomize", str(base)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
@@ -45,6 +47,11 @@ def kustomize(base: Path = BASE) -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def manifests() -> list[dict[str, Any]]:
     return kustomize()
+
+
+@pytest.fixture(scope="module")
+def sharded() -> list[dict[str, Any]]:
+    return kustomize(SHARDED)
 
 
 def one(manifests: list[dict[str, Any]], kind: str, name: str | None = None) -> dict[str, Any]:
@@ -136,15 +143,41 @@ def test_no_secret_and_no_key_in_any_manifest(manifests: list[dict[str, Any]]) -
     assert not [m for m in manifests if m["kind"] == "Secret"]
     text = yaml.safe_dump_all(manifests)
     assert not KEYLIKE.search(text)
-    for path in BASE.rglob("*"):
+    for path in ENTRY.rglob("*"):
         if path.is_file():
             assert not KEYLIKE.search(path.read_text()), path
 
 
-def test_every_built_in_kind_validates_strictly(manifests: list[dict[str, Any]], tmp_path: Path) -> None:
+def test_the_entry_point_builds_the_base_unchanged(manifests: list[dict[str, Any]]) -> None:
+    assert manifests == kustomize(BASE)
+
+
+def test_the_sharded_overlay_is_three_shards_of_one_config(sharded: list[dict[str, Any]],
+                                                           manifests: list[dict[str, Any]]) -> None:
+    assert not [m for m in sharded if m["kind"] == "Deployment"]  # nothing polls beside the shards
+    statefulset = one(sharded, "StatefulSet")["spec"]
+    service = one(sharded, "Service")
+    assert statefulset["replicas"] == 3 and statefulset["serviceName"] == service["metadata"]["name"]
+    (container,) = statefulset["template"]["spec"]["containers"]
+    assert container["args"] == ["--config.file=/etc/llm-fleet-exporter/config.yml", "--shard.from-hostname",
+                                 "--shard.count=3"]
+    # the pod is the base's, hardening and probes included, but for the shard flags
+    base_pod = one(manifests, "Deployment")["spec"]["template"]
+    assert {**container, "args": base_pod["spec"]["containers"][0]["args"]} == base_pod["spec"]["containers"][0]
+    assert statefulset["template"]["metadata"] == base_pod["metadata"]
+    # headless: the endpoints are the pods, and the one ServiceMonitor scrapes each as job llm-fleet-exporter
+    assert service["spec"]["clusterIP"] == "None" and service["metadata"]["name"] == "llm-fleet-exporter"
+    monitor = one(sharded, "ServiceMonitor")
+    assert set(monitor["spec"]["selector"]["matchLabels"].items()) <= set(service["metadata"]["labels"].items())
+    assert set(service["spec"]["selector"].items()) <= set(statefulset["template"]["metadata"]["labels"].items())
+
+
+@pytest.mark.parametrize("which", ["base", "sharded"])
+def test_every_built_in_kind_validates_strictly(which: str, manifests: list[dict[str, Any]],
+                                                sharded: list[dict[str, Any]], tmp_path: Path) -> None:
     validate = str(Path(sys.executable).parent / "kubernetes-validate")
     files = []
-    for i, doc in enumerate(m for m in manifests if m["kind"] in BUILT_IN):
+    for i, doc in enumerate(m for m in (manifests if which == "base" else sharded) if m["kind"] in BUILT_IN):
         path = tmp_path / f"{i}-{doc['kind'].lower()}.yaml"
         path.write_text(yaml.safe_dump(doc))
         files.append(str(path))

@@ -114,14 +114,19 @@ def fast_rules(directory: Path) -> list[Path]:
     return out
 
 
-def start_prometheus(procs: Processes, tmp: Path, name: str, exporter: str, alertmanagers: list[str],
-                     replica: str | None = None) -> str:
+def start_prometheus(procs: Processes, tmp: Path, name: str, exporter: str | list[str], alertmanagers: list[str],
+                     replica: str | None = None, other_jobs: dict[str, list[str]] | None = None) -> str:
+    """A Prometheus scraping `exporter` (one target, or every shard) as the job the rules select,
+    and `other_jobs` besides, with the shipped rules shortened (fast_rules)."""
     rules = fast_rules(tmp / f"{name}-rules")
+    targets = [exporter] if isinstance(exporter, str) else exporter
     config: dict[str, Any] = {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
         "rule_files": [str(p) for p in rules],
         "alerting": {"alertmanagers": [{"static_configs": [{"targets": alertmanagers}]}]},
-        "scrape_configs": [{"job_name": "llm-fleet-exporter", "static_configs": [{"targets": [exporter]}]}],
+        "scrape_configs": [{"job_name": "llm-fleet-exporter", "static_configs": [{"targets": targets}]},
+                           *({"job_name": job, "static_configs": [{"targets": t}]}
+                             for job, t in (other_jobs or {}).items())],
     }
     if replica is not None:  # the HA pair of docs/scaling.md
         config["global"]["external_labels"] = {"replica": replica}
