@@ -35,6 +35,10 @@ OPENROUTER_ACTIVITY = [
     ("anthropic/claude-sonnet-4", "anthropic/claude-4-sonnet-20250522", "Google", 0, 4000, 800, 0.024, 1.0),
     ("deepseek/deepseek-chat-v3", "deepseek/deepseek-chat-v3-0324", "DeepInfra", 96, 6000, 1200, 0.003, 0.0),
 ]
+# The coding app asks OpenRouter for claude-sonnet-4 with a fallback list: one call in
+# APP_FALLBACK_EVERY is answered by the fallback, and the app's ledger line says so
+# (requested_model), whatever the date, so even a --once at a month's first second shows it.
+APP_ASKED, APP_FALLBACK, APP_FALLBACK_EVERY = "anthropic/claude-sonnet-4", "openai/gpt-4o-mini", 6
 DEMO_PRICES = {  # USD per token, for the cost_usd the app itself records
     "openai/gpt-4o-mini": (0.00000015, 0.0000006),
 }
@@ -61,6 +65,9 @@ def ledger_lines(first_slot: int, last_slot: int) -> list[str]:
                 "input_tokens": int(inp * rng.uniform(0.6, 1.4)), "output_tokens": int(out * rng.uniform(0.5, 1.5)),
                 "success": rng.random() > 0.03, "duration_seconds": round(rng.uniform(0.4, 3.0) * out / 300, 2),
             }
+            if model == APP_ASKED and (slot // every) % APP_FALLBACK_EVERY == APP_FALLBACK_EVERY // 2:
+                # the app's OpenRouter fallback list answered with its second choice: it records both
+                event.update(model=APP_FALLBACK, requested_model=model)
             if priced:
                 pin, pout = DEMO_PRICES[model]
                 event["cost_usd"] = round(event["input_tokens"] * pin + event["output_tokens"] * pout, 8)

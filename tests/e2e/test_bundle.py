@@ -31,11 +31,14 @@ def test_a_custom_rendering_passes_promtool_and_amtool(tmp_path: Path) -> None:
     rules = [out / "prometheus/rules/alerts.yml", out / "prometheus/rules/recording.yml"]
     checked = run(tool("promtool"), "check", "rules", *map(str, rules))
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "SUCCESS: 28 rules found" in checked.stdout
+    # the same alerts as the default rendering: settings change thresholds and links, not which rules exist
+    shipped = yaml.safe_load((ROOT / "prometheus/rules/alerts.yml").read_text())
+    alerts = sum(1 for group in shipped["groups"] for rule in group["rules"] if "alert" in rule)
+    assert f"SUCCESS: {alerts} rules found" in checked.stdout
     text = "".join(path.read_text() for path in rules)
     assert set(re.findall(r'job="([^"]*)"', text)) == {"llm-exporter-prod"}
     links = re.findall(r"runbook_url: (\S+)", text)
-    assert len(links) == 28 and all(link.startswith("https://wiki.acme.example/sre/llm-runbook#") for link in links)
+    assert len(links) == alerts and all(link.startswith("https://wiki.acme.example/sre/llm-runbook#") for link in links)
     config = run(tool("promtool"), "check", "config", str(out / "prometheus/prometheus.yml"))
     assert config.returncode == 0, config.stdout + config.stderr  # it loads both rule files
     am = run(tool("amtool"), "check-config", str(out / "alertmanager/alertmanager.yml"))

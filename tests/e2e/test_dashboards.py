@@ -94,6 +94,10 @@ def test_every_panel_query_returns_data(exporter_process: StartExporter, procs: 
                'label_replace(llm_status_page_covers_info, "source", "$1", "covered_source", "(.*)")')
     wait_for(lambda: query(covered), 45, "the observed failure ratio of a covered source",
              detail=lambda: str(query("source:llm_observed_failures:ratio_rate5m")))
+    # real calls reach the demo's ledger and spend log a minute or two apart: the cache-hit
+    # ratio needs one to land while this Prometheus runs
+    wait_for(lambda: query("source_model:llm_live_cache_hits:ratio_rate1h"), 180, "a real call counted",
+             detail=lambda: str(query("sum by (source) (llm_live_requests_total)")))
     gaps = empty_by_design(time.time())  # e.g. no forecast in a month's first hour
     empty = [f"{board}/{title}: {expr}" for board, title, expr in targets()
              if not query(substitute(expr, "10s")) and not any(family in expr for family in gaps)]
