@@ -46,7 +46,8 @@ FAMILIES = (
     F("llm_exporter_series_folded_total", "counter", "items", ("family",),
       'Items left out, or whose label values were folded into "other", to keep series bounded, by family: '
       "llm_usage (usage events over limits.max_usage_series, limits.max_tasks or limits.max_usage_models), "
-      "llm_usage_unpriced_events_total, llm_live (real-call measures over limits.max_usage_models), "
+      "llm_usage_unpriced_events_total, llm_live (real-call measures over limits.max_usage_models, or over a "
+      "series budget of their own as large as limits.max_usage_series), "
       "llm_vendor_usage (OpenRouter activity rows over limits.max_models), "
       "llm_upstream_endpoint (upstream endpoints over endpoints.max_upstreams)."),
 )

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterator
 
 from exporter.families.base import Family, Part, Sample
+from exporter.spend.book import SLICES, slice_of
+from exporter.spend.live import SUBSTITUTED
 from exporter.views import FleetView
 
 F = Family
@@ -33,24 +35,42 @@ def _active(view: FleetView) -> bool:
     return bool(settings.ledger or settings.feeds)
 
 
-def _key(view: FleetView) -> Hashable:
-    return (_active(view), view.spend.live.version)
+def _slice(index: int) -> Part:
+    """The histograms and counters of the (provider, model) pairs in one slice of the live book."""
+
+    def key(view: FleetView) -> Hashable:
+        return (_active(view), view.spend.live.versions[index])
+
+    def samples(view: FleetView) -> Iterator[Sample]:
+        if not _active(view):
+            return
+        live = view.spend.live
+        for where, hist in live.ttft.items():
+            if slice_of(where[1], where[2]) == index:
+                yield "llm_live_ttft_seconds", where, (hist.cumulative(), hist.total)
+        for where, hist in live.durations.items():
+            if slice_of(where[1], where[2]) == index:
+                yield "llm_live_duration_seconds", where, (hist.cumulative(), hist.total)
+        for key, count in live.requests.items():
+            if slice_of(key[1], key[2]) == index:
+                yield "llm_live_requests_total", key, count
+        for where, count in live.cache_hits.items():
+            if slice_of(where[1], where[2]) == index:
+                yield "llm_live_cache_hits_total", where, count
+
+    return Part(f"live-{index:02d}", "fleet", key, samples)
 
 
-def _samples(view: FleetView) -> Iterator[Sample]:
+def _substitutions_key(view: FleetView) -> Hashable:
+    return (_active(view), view.spend.live.versions[SUBSTITUTED])
+
+
+def _substitutions(view: FleetView) -> Iterator[Sample]:
     if not _active(view):
         return
-    live = view.spend.live
-    for where, hist in live.ttft.items():
-        yield "llm_live_ttft_seconds", where, (hist.cumulative(), hist.total)
-    for where, hist in live.durations.items():
-        yield "llm_live_duration_seconds", where, (hist.cumulative(), hist.total)
-    for key, count in live.requests.items():
-        yield "llm_live_requests_total", key, count
-    for where, count in live.cache_hits.items():
-        yield "llm_live_cache_hits_total", where, count
-    for swap, count in live.substitutions.items():
+    for swap, count in view.spend.live.substitutions.items():
         yield "llm_live_substitutions_total", swap, count
 
 
-PARTS = (Part("live", "fleet", _key, _samples),)
+PARTS = (*(_slice(index) for index in range(SLICES)), Part("live_substitutions", "fleet", _substitutions_key,
+                                                            _substitutions))

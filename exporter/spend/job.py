@@ -92,7 +92,7 @@ class SpendJob:
         self.settings = settings
         self._book = UsageBook(max_tasks=settings.max_tasks, max_models=settings.max_usage_models,
                                max_series=settings.max_usage_series)
-        self._live = LiveBook(max_models=settings.max_usage_models)
+        self._live = LiveBook(max_models=settings.max_usage_models, max_series=settings.max_usage_series)
         self._store = statefile.Journal(state_dir, STATE_FILE, STATE_VERSION)
         self._readings = Readings(state_dir)
         self._feeds: dict[str, Feed] = {}
@@ -113,7 +113,7 @@ class SpendJob:
                 self._tailer = Tailer(settings.ledger, positions)
             self._book.max_tasks, self._book.max_models = settings.max_tasks, settings.max_usage_models
             self._book.max_series = settings.max_usage_series
-            self._live.max_models = settings.max_usage_models
+            self._live.max_models, self._live.max_series = settings.max_usage_models, settings.max_usage_series
             self.settings = settings
 
     def close(self) -> None:
@@ -256,18 +256,20 @@ class SpendJob:
                                    settings.max_usage_series)
         positions = _positions(doc["positions"])
         feeds = {str(name): Feed.from_json(f) for name, f in doc.get("feeds", {}).items()}  # newer than 1
-        live = doc.get("live")  # newer still: a state without it starts the live book empty
+        # newer still: a state without it starts the live book empty
+        live = LiveBook.from_json(doc["live"], settings.max_usage_models, settings.max_usage_series) \
+            if "live" in doc else LiveBook(max_models=settings.max_usage_models, max_series=settings.max_usage_series)
         for change in changes:
             book.apply(change["book"])
-            live = change.get("live", live)
+            if "live" in change:
+                live.apply(change["live"])
             positions = _positions(change["positions"])
             feeds.update({str(name): Feed.from_json(f) for name, f in change["feeds"].items()})
         now = self._clock()
         for name, feed in feeds.items():
             feed.set_aside_future_cursor(name, now, FUTURE_SKEW)
         self._book = book
-        self._live = LiveBook() if live is None else LiveBook.from_json(live, settings.max_usage_models)
-        self._live.max_models = settings.max_usage_models
+        self._live = live
         self._feeds = feeds
         log.info("resumed the usage ledger at %d file offsets and %d feed cursor(s) from %s (%d change(s) on "
                  "its base)", len(positions), len(feeds), self._store.path, len(changes))

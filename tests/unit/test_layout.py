@@ -189,7 +189,6 @@ TESTED_WITH: dict[str, tuple[str, str]] = {
     "views": ("test_collector.py", "the records the engine hands the exposition"),
     # what the demo's HTTP server answers: read over real HTTP by the demo's own engine
     "demo.handler": ("demo/test_server.py", "the routes, read by an engine polling the demo"),
-    "demo.reports": ("demo/test_server.py", "the usage reports, read by an engine polling the demo"),
     # each family renders a view: the collector renders every one, the docs check each name
     **{f"families.{name}": ("test_collector.py", "rendered with every other family from a live engine")
        for name in ("base", "budgets", "catalog", "exporter", "fleetfile", "gatewayz", "ollama", "probes",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -102,4 +103,38 @@ def test_past_max_models_live_series_fold_and_the_book_survives_a_save() -> None
     assert book.folded == 3  # m2 and m3 folded, and the substitution of the second (r1/s1 are past 2 names)
     again = LiveBook.from_json(json.loads(json.dumps(book.to_json())), 2)
     assert again.to_json() == book.to_json()
-    assert book.take_changes() == book.to_json() and book.take_changes() is None
+    restored = LiveBook(max_models=2)
+    restored.apply(json.loads(json.dumps(book.take_changes())))
+    assert sorted_doc(restored.to_json()) == sorted_doc(book.to_json()) and book.take_changes() is None
+
+
+def sorted_doc(doc: dict[str, Any]) -> dict[str, Any]:
+    return {k: sorted(v) if isinstance(v, list) else v for k, v in doc.items()}
+
+
+def test_the_live_families_keep_to_their_series_budget() -> None:
+    """A hostile ledger of 100 providers x 500 models cannot grow the live families past
+    limits.max_usage_series: past it a new combination folds its model, then its provider."""
+    book = LiveBook(max_models=500, max_series=1_000)
+    for p in range(100):
+        for m in range(50):
+            book.add("ledger", Event(NOW, f"p{p}", f"m{m}", "t", duration_seconds=1.0, ttft_seconds=0.2,
+                                     requested_model=f"m{m}", served_model=f"m{m + 1}"))
+    assert book.series <= 1_000 + 3 + 17 + 20 + 1  # the one catch-all per source may pass it
+    assert book.series == (3 * len(book.cache_hits) + 17 * len(book.ttft) + 20 * len(book.durations)
+                           + len(book.substitutions))
+    assert ("ledger", "other", "other") in book.cache_hits and book.folded > 4_000
+    assert sum(book.requests.values()) == 5_000  # folded, never lost
+
+
+def test_a_save_writes_what_changed_and_a_restart_puts_it_back() -> None:
+    book, restored = LiveBook(), LiveBook()
+    for m in range(20):
+        book.add("litellm", Event(NOW, "openai", f"m{m}", "t", duration_seconds=1.0))
+    restored.apply(json.loads(json.dumps(book.take_changes())))
+    book.add("litellm", Event(NOW, "openai", "m3", "t", duration_seconds=2.0, cache_hit=True))
+    changes = book.take_changes()
+    assert changes is not None and [row[:3] for row in changes["cache_hits"]] == [["litellm", "openai", "m3"]]
+    restored.apply(json.loads(json.dumps(changes)))
+    restored.apply(json.loads(json.dumps(changes)))  # applying a change twice is harmless
+    assert sorted_doc(restored.to_json()) == sorted_doc(book.to_json())
