@@ -92,6 +92,11 @@ SLICES = 32
 META = SLICES  # the version of what is in no slice: invalid lines, unpriced models, last event
 
 
+def within(seen: set[str], value: str, limit: int) -> str:
+    """`value` while it is one of the values seen or there is room for one more, else "other"."""
+    return value if value in seen or len(seen - {OTHER}) < limit else OTHER
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def slice_of(provider: str, model: str) -> int:
     return zlib.crc32(f"{provider}\0{model}".encode("utf-8", "surrogatepass")) % SLICES
@@ -134,8 +139,7 @@ class UsageBook:
         return self._series
 
     def _label(self, label: str, value: str, limit: int) -> str:
-        seen = self._seen[label]
-        return value if value in seen or len(seen - {OTHER}) < limit else OTHER
+        return within(self._seen[label], value, limit)
 
     def _fit(self, wanted: Key, timed: bool) -> Key:
         """The key an event is counted under: `wanted` while the book has room for its series,

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from exporter import statefile
 from exporter.snapshot import Event, Histogram
-from exporter.spend.book import SLICES, slice_of
+from exporter.spend.book import SLICES, slice_of, within
 
 OTHER = "other"
 LEDGER = "ledger"  # the source label of what the usage ledger's lines say
@@ -74,8 +74,7 @@ class LiveBook:
         return self._series
 
     def _label(self, label: str, value: str, limit: int) -> str:
-        seen = self._seen[label]
-        return value if value in seen or len(seen - {OTHER}) < limit else OTHER
+        return within(self._seen[label], value, limit)
 
     def _cost(self, where: Where, e: Event) -> int:
         cost = 0 if where in self.cache_hits else SERIES_PER_WHERE
