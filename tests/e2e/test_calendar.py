@@ -21,7 +21,8 @@ DATE_SENSITIVE = ["e2e/test_demo.py", "unit/demo/test_server.py", "unit/demo/tes
                   "unit/demo/test_streaming.py", "unit/demo/test_upstreams.py", "unit/spend/test_budgets.py",
                   "unit/sources/test_costs.py", "unit/spend/test_ledger.py", "unit/spend/test_events.py",
                   "unit/spend/test_job.py", "unit/spend/test_recommend.py", "unit/spend/test_pricing.py",
-                  "unit/web/test_catalog_api.py", "unit/web/test_spend_api.py", "unit/web/test_app.py"]
+                  "unit/web/test_catalog_api.py", "unit/web/test_spend_api.py", "unit/web/test_app.py",
+                  "unit/spend/test_exhaustion.py", "unit/demo/test_keys.py", "unit/demo/test_reports.py"]
 TESTS = Path(__file__).parent.parent
 
 

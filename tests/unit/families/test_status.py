@@ -8,10 +8,9 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from exporter.collector import Exposition
 from tests.support.adapters import KEY
 from tests.support.clock import NOW, Clock
-from tests.support.engines import SUMMARY, engine_for
+from tests.support.engines import SUMMARY, engine_for, metrics
 from tests.support.fakeserver import FakeServer, StreamReply, fixture, fixture_reply, json_reply
 from tests.support.metrics import samples, value
 from tests.support.probes import chat_stream
@@ -62,11 +61,11 @@ def test_the_lead_is_measured_within_one_probe_interval(fake: FakeServer) -> Non
         while clock.now < outage + 360:
             clock.now += PROBE_EVERY
             e.run_once()
-            p = samples(Exposition(e.view).render().decode())
+            p = samples(metrics(e))
             assert "llm_status_incident_detection_lead_seconds" not in p  # nothing declared yet
         fake.routes[f"/status{SUMMARY}"] = json_reply(page(incident_at=outage + 360))
         e.run_once()
-        p = samples(Exposition(e.view).render().decode())
+        p = samples(metrics(e))
     finally:
         e.stop()
     lead = value(p, "llm_status_incident_detection_lead_seconds", source="status", incident="7g1qpkyz5gxh")
@@ -85,7 +84,7 @@ def test_no_lead_without_a_failure_around_the_incident(fake: FakeServer) -> None
     e = engine_for(config(fake), Clock(NOW))
     try:
         e.run_once()
-        p = samples(Exposition(e.view).render().decode())
+        p = samples(metrics(e))
     finally:
         e.stop()
     assert "llm_status_incident_info" in p and "llm_status_incident_detection_lead_seconds" not in p
@@ -103,7 +102,7 @@ def test_failures_that_are_not_outages_start_no_streak(fake: FakeServer) -> None
         fake.routes[f"/status{SUMMARY}"] = json_reply(page(incident_at=NOW + 60))
         clock.now += PROBE_EVERY
         e.run_once()
-        p = samples(Exposition(e.view).render().decode())
+        p = samples(metrics(e))
         seen = next(s for s in e.view().sources if s.name == "oai")
     finally:
         e.stop()

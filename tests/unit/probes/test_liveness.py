@@ -12,7 +12,7 @@ from exporter.collector import Exposition
 from tests.support.adapters import KEY
 from tests.support.catalogs import litellm_model, litellm_source, serve_litellm
 from tests.support.clock import NOW, Clock, utc
-from tests.support.engines import engine_for
+from tests.support.engines import engine_for, metrics
 from tests.support.fakeserver import FakeServer, PerModel, Reply, fixture, fixture_reply, json_reply
 from tests.support.metrics import samples, value
 
@@ -62,7 +62,7 @@ def test_a_dead_model_is_not_servable_with_its_reason_and_retirement(fake: FakeS
     e = engine_for(config(fake), Clock(NOW))
     try:
         e.run_once()
-        p = samples(Exposition(e.view).render().decode())
+        p = samples(metrics(e))
     finally:
         e.stop()
     assert sorted(checks(fake)) == sorted(["gpt-4o-mini", DEAD, OLD])
@@ -104,7 +104,7 @@ def test_anything_but_a_refusal_of_the_model_keeps_the_last_verdict(fake: FakeSe
             {"error": {"message": "max_tokens must be at least 16 for this model", "type": "invalid_request_error"}},
             status=400))
         e.run_once()
-        p = samples(Exposition(e.view).render().decode())
+        p = samples(metrics(e))
     finally:
         e.stop()
     servable = {lab["model"]: v for lab, v in p["llm_model_servable"]}
@@ -121,7 +121,7 @@ def test_the_checks_share_the_probes_budget_and_count_what_they_skip(fake: FakeS
         e.run_once()  # nothing more is asked today
         e.run_once()
         view = e.view()
-        p = samples(Exposition(e.view).render().decode())
+        p = samples(metrics(e))
     finally:
         e.stop()
     assert "gpt-4o-mini" in checks(fake) and len(checks(fake)) == first
@@ -136,7 +136,7 @@ def test_a_source_that_is_down_is_not_checked(fake: FakeServer) -> None:
     e = engine_for(config(fake), Clock(NOW))
     try:
         e.run_once()
-        p = samples(Exposition(e.view).render().decode())
+        p = samples(metrics(e))
     finally:
         e.stop()
     assert checks(fake) == []
