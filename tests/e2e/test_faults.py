@@ -230,19 +230,25 @@ def test_a_bad_value_is_contained_to_its_item(suite: Suite, path: str, edit: str
     suite.faults.clear(path)
 
 
-def test_close_delimited_drips_end_at_the_deadline_for_polls_and_probes(suite: Suite) -> None:
-    """A byte every 0.5 s on a body that ends when the connection closes: the poll (timeout
-    1 s) and the probe stream (timeout 2 s) both end at their deadlines and count a timeout."""
+def test_close_delimited_drips_end_at_the_deadline_for_probes_and_polls(suite: Suite) -> None:
+    """A byte every 0.5 s on a body that ends when the connection closes: the probe stream
+    (timeout 2 s) and the poll (timeout 1 s) both end at their deadlines and count a timeout.
+    The probe's stream drips first, alone: a probe waits while its source is down, so a drip on
+    every path would take the source down at its first poll and leave no probe to time out."""
     def polls() -> float:
         return suite.value("llm_source_request_failures_total", source=SOURCE, reason="timeout")
 
     def probes() -> float:
         return suite.value("llm_probe_failures_total", source=SOURCE, reason="timeout")
 
-    before_polls, before_probes = polls(), probes()
+    chat = PREFIX + "api/v1/chat/completions"
+    before_probes = probes()
+    suite.faults.inject(chat, "drip_close", every=0.5)
+    suite.until(lambda: probes() > before_probes, "a probe timed out", timeout=30)
+    suite.faults.clear(chat)
+    before_polls = polls()
     suite.faults.inject(PREFIX, "drip_close", every=0.5)
     suite.until(lambda: polls() > before_polls, "a poll timed out")
-    suite.until(lambda: probes() > before_probes, "a probe timed out", timeout=30)
     assert suite.value("llm_source_up", source=SOURCE) == 0
     assert suite.value("llm_source_up", source="gatewayz") == 1
 
