@@ -28,8 +28,7 @@ def routes(sim: VendorSimulator) -> dict[str, Route]:
     def first(q: dict[str, list[str]], name: str) -> str | None:
         return q.get(name, [None])[0]
 
-    def unavailable() -> Reply:
-        return 503, {"error": {"code": 503, "message": "upstream connect error or disconnect/reset before headers"}}
+    spells = outages.Spells()
 
     return {
         "/gatewayz/providers": ("bearer", lambda q: (200, sim.gatewayz_providers())),
@@ -48,8 +47,7 @@ def routes(sim: VendorSimulator) -> dict[str, Route]:
         "/status/moonshot/api/v2/summary.json": (None, lambda q: (
             200, outages.status_summary("moonshot", sim.elapsed(), sim.now()))),
         "/openai/v1/models": ("bearer", lambda q: (200, sim.openai_models())),
-        "/mistral/v1/models": ("bearer", lambda q: unavailable() if outages.failing("mistral", sim.elapsed())
-                               else (200, sim.mistral_models())),
+        "/mistral/v1/models": ("bearer", lambda q: spells.answer("mistral", sim.elapsed(), sim.mistral_models)),
         "/nim/v1/models": ("bearer", lambda q: (200, outages.nim_models())),
         "/together/v1/models": ("bearer", lambda q: (200, sim.together_models())),
         "/anthropic/v1/models": ("x-api-key", lambda q: (200, sim.anthropic_models(first(q, "after_id")))),
@@ -57,9 +55,8 @@ def routes(sim: VendorSimulator) -> dict[str, Route]:
         "/ollama/api/tags": (None, lambda q: (200, sim.ollama_tags())),
         "/ollama/api/ps": (None, lambda q: (200, sim.ollama_ps())),
         "/deepseek/user/balance": ("bearer", lambda q: (200, sim.deepseek_balance())),
-        "/moonshot/v1/users/me/balance": ("bearer", lambda q: unavailable()
-                                          if outages.failing("moonshot", sim.elapsed())
-                                          else (200, sim.moonshot_balance())),
+        "/moonshot/v1/users/me/balance": ("bearer", lambda q: spells.answer("moonshot", sim.elapsed(),
+                                                                          sim.moonshot_balance)),
         "/siliconflow/v1/user/info": ("bearer", lambda q: (200, sim.siliconflow_user_info())),
         "/ccflare/health": (None, lambda q: sim.ccflare_health()),
         "/ccflare/api/stats": (None, lambda q: (200, sim.ccflare_stats())),

@@ -1,7 +1,8 @@
 """What the demo's vendors do not admit, on the demo's clock (seconds since the fleet started):
 
-- Mistral fails for 4 minutes of every hour (from 10 s in) while its status page stays green,
-  then declares an incident 6 minutes after the failures began: a detection lead of 360 s.
+- Mistral's error rate rises for 4 minutes of every hour (from 10 s in): six calls in seven fail
+  (two polls in three, after the exporter's retries) while its status page stays green, and the
+  page declares an incident 6 minutes after the failures began: a detection lead of 360 s.
 - Moonshot's page already admits an incident when the demo starts (declared 2 minutes before
   it), and Moonshot fails for its first 2.5 minutes of every hour: a lead of -120 s, the vendor
   told first, so even a first look (--demo --once) shows a lead.
@@ -12,6 +13,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +22,14 @@ HOUR = 3600
 # (failing from, failing until, incident declared at, incident resolved at), seconds into each hour
 MISTRAL = (10, 250, 10 + 360, 1200)
 MOONSHOT = (0, 150, -120, 300)
+# Mistral's spell is elevated error rates (its incident's own name), not a dead API: one call in
+# seven answers. A client that retries twice, as the exporter does, makes three calls before a
+# poll fails, so every third poll's first call answers: two polls in three fail, an outage to the
+# at-least-half rule, and never more than two in a row, inside the exporter's stale window (3.5
+# of the demo's 15 s intervals), so the catalog that names the demo's only model replacements
+# stays on show through the spell. Moonshot's API is dead through its spell.
+ANSWERED_EVERY = {"mistral": 7}
+UNAVAILABLE = {"error": {"code": 503, "message": "upstream connect error or disconnect/reset before headers"}}
 CREDIT_PERIOD, CREDIT_FROM, CREDIT_UNTIL = 1200, 60, 240
 RETIRED_MODEL = "deepseek-ai/deepseek-v4-pro"
 RETIRED_DAYS_AGO = 30
@@ -30,12 +41,36 @@ def _phase(elapsed: float, period: int = HOUR) -> float:
 
 
 def failing(vendor: str, elapsed: float) -> bool:
-    """Whether the vendor's API fails now."""
+    """Whether the vendor is within a failing spell now (Spells says which calls it refuses)."""
     timeline = {"mistral": MISTRAL, "moonshot": MOONSHOT}.get(vendor)
     if timeline is None:
         return False
     start, until, _, _ = timeline
     return start <= _phase(elapsed) < until
+
+
+class Spells:
+    """Which calls a failing spell refuses: each vendor's calls within its spells are counted
+    (one demo server, one count), and every ANSWERED_EVERY-th of them answers."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._calls: dict[str, int] = {}
+
+    def refuses(self, vendor: str, elapsed: float) -> bool:
+        """Whether this call to the vendor's API fails; ask once per request."""
+        if not failing(vendor, elapsed):
+            return False
+        every = ANSWERED_EVERY.get(vendor)
+        if every is None:
+            return True
+        with self._lock:
+            calls = self._calls[vendor] = self._calls.get(vendor, 0) + 1
+        return calls % every != 0
+
+    def answer(self, vendor: str, elapsed: float, body: Callable[[], Any]) -> tuple[int, Any]:
+        """The vendor's answer to this call: its body, or the 503 its gateway sends in a spell."""
+        return (503, UNAVAILABLE) if self.refuses(vendor, elapsed) else (200, body())
 
 
 def out_of_credit(elapsed: float) -> bool:
