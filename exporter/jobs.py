@@ -111,6 +111,12 @@ def poll_budget(interval: float, timeout: float, retries: int) -> float:
     return min(interval * 0.8, timeout * (retries + 1) + 2.0)
 
 
+def stale_window(interval: float, stale_after: int) -> float:
+    """How long after its last success a source's series are kept: stale_after intervals, and
+    half an interval of slack so scheduling jitter does not drop them one poll early."""
+    return (stale_after + 0.5) * interval
+
+
 def every(scheduler: schedule.Scheduler, seconds: float) -> schedule.Job:
     """A job of `scheduler` due every `seconds`, fractions included."""
     # schedule's hints say int; it takes float intervals, which sub-second settings need.

@@ -21,7 +21,7 @@ from requests import Session
 from exporter.engine.outcomes import Outcomes, counts_as_outage
 from exporter.engine.poll import PollResult
 from exporter.http import PollRecorder
-from exporter.jobs import Job
+from exporter.jobs import Job, stale_window
 from exporter.snapshot import Snapshot
 from exporter.sources.base import Source
 from exporter.views import SourceView
@@ -95,9 +95,7 @@ class Slot:
         view = self.view
         snapshot = None
         if self.good is not None and view.last_success is not None:
-            # Half an interval of slack so scheduling jitter does not drop values one poll early.
-            window = (stale_after + 0.5) * self.source.config.interval
-            if now - view.last_success <= window:
+            if now - view.last_success <= stale_window(self.source.config.interval, stale_after):
                 snapshot = self.good
             else:
                 if view.snapshot is not None:

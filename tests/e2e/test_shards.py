@@ -89,9 +89,10 @@ def test_three_shards_poll_each_source_once_and_add_up_to_one_exporter(fake: Fak
         wait_for(lambda: not query('ALERTS{alertname=~"LLMExporterShard.*"}'), 20,
                  "no shard alert while every shard is up",
                  detail=lambda: str(query('ALERTS{alertname=~"LLMExporterShard.*"}')) + str(query("up == 0")))
-        # the fleet-wide sums are a single exporter's on the same config. Health follows each
-        # poll, and a poll past its 2 s timeout on this busy machine downs a source for an
-        # interval in one exporter and not the other: the sums must agree once, not at one instant.
+        # the fleet-wide sums are a single exporter's on the same config. On this busy machine a
+        # scrape past its 1 s interval, or a poll past its 2 s timeout, drops a source's healthy
+        # sample from one job and not the other for a while: the sums must agree once, not at
+        # one instant.
         sums = (('sum(llm_models{job="llm-fleet-exporter"})', 'sum(llm_models{job="single"})'),
                 ('count(llm_model_info{job="llm-fleet-exporter"})', 'count(llm_model_info{job="single"})'),
                 ('sum(state:llm_provider_health:sum{state="healthy"})',

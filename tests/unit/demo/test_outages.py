@@ -11,7 +11,7 @@ import yaml
 from exporter.demo import outages
 from exporter.demo.server import config_text
 from exporter.http.refusals import read, unservable
-from exporter.jobs import DEFAULT_RETRIES
+from exporter.jobs import DEFAULT_RETRIES, stale_window
 from exporter.units import parse_duration
 from tests.support.clock import NOW, utc
 
@@ -40,7 +40,7 @@ def test_mistral_s_spell_fails_two_polls_in_three_and_never_outlasts_the_stale_w
     window, so its catalog (the demo's only named replacements) stays through the spell."""
     config = yaml.safe_load(config_text())
     interval = int(parse_duration(config["poll_interval"]) or 0)
-    window = (config["stale_after"] + 0.5) * interval
+    window = stale_window(interval, config["stale_after"])
     spells = outages.Spells()
 
     def polled(t: int) -> bool:
