@@ -6,6 +6,7 @@ and the daily costs and token usage OpenAI's and Anthropic's admin APIs report."
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import random
 from datetime import UTC, datetime
@@ -23,10 +24,11 @@ LEDGER_STREAMS = [
 # calls (a ledger line as well would count each call twice). task (the request tag), model
 # group, every (slots), input tokens, output tokens, USD per input and per output token.
 PROXY_STREAMS = [
-    ("heartbeat", "claude-sonnet", 2, 500, 50, 3e-06, 1.5e-05),
+    ("heartbeat", "claude-sonnet", 1, 500, 50, 3e-06, 1.5e-05),
     ("chat", "gpt-4o", 20, 1500, 400, 2.5e-06, 1e-05),
 ]
-LATE_EVERY, LATE_BY = 7, 90  # every 7th call reaches the spend log 90 s after it started
+# Every 7th call of a stream reaches the spend log 90 s after it started; the others 1.5 s after.
+LATE_EVERY, LATE_BY, WRITTEN_AFTER = 7, 90, 1.5
 OPENROUTER_ACTIVITY = [
     # model, permaslug, upstream provider, requests a day, prompt and completion tokens per
     # request, USD per request, share paid through your own provider key (BYOK)
@@ -137,12 +139,12 @@ def proxy_calls(now: float, started: float, first: float, last: float) -> list[d
     rows = []
     for slot in range(int(first // LEDGER_SLOT), int(last // LEDGER_SLOT) + 1):
         rng = random.Random(slot * 31)
-        for index, (task, model, every, inp, out, pin, pout) in enumerate(PROXY_STREAMS):
-            if (slot + index) % every:
+        for index, (task, model, _every, inp, out, pin, pout) in enumerate(PROXY_STREAMS):
+            call = _proxy_call(slot, index)
+            if call is None:
                 continue
-            start = slot * LEDGER_SLOT + 7 + index
-            late = (slot // every) % LATE_EVERY == 0
-            if not first <= start <= last or start + (LATE_BY if late else 1.5) > now:
+            start, written = call
+            if not first <= start <= last or written > now:
                 continue
             failed = rng.random() < 0.03
             tokens_in, tokens_out = int(inp * rng.uniform(0.6, 1.4)), 0 if failed else int(out * rng.uniform(0.5, 1.5))
@@ -159,6 +161,24 @@ def proxy_calls(now: float, started: float, first: float, last: float) -> list[d
                 "team_id": None, "end_user": "", "status": "failure" if failed else "success",
             })
     return rows
+
+
+def _proxy_call(slot: int, index: int) -> tuple[float, float] | None:
+    """When stream `index` calls in `slot` and when the call reaches the spend log; None
+    when it does not call then."""
+    every = PROXY_STREAMS[index][2]
+    if (slot + index) % every:
+        return None
+    start = slot * LEDGER_SLOT + 7 + index
+    return start, start + (LATE_BY if (slot // every) % LATE_EVERY == 0 else WRITTEN_AFTER)
+
+
+def longest_silence(first: float, last: float) -> float:
+    """The longest stretch in [first, last] in which no new call reached the proxy's spend
+    log: how long a reader of the log may wait for its counters to move."""
+    written = sorted(call[1] for slot in range(int(first // LEDGER_SLOT) - 2, int(last // LEDGER_SLOT) + 3)
+                     for index in range(len(PROXY_STREAMS)) if (call := _proxy_call(slot, index)) is not None)
+    return max(b - a for a, b in itertools.pairwise(written) if b >= first and a <= last)
 
 
 # Most calls stream (a first token after TTFT_RANGE seconds); some a cache answers at once; and

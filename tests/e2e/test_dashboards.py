@@ -15,6 +15,10 @@ import pytest
 import requests
 import yaml
 
+from exporter.demo import reports
+from exporter.demo.reports import LEDGER_SLOT
+from exporter.demo.server import config_text
+from exporter.units import parse_duration
 from tests.support.metrics import empty_by_design
 from tests.support.present import present
 from tests.support.processes import StartExporter, tool
@@ -72,6 +76,13 @@ def procs() -> Iterator[Processes]:
     running.stop()
 
 
+# The live families move only when a new call reaches the demo proxy's spend log, and the feed
+# reads it on its source's interval: the longest wait for a counted call, from Prometheus's start.
+FEED_INTERVAL = present(parse_duration(yaml.safe_load(config_text())["poll_interval"]))
+LIVE_WAIT = FEED_INTERVAL + 30  # plus the longest silence of the log while the test runs
+
+
+@pytest.mark.timeout(LIVE_WAIT + 3 * LEDGER_SLOT + 60)
 def test_every_panel_query_returns_data(exporter_process: StartExporter, procs: Processes, tmp_path: Path) -> None:
     """A real Prometheus 2.42 scrapes the demo exporter every second with the shipped rules;
     every query of every panel, with the filters on All, must return at least one series."""
@@ -79,6 +90,8 @@ def test_every_panel_query_returns_data(exporter_process: StartExporter, procs: 
     exporter = exporter_process("--demo")
     exporter.wait_ready()
     prom = start_prometheus(procs, tmp_path, "prometheus", f"127.0.0.1:{exporter.port}", alertmanagers=[])
+    begun, now = time.monotonic(), time.time()
+    live_by = begun + LIVE_WAIT + reports.longest_silence(now, now + LIVE_WAIT + 3 * LEDGER_SLOT)
 
     def query(expr: str) -> list[dict[str, Any]]:
         body = requests.get(prom + "/api/v1/query", params={"query": expr}, timeout=10).json()
@@ -94,10 +107,9 @@ def test_every_panel_query_returns_data(exporter_process: StartExporter, procs: 
                'label_replace(llm_status_page_covers_info, "source", "$1", "covered_source", "(.*)")')
     wait_for(lambda: query(covered), 45, "the observed failure ratio of a covered source",
              detail=lambda: str(query("source:llm_observed_failures:ratio_rate5m")))
-    # real calls reach the demo's ledger and spend log a minute or two apart: the cache-hit
-    # ratio needs one to land while this Prometheus runs
-    wait_for(lambda: query("source_model:llm_live_cache_hits:ratio_rate1h"), 180, "a real call counted",
-             detail=lambda: str(query("sum by (source) (llm_live_requests_total)")))
+    # the cache-hit ratio needs a call to reach the proxy's spend log while this Prometheus runs
+    wait_for(lambda: query("source_model:llm_live_cache_hits:ratio_rate1h"), live_by - time.monotonic(),
+             "a real call counted", detail=lambda: str(query("sum by (source) (llm_live_requests_total)")))
     gaps = empty_by_design(time.time())  # e.g. no forecast in a month's first hour
     empty = [f"{board}/{title}: {expr}" for board, title, expr in targets()
              if not query(substitute(expr, "10s")) and not any(family in expr for family in gaps)]

@@ -30,3 +30,17 @@ def test_the_coding_app_records_its_fallbacks_in_the_ledger() -> None:
         ("anthropic/claude-sonnet-4", "openai/gpt-4o-mini")}
     coding = [doc for doc in lines if doc["task"] == "coding"]
     assert len(asked) == len(coding) // reports.APP_FALLBACK_EVERY
+
+
+def test_a_new_call_reaches_the_proxy_log_at_least_every_two_minutes() -> None:
+    """longest_silence (what the dashboards test waits for) is what the log's readers see:
+    second by second through an hour, the longest stretch in which no call was added, late
+    calls included."""
+    first = NOON - 300  # calls from here on, so those written late at the hour's start count
+    seen, since, longest = 0, NOON, 0.0
+    for t in range(int(NOON), int(NOON) + 3600):
+        count = len(reports.proxy_calls(t, NOON - 86400, first, t))
+        if count > seen:
+            seen, longest, since = count, max(longest, t - since), t
+    assert longest > 60  # a late call leaves a gap: the reader must wait out more than a slot
+    assert reports.longest_silence(NOON, NOON + 3600) == longest <= 2 * reports.LEDGER_SLOT
