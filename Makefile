@@ -22,10 +22,11 @@ run: $(STAMP)
 	$(BIN)/llm-fleet-exporter --demo --web.listen-address $(LISTEN)
 
 # The unit tier in 4 workers (its tests wait on sockets, not the CPU), then the end-to-end tier
-# one test at a time (its timings and its processes share the machine's two cores).
+# one test at a time (its timings and its processes share the machine's two cores), listing its
+# slowest tests so a CI log shows which ones run close to their timeouts.
 test: $(STAMP) tools lint
 	$(BIN)/python -m pytest tests/unit -n 4 $(PYTEST_ARGS)
-	$(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/e2e --durations=15 $(PYTEST_ARGS)
 
 # The unit tier alone: in-process, no Debian binaries, under a minute. `make test` runs both tiers.
 test-fast: $(STAMP)
