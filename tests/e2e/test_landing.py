@@ -36,9 +36,19 @@ def test_landing_page_in_headless_chromium(exporter_process: StartExporter, tmp_
     wait_for(lambda: all(p["last_probe"] for p in proc.get("/api/summary").json()["probes"]), 40,
              "every model's first probe", every=0.5, detail=proc.log)
     # And Mistral's refusals from 10 s: two failed polls of three make an unacknowledged outage,
-    # shown while its last poll failed (one poll in three answers: then wait out that interval).
-    wait_for(lambda: [o for o in proc.get("/api/summary").json()["unacknowledged_outages"] if o["last_error"]], 40,
-             "Mistral's outage", every=0.5, detail=proc.log)
+    # shown while its last poll failed. The page is opened just after a failed poll lands (the
+    # outage's count of calls moves and its last error stands), so the next poll, which may
+    # answer, is an interval away however slowly the browser starts.
+    counted: list[int | None] = [None]
+
+    def mistral_failed_just_now() -> bool:
+        outage = next((o for o in proc.get("/api/summary").json()["unacknowledged_outages"]
+                       if o["source"] == "mistral"), None)
+        calls = None if outage is None else outage["calls"]
+        moved, counted[0] = counted[0] is not None and calls is not None and calls != counted[0], calls
+        return moved and outage is not None and outage["last_error"] is not None
+
+    wait_for(mistral_failed_just_now, 60, "a failed poll in Mistral's outage", every=0.25, detail=proc.log)
 
     with Browser(chromium) as browser:
         browser.open(proc.url + "/", width=1280, height=800)
