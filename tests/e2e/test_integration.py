@@ -80,7 +80,7 @@ def test_demo_serves_every_family_within_20s(exporter_process: StartExporter) ->
     text = proc.get("/metrics").text
     assert value(parsed, "llm_source_up", source="gatewayz") == 1
     # every source up, but Moonshot, which the demo takes down for its first 2.5 minutes (and
-    # Mistral, refusing three polls in four from 10 s, if this machine is slow): demo/outages.py
+    # Mistral, failing two polls in three from 10 s, if this machine is slow): demo/outages.py
     down = {lab["source"] for lab, v in parsed["llm_source_up"] if v != 1}
     assert "moonshot" in down and down <= {"moonshot", "mistral"}, down
     assert {lab["source_type"] for lab, _ in parsed["llm_source_info"]} == set(SOURCE_TYPES)
