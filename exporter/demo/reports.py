@@ -176,8 +176,10 @@ def _proxy_call(slot: int, index: int) -> tuple[float, float] | None:
 def longest_silence(first: float, last: float) -> float:
     """The longest stretch in [first, last] in which no new call reached the proxy's spend
     log: how long a reader of the log may wait for its counters to move."""
-    written = sorted(call[1] for slot in range(int(first // LEDGER_SLOT) - 2, int(last // LEDGER_SLOT) + 3)
-                     for index in range(len(PROXY_STREAMS)) if (call := _proxy_call(slot, index)) is not None)
+    reach = int(LATE_BY // LEDGER_SLOT) + 2  # slots whose calls may be written inside, or next after, the stretch
+    slots = range(int(first // LEDGER_SLOT) - reach, int(last // LEDGER_SLOT) + reach + 1)
+    written = sorted(call[1] for slot in slots for index in range(len(PROXY_STREAMS))
+                     if (call := _proxy_call(slot, index)) is not None)
     return max(b - a for a, b in itertools.pairwise(written) if b >= first and a <= last)
 
 
